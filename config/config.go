@@ -1,0 +1,211 @@
+// Package config holds the fully resolved configuration of one training run.
+//
+// It is the contract between the layers: the compiler turns `.sink` files into
+// Run values, the model builder and the runtime read them, and the results
+// package flattens them into the `runs` table. Struct tags form the schema the
+// DSL is checked against (see schema.go): `sink` names the key, `enum` lists the
+// allowed identifiers, `kinds` restricts a constructor argument to some kinds,
+// `min`/`max` bound numbers, and `doc` documents the key for docs/dsl.md.
+package config
+
+// Version identifies the training and measurement semantics. It is part of
+// every run id: bump it when a change alters what a given config trains or
+// measures, so cached results are not reused across the change.
+const Version = "0.1.0"
+
+// Run is one fully resolved training run: one cell of an experiment's grid.
+type Run struct {
+	Experiment string  `json:"experiment" sink:"-"`
+	Model      Model   `json:"model" sink:"model" doc:"the decoder architecture"`
+	Data       Data    `json:"data" sink:"data" doc:"training, validation and probe data"`
+	Train      Train   `json:"train" sink:"train" doc:"optimisation"`
+	Measure    Measure `json:"measure" sink:"measure" doc:"what is measured on the probe set, and when"`
+	// Seed seeds parameter initialisation and data sampling. It comes from
+	// train.seeds: each seed of the list is a separate run.
+	Seed int64 `json:"seed" sink:"-"`
+	// Varied lists the settings this run's experiment varies, in axis order,
+	// so summaries can show them as columns. It is derived, not hashed.
+	Varied []Setting `json:"-" sink:"-"`
+	// SourceDir is the directory of the .sink file; data paths are relative
+	// to it. Not hashed: moving a project does not change its runs.
+	SourceDir string `json:"-" sink:"-"`
+}
+
+// Setting is one named value of a run, e.g. {"model.attention", "sigmoid"}.
+type Setting struct {
+	Path  string `json:"path"`
+	Value string `json:"value"`
+}
+
+// Model describes a LLaMA-style decoder-only transformer.
+type Model struct {
+	Layers  int `json:"layers" sink:"layers" min:"1" max:"256" doc:"number of decoder blocks"`
+	Heads   int `json:"heads" sink:"heads" min:"1" max:"1024" doc:"attention heads per block"`
+	DModel  int `json:"d_model" sink:"d_model" min:"1" max:"65536" doc:"width of the residual stream"`
+	HeadDim int `json:"head_dim" sink:"head_dim" min:"0" max:"65536" doc:"width of each head; 0 means d_model / heads"`
+	// Vocab 0 means "the tokenizer's vocabulary size"; the compiler fills it in.
+	Vocab     int       `json:"vocab" sink:"vocab" min:"0" max:"1048576" doc:"vocabulary size; 0 means the data's vocabulary"`
+	Tied      bool      `json:"tied" sink:"tied" doc:"share the token embedding with the output projection"`
+	FFN       FFN       `json:"ffn" sink:"ffn" doc:"feed-forward block"`
+	Norm      Norm      `json:"norm" sink:"norm" doc:"normalisation layers"`
+	Position  Position  `json:"position" sink:"position" doc:"positional encoding"`
+	Attention Attention `json:"attention" sink:"attention" doc:"attention operation"`
+	InitStd   float64   `json:"init_std" sink:"init_std" min:"0" max:"10" doc:"standard deviation of the normal weight initialiser"`
+}
+
+// FFN is the feed-forward block of each layer.
+type FFN struct {
+	Kind   string `json:"kind" sink:",kind" enum:"swiglu|geglu|reglu|relu|gelu|swish" doc:"activation; the *glu kinds are gated"`
+	Hidden int    `json:"hidden" sink:"hidden" min:"0" max:"1048576" doc:"hidden width; 0 means 8/3 d_model rounded up to 32 for gated kinds, 4 d_model otherwise"`
+}
+
+// Norm is the normalisation used in every block and at the output.
+type Norm struct {
+	Kind      string  `json:"kind" sink:",kind" enum:"rmsnorm|layernorm" doc:"normalisation function"`
+	Placement string  `json:"placement" sink:"placement" enum:"pre|post" doc:"pre: x + f(norm(x)) with a final norm; post: norm(x + f(x)) with no final norm"`
+	Eps       float64 `json:"eps" sink:"eps" min:"0" max:"1" doc:"added to the variance"`
+}
+
+// Position is the positional encoding.
+type Position struct {
+	Kind string  `json:"kind" sink:",kind" enum:"rope|nope" doc:"rope: rotary embeddings on q and k; nope: none"`
+	Base float64 `json:"base" sink:"base" kinds:"rope" min:"1" doc:"RoPE frequency base"`
+}
+
+// Attention is the attention operation: how query-key scores become weights.
+type Attention struct {
+	// Op names an entry of the attention catalogue (compiler/model).
+	Op string `json:"op" sink:",kind" enum:"softmax|sigmoid" doc:"softmax: the standard op; sigmoid: sigmoid(q.k/sqrt(d_h)) per entry"`
+	// Z is the row normaliser of ops whose raw weights do not sum to 1.
+	Z string `json:"z" sink:"z" kinds:"sigmoid" enum:"one|sum" doc:"one: no normalisation (paper's Z=1); sum: divide each row by its sum"`
+}
+
+// Data describes where token sequences come from.
+type Data struct {
+	Corpus     Corpus     `json:"corpus" sink:"corpus" doc:"where training text comes from"`
+	Tokenizer  string     `json:"tokenizer" sink:"tokenizer" enum:"bytes" doc:"bytes: one token per byte, vocabulary 256"`
+	Context    int        `json:"context" sink:"context" min:"2" max:"65536" doc:"training sequence length T"`
+	FirstToken FirstToken `json:"first_token" sink:"first_token" doc:"what sits at position 0 of every training, validation and probe sequence"`
+	Holdout    float64    `json:"holdout" sink:"holdout" min:"0.001" max:"0.5" doc:"fraction of the corpus (its end) held out for validation and probes"`
+}
+
+// Corpus is the source of text.
+type Corpus struct {
+	Kind string `json:"kind" sink:",kind" enum:"builtin|files|bigram_backcopy" doc:"builtin: the Go toolchain's own source tree (go env GOROOT), read at run time; files: text files; bigram_backcopy: synthetic task of Guo et al. 2024"`
+	// Paths are files or globs, relative to the .sink file's directory.
+	Paths []string `json:"paths,omitempty" sink:"paths" kinds:"files" doc:"files or globs, relative to the .sink file"`
+	// MaxBytes caps how much text is read (0 = no cap).
+	MaxBytes int `json:"max_bytes,omitempty" sink:"max_bytes" kinds:"builtin|files" min:"0" doc:"read at most this many bytes of text; 0 means all"`
+	// Bigram-Backcopy parameters.
+	Triggers    int     `json:"triggers,omitempty" sink:"triggers" kinds:"bigram_backcopy" min:"1" doc:"number of trigger tokens"`
+	Successors  int     `json:"successors,omitempty" sink:"successors" kinds:"bigram_backcopy" min:"1" doc:"possible next tokens of a non-trigger token in the bigram chain"`
+	TriggerRate float64 `json:"trigger_rate,omitempty" sink:"trigger_rate" kinds:"bigram_backcopy" min:"0" max:"1" doc:"probability that a non-trigger token is followed by a trigger"`
+	Vocab       int     `json:"vocab,omitempty" sink:"vocab" kinds:"bigram_backcopy" min:"4" max:"65536" doc:"vocabulary of the synthetic chain"`
+}
+
+// FirstToken says whether position 0 holds a fixed token (a BOS-like token).
+type FirstToken struct {
+	Kind  string `json:"kind" sink:",kind" enum:"none|fixed" doc:"none: data as it comes; fixed: position 0 always holds the same token"`
+	Token int    `json:"token" sink:"token" kinds:"fixed" min:"0" doc:"the fixed token's id"`
+}
+
+// Train describes optimisation.
+type Train struct {
+	Steps     int       `json:"steps" sink:"steps" min:"1" doc:"optimiser steps"`
+	Batch     int       `json:"batch" sink:"batch" min:"1" doc:"sequences per step"`
+	Optimizer Optimizer `json:"optimizer" sink:"optimizer" doc:"optimiser and its hyper-parameters"`
+	Schedule  Schedule  `json:"schedule" sink:"schedule" doc:"learning-rate schedule"`
+	// Seeds is expanded into runs by the compiler; a resolved Run has one Seed.
+	Seeds []int64 `json:"-" sink:"seeds" doc:"one run per seed"`
+}
+
+// Optimizer is AdamW with global-norm gradient clipping.
+type Optimizer struct {
+	Kind        string    `json:"kind" sink:",kind" enum:"adamw" doc:"AdamW (decoupled weight decay)"`
+	LR          float64   `json:"lr" sink:"lr" min:"0" max:"10" doc:"peak learning rate"`
+	Betas       []float64 `json:"betas" sink:"betas" len:"2" min:"0" max:"0.999999" doc:"[beta1, beta2]"`
+	Eps         float64   `json:"eps" sink:"eps" min:"0" max:"1" doc:"added to the second-moment root"`
+	WeightDecay float64   `json:"weight_decay" sink:"weight_decay" min:"0" max:"100" doc:"decoupled weight decay"`
+	Clip        float64   `json:"clip" sink:"clip" min:"0" doc:"global gradient-norm clip; 0 disables"`
+}
+
+// Schedule is linear warm-up followed by a decay shape.
+type Schedule struct {
+	Kind   string  `json:"kind" sink:",kind" enum:"constant|cosine|linear" doc:"shape after warm-up"`
+	Warmup int     `json:"warmup" sink:"warmup" min:"0" doc:"linear warm-up steps from 0 to the peak"`
+	MinLR  float64 `json:"min_lr" sink:"min_lr" kinds:"cosine|linear" min:"0" doc:"final learning rate as a fraction of the peak"`
+}
+
+// Measure says what is measured on the probe set, and when.
+type Measure struct {
+	Every          int       `json:"every" sink:"every" min:"0" doc:"probe every N steps (and always at the end); 0 means only at the end"`
+	ProbeSequences int       `json:"probe_sequences" sink:"probe_sequences" min:"1" max:"100000" doc:"held-out probe sequences"`
+	ProbeLength    int       `json:"probe_length" sink:"probe_length" min:"2" max:"65536" doc:"probe sequence length T (at most data.context)"`
+	Eps            []float64 `json:"eps" sink:"eps" min:"0" max:"1" doc:"thresholds of Sink_k^eps (strict >)"`
+	Sink           []int     `json:"sink" sink:"sink" min:"1" doc:"1-based positions k to report Sink_k for (1 is always reported)"`
+	ValBatches     int       `json:"val_batches" sink:"val_batches" min:"1" doc:"held-out batches for the validation loss"`
+}
+
+// Default returns the configuration every `.sink` file starts from: the
+// paper's default LLaMA-style model, scaled to a CPU.
+func Default() Run {
+	return Run{
+		Model: Model{
+			Layers: 4, Heads: 4, DModel: 128,
+			FFN:       FFN{Kind: "swiglu"},
+			Norm:      Norm{Kind: "rmsnorm", Placement: "pre", Eps: 1e-5},
+			Position:  Position{Kind: "rope", Base: 10000},
+			Attention: Attention{Op: "softmax", Z: "one"},
+			InitStd:   0.02,
+		},
+		Data: Data{
+			Corpus:     Corpus{Kind: "builtin", Triggers: 3, Successors: 3, TriggerRate: 0.1, Vocab: 64},
+			Tokenizer:  "bytes",
+			Context:    64,
+			FirstToken: FirstToken{Kind: "none"},
+			Holdout:    0.05,
+		},
+		Train: Train{
+			Steps: 1000, Batch: 32,
+			Optimizer: Optimizer{Kind: "adamw", LR: 1e-3, Betas: []float64{0.9, 0.95}, Eps: 1e-8, WeightDecay: 0.1, Clip: 1.0},
+			Schedule:  Schedule{Kind: "constant", Warmup: 100},
+			Seeds:     []int64{1},
+		},
+		Measure: Measure{Every: 250, ProbeSequences: 100, ProbeLength: 64, Eps: []float64{0.3}, Sink: []int{1}, ValBatches: 8},
+		Seed:    1,
+	}
+}
+
+// HeadDimOrDefault is the width of one head.
+func (m Model) HeadDimOrDefault() int {
+	if m.HeadDim > 0 {
+		return m.HeadDim
+	}
+	return m.DModel / m.Heads
+}
+
+// HiddenOrDefault is the FFN hidden width.
+func (f FFN) HiddenOrDefault(dModel int) int {
+	if f.Hidden > 0 {
+		return f.Hidden
+	}
+	if f.Gated() {
+		return (8*dModel/3 + 31) / 32 * 32
+	}
+	return 4 * dModel
+}
+
+// Gated reports whether the FFN kind is a gated linear unit (two input projections).
+func (f FFN) Gated() bool {
+	switch f.Kind {
+	case "swiglu", "geglu", "reglu":
+		return true
+	}
+	return false
+}
+
+// IsProxy reports whether the attention rows of this op need not sum to 1,
+// so sink scores are computed on row-normalised maps (SPEC §1, Sink*).
+func (a Attention) IsProxy() bool {
+	return a.Op == "sigmoid" && a.Z == "one"
+}
