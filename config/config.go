@@ -209,3 +209,17 @@ func (f FFN) Gated() bool {
 func (a Attention) IsProxy() bool {
 	return a.Op == "sigmoid" && a.Z == "one"
 }
+
+// VocabSize is the number of token ids the data can produce: the
+// tokenizer's or synthetic corpus's vocabulary, grown to hold a fixed first
+// token placed outside it (a dedicated BOS-like id).
+func (d Data) VocabSize() int {
+	v := 256 // tokenizer bytes
+	if d.Corpus.Kind == "bigram_backcopy" {
+		v = d.Corpus.Vocab
+	}
+	if d.FirstToken.Kind == "fixed" && d.FirstToken.Token >= v {
+		v = d.FirstToken.Token + 1
+	}
+	return v
+}

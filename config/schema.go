@@ -223,9 +223,35 @@ func scalar(v reflect.Value, applies bool) any {
 	panic(fmt.Sprintf("config: unsupported field kind %s", v.Kind()))
 }
 
+// Canonical returns the run with every constructor argument that does not
+// apply to its chosen kind set to zero (e.g. position.base under nope), so
+// defaults of unused arguments are not part of the run's identity.
+func (r Run) Canonical() Run {
+	v := reflect.ValueOf(&r).Elem()
+	var walk func(fields []Field, kind string)
+	walk = func(fields []Field, kind string) {
+		for _, f := range fields {
+			if len(f.Children) > 0 {
+				childKind := ""
+				if kf := f.KindField(); kf != nil {
+					childKind = kf.Value(v).String()
+				}
+				walk(f.Children, childKind)
+				continue
+			}
+			if kind != "" && !f.Kind && !f.AcceptsKind(kind) {
+				fv := f.Value(v)
+				fv.Set(reflect.Zero(fv.Type()))
+			}
+		}
+	}
+	walk(Schema().Children, "")
+	return r
+}
+
 // JSON is the canonical JSON of the resolved run (the Parquet footer's config).
 func (r Run) JSON() string {
-	b, err := json.Marshal(r)
+	b, err := json.Marshal(r.Canonical())
 	if err != nil {
 		panic(err) // plain data: cannot fail
 	}

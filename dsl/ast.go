@@ -1,0 +1,136 @@
+// Package dsl is the syntax layer of the .sink language: lexer, grammar and
+// a plain, positioned syntax tree. It knows nothing about the settings a
+// model, data set or training run accepts; package compiler resolves the tree
+// against config.Schema.
+package dsl
+
+import "fmt"
+
+// Pos is a position in a source file. Line and Col are 1-based; Col counts
+// characters (runes), not bytes.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+// String returns "file:line:col".
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Before reports whether p sorts before q (by file, line, then column).
+func (p Pos) Before(q Pos) bool {
+	if p.File != q.File {
+		return p.File < q.File
+	}
+	if p.Line != q.Line {
+		return p.Line < q.Line
+	}
+	return p.Col < q.Col
+}
+
+// File is one parsed .sink file.
+type File struct {
+	Name        string
+	Experiments []*Experiment
+}
+
+// Experiment is `experiment NAME [extends PARENT] { ... }`.
+type Experiment struct {
+	Pos        Pos // of the `experiment` keyword
+	Name       string
+	NamePos    Pos
+	Extends    string // "" when there is no parent
+	ExtendsPos Pos
+	Blocks     []*Block   // `model { ... }` etc., in source order
+	Varies     []*Vary    // in source order
+	Stray      []*Setting // `key value` written directly in the experiment body (an error)
+}
+
+// Block is `NAME { settings }`.
+type Block struct {
+	Pos      Pos
+	Name     string
+	Settings []*Setting
+}
+
+// Setting is `key value`.
+type Setting struct {
+	Pos   Pos // of the key
+	Key   string
+	Value Expr
+}
+
+// Vary is `vary PATH [values]` (one axis) or `vary zip { PATH [values] ... }`
+// (paired axes).
+type Vary struct {
+	Pos  Pos
+	Zip  bool
+	Axes []*Axis
+}
+
+// Axis is one `PATH [values]` of a vary statement.
+type Axis struct {
+	Pos    Pos // of the path
+	Path   string
+	Values *List
+}
+
+// Expr is a value: *Number, *String, *Ident, *List or *Call.
+type Expr interface {
+	Position() Pos
+	exprNode()
+}
+
+// Number is a numeric literal. IsInt is set when the literal has no
+// fraction or exponent; Int then holds its value. Float always holds it.
+type Number struct {
+	Pos   Pos
+	Text  string
+	IsInt bool
+	Int   int64
+	Float float64
+}
+
+// String is a string literal; Value is unquoted.
+type String struct {
+	Pos   Pos
+	Value string
+}
+
+// Ident is a bare identifier (an enum value, true/false, or a constructor
+// kind without arguments).
+type Ident struct {
+	Pos  Pos
+	Name string
+}
+
+// List is `[v, v, ...]`.
+type List struct {
+	Pos   Pos
+	Elems []Expr
+}
+
+// Call is a constructor value `kind(arg: v, ...)`, written with parentheses.
+type Call struct {
+	Pos  Pos
+	Name string
+	Args []*Arg
+}
+
+// Arg is `name: value` inside a Call.
+type Arg struct {
+	Pos   Pos
+	Name  string
+	Value Expr
+}
+
+func (n *Number) Position() Pos { return n.Pos }
+func (n *String) Position() Pos { return n.Pos }
+func (n *Ident) Position() Pos  { return n.Pos }
+func (n *List) Position() Pos   { return n.Pos }
+func (n *Call) Position() Pos   { return n.Pos }
+
+func (*Number) exprNode() {}
+func (*String) exprNode() {}
+func (*Ident) exprNode()  {}
+func (*List) exprNode()   {}
+func (*Call) exprNode()   {}

@@ -1,0 +1,146 @@
+package dsl
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseQuickstart(t *testing.T) {
+	src, err := os.ReadFile("testdata/quickstart.sink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse("q.sink", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Experiments) != 2 {
+		t.Fatalf("%d experiments", len(f.Experiments))
+	}
+	e := f.Experiments[0]
+	if e.Name != "quickstart" || e.Pos != (Pos{"q.sink", 2, 1}) || e.NamePos != (Pos{"q.sink", 2, 12}) {
+		t.Errorf("header %+v", e)
+	}
+	if len(e.Blocks) != 4 || e.Blocks[0].Name != "model" || len(e.Blocks[0].Settings) != 7 {
+		t.Fatalf("blocks %+v", e.Blocks)
+	}
+	heads := e.Blocks[0].Settings[1]
+	if heads.Key != "heads" || heads.Pos != (Pos{"q.sink", 4, 15}) {
+		t.Errorf("heads %+v", heads)
+	}
+	if n, ok := heads.Value.(*Number); !ok || !n.IsInt || n.Int != 4 || n.Pos != (Pos{"q.sink", 4, 21}) {
+		t.Errorf("heads value %#v", heads.Value)
+	}
+	ffn := e.Blocks[0].Settings[3].Value.(*Call)
+	if ffn.Name != "swiglu" || len(ffn.Args) != 1 || ffn.Args[0].Name != "hidden" || ffn.Args[0].Value.(*Number).Int != 172 {
+		t.Errorf("ffn %#v", ffn)
+	}
+	if id, ok := e.Blocks[0].Settings[6].Value.(*Ident); !ok || id.Name != "softmax" {
+		t.Errorf("attention %#v", e.Blocks[0].Settings[6].Value)
+	}
+	opt := e.Blocks[2].Settings[2].Value.(*Call)
+	if lr := opt.Args[0].Value.(*Number); lr.IsInt || lr.Float != 3e-3 || lr.Text != "3e-3" {
+		t.Errorf("lr %#v", lr)
+	}
+	if betas := opt.Args[1].Value.(*List); len(betas.Elems) != 2 {
+		t.Errorf("betas %#v", betas)
+	}
+	corpus := e.Blocks[1].Settings[0].Value.(*Call)
+	if s := corpus.Args[0].Value.(*List).Elems[0].(*String); s.Value != "data/*.txt" {
+		t.Errorf("paths %#v", s)
+	}
+	if len(e.Varies) != 3 || e.Varies[0].Axes[0].Path != "model.attention" || e.Varies[0].Zip ||
+		!e.Varies[2].Zip || len(e.Varies[2].Axes) != 2 || e.Varies[2].Axes[1].Path != "data.context" {
+		t.Errorf("varies %+v", e.Varies)
+	}
+	if c := e.Varies[0].Axes[0].Values.Elems[2].(*Call); c.Name != "sigmoid" || c.Args[0].Value.(*Ident).Name != "sum" {
+		t.Errorf("sigmoid(z: sum) %#v", c)
+	}
+	if b := f.Experiments[1]; b.Extends != "quickstart" || b.ExtendsPos != (Pos{"q.sink", 26, 27}) {
+		t.Errorf("extends %+v", b)
+	}
+}
+
+func TestParseOK(t *testing.T) {
+	for _, src := range []string{
+		"",
+		"\n\n# only a comment\n// and another\n",
+		"experiment a {}",
+		"experiment a {}experiment b {}",
+		"experiment a { model {} ; data {}; }",
+		"experiment a {\n\n  model {\n\n    layers 2\n\n  }\n\n}\n",
+		"experiment a { model { layers 2 } }",
+		"experiment a { model { layers 2; } }",
+		"experiment a { model { x [\n 1,\n 2,\n] } }",
+		"experiment a { model { x f(\n a: 1,\n b: [2],\n) } }",
+		"experiment a { model { x f() } }",
+		"experiment a { model { x [] } }",
+		"experiment a { model { x [[1, 2], [3]] } }",
+		"experiment a { model { x -1.5e-3 } }",
+		"experiment a { vary zip {} }",
+		"experiment a { vary zip { a.b [1]\n c.d [2] } }",
+		"experiment a\n{\n}\n",
+		"experiment a { model { s \"\\u00e9\\t\\\"\" } }",
+		"experiment a { model {\r\n layers 2\r\n } }\r\n",
+		"experiment vary { vary { zip 1 } }", // keywords are ordinary identifiers elsewhere
+	} {
+		if _, err := Parse("t.sink", []byte(src)); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"experiment a { model { layers 2 heads 4 } }", `t.sink:1:33: unexpected "heads": end the previous setting`},
+		{"experiment a {\n  model { layers }\n}", `t.sink:2:18: unexpected "}", expected a value`},
+		{"experiment a { model { x \"abc } }", "t.sink:1:26: unterminated string"},
+		{"experiment a { model { x \"abc\n\" } }", "t.sink:1:26: unterminated string"},
+		{"experiment a { model { x 99999999999999999999 } }", "t.sink:1:26: integer 99999999999999999999 is out of range"},
+		{"experiment a { model { x -1e400 } }", "t.sink:1:26: number -1e400 is out of range"},
+		{"experiment a {", `t.sink:1:14: this "{" is never closed (missing "}")`},
+		{"experiment a { model { x f(a: [1) } }", `t.sink:1:33: unexpected ")": the "[" opened at line 1 is not closed`},
+		{"experiment a { } }", `t.sink:1:18: unexpected "}": no "{" is open`},
+		{"experiment a { model { x \x00 } }", "t.sink:1:26: invalid control character U+0000"},
+		{"experiment a { model { x \xc3 } }", "t.sink:1:26: invalid byte 0xc3"},
+		{"experiment a { model { x ü } }", "t.sink:1:26: unexpected character 'ü'"},
+		{"é experiment", "t.sink:1:1: unexpected character 'é'"},
+		{"experiment a { model { x 1 } } trailing", `t.sink:1:32: unexpected "trailing", expected "experiment NAME { ... }"`},
+		{"experiment a { model { x 1 }", `t.sink:1:14: this "{" is never closed`},
+		{"experiment a { vary model.x [1] [2] }", `unexpected "["`},
+		{"experiment a { model { x 1.2.3 } }", `malformed number "1.2.3"`},
+		{strings.Repeat("[", 40), "nesting too deep"},
+	} {
+		_, err := Parse("t.sink", []byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.src, err, tc.want)
+		}
+		if _, ok := err.(*Error); err != nil && !ok {
+			t.Errorf("%q: error type %T", tc.src, err)
+		}
+	}
+}
+
+func TestHugeInputs(t *testing.T) {
+	// Deep nesting and long inputs are errors or fine, never a crash.
+	deep := "experiment a { model { x " + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + " } }"
+	if _, err := Parse("t.sink", []byte(deep)); err == nil || !strings.Contains(err.Error(), "nesting too deep") {
+		t.Errorf("deep: %v", err)
+	}
+	long := "experiment a { model { x [" + strings.Repeat("1, ", 100000) + "] } }"
+	if _, err := Parse("t.sink", []byte(long)); err != nil {
+		t.Errorf("long list: %v", err)
+	}
+}
+
+func TestPosString(t *testing.T) {
+	if s := (Pos{"a.sink", 3, 7}).String(); s != "a.sink:3:7" {
+		t.Error(s)
+	}
+	l := ErrorList{{Pos: Pos{"b", 2, 1}, Msg: "y"}, {Pos: Pos{"a", 9, 1}, Msg: "x"}}
+	l.Sort()
+	if l.Error() != "a:9:1: x\nb:2:1: y" {
+		t.Error(l.Error())
+	}
+}

@@ -1,0 +1,237 @@
+// Package plot draws the standard figures of an attention-sink study from
+// sinkrun's results (gonum.org/v1/plot): emergence curves of Sink_1, mean
+// alpha_1 and validation loss against training tokens, one line per variant;
+// a layer x head heat map of alpha_1 per run; massive-activation ratios per
+// layer; and the attention map of one probe sequence.
+//
+// The chart functions (Lines, Heatmap, AttentionMap, HeadHeatmap) take plain
+// data and return a Figure; Experiment and All read a results directory and
+// write every figure as PNG and SVG.
+package plot
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Image formats a Figure can be written in.
+const (
+	PNG = "png"
+	SVG = "svg"
+)
+
+// DefaultFormats are the formats Save writes when given none.
+var DefaultFormats = []string{PNG, SVG}
+
+// DPI is the resolution of PNG output.
+const DPI = 150
+
+// Figure is a drawing of a given size that can be written as PNG or SVG.
+type Figure struct {
+	Width, Height vg.Length
+	draw          func(dc draw.Canvas)
+}
+
+// Draw draws the figure onto a canvas of its size.
+func (f *Figure) Draw(dc draw.Canvas) { f.draw(dc) }
+
+// WriteTo writes the figure in format (PNG or SVG) to w.
+func (f *Figure) WriteTo(w io.Writer, format string) (err error) {
+	defer func() {
+		// gonum reports some drawing errors (bad ranges, fonts) by panicking.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plot: drawing failed: %v", r)
+		}
+	}()
+	switch strings.ToLower(format) {
+	case PNG:
+		c := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+		f.draw(draw.New(c))
+		_, err = vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+	case SVG:
+		c := vgsvg.New(f.Width, f.Height)
+		dc := draw.New(c)
+		dc.SetColor(color.White)
+		dc.Fill(dc.Rectangle.Path())
+		f.draw(dc)
+		_, err = c.WriteTo(w)
+	default:
+		return fmt.Errorf("plot: unknown image format %q (want png or svg)", format)
+	}
+	return err
+}
+
+// Save writes the figure to base.<format> for each format (DefaultFormats if
+// none), each through a temporary file renamed into place, and returns the
+// paths written.
+func (f *Figure) Save(base string, formats ...string) ([]string, error) {
+	if len(formats) == 0 {
+		formats = DefaultFormats
+	}
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return nil, fmt.Errorf("plot: %w", err)
+	}
+	var paths []string
+	for _, format := range formats {
+		path := base + "." + strings.ToLower(format)
+		if err := f.saveOne(path, format); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+func (f *Figure) saveOne(path, format string) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = fmt.Errorf("plot: writing %s: %w", path, err)
+		}
+	}()
+	if err := f.WriteTo(tmp, format); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Text styles: a sans-serif face at readable sizes.
+var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+func textStyle(size vg.Length) text.Style {
+	return text.Style{Color: color.Black, Font: font.From(sans, size), Handler: gplot.DefaultTextHandler}
+}
+
+// newPlot returns a plot with the package's fonts and a light grid.
+func newPlot(title, xLabel, yLabel string) *gplot.Plot {
+	p := gplot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = font.From(sans, 13)
+	p.Title.Padding = 4
+	for _, a := range []*gplot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = font.From(sans, 12)
+		a.Tick.Label.Font = font.From(sans, 10)
+	}
+	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
+	p.Legend.TextStyle.Font = font.From(sans, 10)
+	return p
+}
+
+// Colours of successive series: Tableau 10, distinguishable and
+// reasonably colour-blind safe.
+var seriesColors = []color.RGBA{
+	{0x1f, 0x77, 0xb4, 0xff}, {0xff, 0x7f, 0x0e, 0xff}, {0x2c, 0xa0, 0x2c, 0xff},
+	{0xd6, 0x27, 0x28, 0xff}, {0x94, 0x67, 0xbd, 0xff}, {0x8c, 0x56, 0x4b, 0xff},
+	{0xe3, 0x77, 0xc2, 0xff}, {0x7f, 0x7f, 0x7f, 0xff}, {0xbc, 0xbd, 0x22, 0xff},
+	{0x17, 0xbe, 0xcf, 0xff},
+}
+
+func seriesColor(i int) color.RGBA { return seriesColors[i%len(seriesColors)] }
+
+// Glyph shapes and dash patterns cycle more slowly than colours, so that
+// series 0 and 10 still differ.
+var (
+	seriesShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{},
+		draw.PyramidGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
+	seriesDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)},
+		{vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)}}
+)
+
+func seriesShape(i int) draw.GlyphDrawer {
+	return seriesShapes[(i/len(seriesColors)+i)%len(seriesShapes)]
+}
+
+func seriesDash(i int) []vg.Length { return seriesDashes[(i/len(seriesColors))%len(seriesDashes)] }
+
+// siTicks labels a linear axis with SI-suffixed numbers (12k, 1.5M, 2G).
+type siTicks struct{}
+
+func (siTicks) Ticks(min, max float64) []gplot.Tick {
+	ts := gplot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = SI(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// SI formats n with an SI suffix: 950, 12k, 1.5M, 2G.
+func SI(n float64) string {
+	abs := math.Abs(n)
+	for _, u := range []struct {
+		div    float64
+		suffix string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if abs >= u.div {
+			return strconv.FormatFloat(n/u.div, 'g', 3, 64) + u.suffix
+		}
+	}
+	return strconv.FormatFloat(n, 'g', 3, 64)
+}
+
+// intTicks puts a labelled tick on integers, thinned to at most about 16.
+type intTicks struct{}
+
+func (intTicks) Ticks(min, max float64) []gplot.Tick {
+	lo, hi := int(math.Ceil(min)), int(math.Floor(max))
+	step := 1
+	for (hi-lo)/step > 16 {
+		switch {
+		case step == 1:
+			step = 2
+		case step == 2:
+			step = 4
+		default:
+			step *= 2
+		}
+	}
+	var ts []gplot.Tick
+	for v := lo; v <= hi; v++ {
+		if v%step == 0 {
+			ts = append(ts, gplot.Tick{Value: float64(v), Label: strconv.Itoa(v)})
+		}
+	}
+	return ts
+}
+
+// labelTicks labels integer positions with names.
+type labelTicks []string
+
+func (l labelTicks) Ticks(min, max float64) []gplot.Tick {
+	var ts []gplot.Tick
+	for i, s := range l {
+		if float64(i) >= min && float64(i) <= max {
+			ts = append(ts, gplot.Tick{Value: float64(i), Label: s})
+		}
+	}
+	return ts
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+var errNoData = errors.New("plot: nothing to plot")

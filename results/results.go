@@ -1,0 +1,130 @@
+// Package results writes and reads the Parquet tables of sinkrun runs and
+// prints summaries of them (SPEC §4).
+//
+// Layout, under a results root dir:
+//
+//	<dir>/metrics/experiment=<name>/run-<id>.parquet
+//	<dir>/heads/experiment=<name>/run-<id>.parquet
+//	<dir>/runs/experiment=<name>/run-<id>.parquet   (written last: "run finished")
+//
+// The experiment is a Hive partition key: it is the directory name, not a
+// column inside the files. Every file carries the footer key/values
+// sinkrun.config, sinkrun.config_hash, sinkrun.version, sinkrun.git_revision
+// and sinkrun.run_id. Files are written with a REQUIRED schema root and zstd.
+//
+// Read them with, e.g., DuckDB:
+//
+//	SELECT * FROM read_parquet('results/runs/*/*.parquet', hive_partitioning = true);
+package results
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sinkrun/sinkrun/config"
+)
+
+// Run is one row of the runs table: a run's identity, every resolved setting,
+// its outcome and its final metrics.
+type Run struct {
+	ID, Experiment string
+	// Settings is every resolved setting (config.Flatten), one typed column
+	// each: int64, float64, bool or string (int, int32 and float32 are widened).
+	Settings []config.Column
+	// Varied lists the varied axes (config.Run.Varied), stored as the JSON
+	// column "varied" so summaries can be rebuilt from disk.
+	Varied []config.Setting
+	// Status is "done", "diverged" or "failed"; Error explains the latter two.
+	Status, Error string
+	// DivergedStep is -1 when the run did not diverge (NULL in Parquet).
+	DivergedStep      int64
+	Steps, TokensSeen int64
+	StartedAt         time.Time
+	// Timings and final metrics: NaN is written as NULL and read back as NaN.
+	WallSeconds, MsPerStep float64
+	Params                 int64
+	Backend                string
+	FinalValLoss           float64
+	FinalTrainLoss         float64
+	// FinalSink1 is Sink_1^eps at the first eps, in %; Sink1Proxy says it was
+	// computed on row-normalised maps.
+	FinalSink1      float64
+	Sink1Proxy      bool
+	FinalMeanAlpha1 float64
+	// FinalMassive is the max over layers of the hidden-state
+	// massive-activation ratio.
+	FinalMassive float64
+	// Written as footer key/values of every file; ConfigHash, ToolVersion and
+	// GitRevision are also columns of the runs table.
+	ConfigJSON, ConfigHash, ToolVersion, GitRevision string
+}
+
+// Metric is one row of the long metrics table. K, Layer and Head = -1 and
+// Eps = NaN mean "not applicable" and are written as NULL.
+type Metric struct {
+	RunID            string
+	Step, TokensSeen int64
+	Metric           string
+	K                int32
+	Eps              float64
+	Layer, Head      int32
+	Value            float64
+	IsProxy          bool
+}
+
+// Head is one row of the heads table: a head's alpha_k and Sink_k at a step.
+type Head struct {
+	RunID              string
+	Step, TokensSeen   int64
+	Layer, Head, K     int32
+	Alpha, SinkPercent float64
+	IsProxy            bool
+}
+
+// Table names: the first directory level under the results root.
+const (
+	TableRuns    = "runs"
+	TableMetrics = "metrics"
+	TableHeads   = "heads"
+)
+
+// Footer keys of every file.
+const (
+	KeyConfig      = "sinkrun.config"
+	KeyConfigHash  = "sinkrun.config_hash"
+	KeyVersion     = "sinkrun.version"
+	KeyGitRevision = "sinkrun.git_revision"
+	KeyRunID       = "sinkrun.run_id"
+)
+
+// PartitionDir is <dir>/<table>/experiment=<escaped name>.
+func PartitionDir(dir, table, experiment string) string {
+	return filepath.Join(dir, table, "experiment="+url.PathEscape(experiment))
+}
+
+// Path is the file of one run in one table.
+func Path(dir, table, experiment, id string) string {
+	return filepath.Join(PartitionDir(dir, table, experiment), "run-"+id+".parquet")
+}
+
+// Done reports whether the run's runs file exists, i.e. the run finished
+// (with any status) and all three of its files are complete.
+func Done(dir, experiment, id string) bool {
+	_, err := os.Stat(Path(dir, TableRuns, experiment, id))
+	return err == nil
+}
+
+func checkNames(experiment, id string) error {
+	if experiment == "" {
+		return errors.New("results: empty experiment name")
+	}
+	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
+		return fmt.Errorf("results: bad run id %q", id)
+	}
+	return nil
+}

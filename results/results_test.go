@@ -1,0 +1,361 @@
+package results
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet"
+	"github.com/apache/arrow/go/v17/parquet/compress"
+	"github.com/apache/arrow/go/v17/parquet/file"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+
+	"github.com/sinkrun/sinkrun/config"
+)
+
+func testRun(id, exp string) Run {
+	return Run{
+		ID: id, Experiment: exp,
+		Settings: []config.Column{
+			{Name: "model_layers", Value: int64(4)},
+			{Name: "model_init_std", Value: 0.02},
+			{Name: "model_tied", Value: true},
+			{Name: "model_attention", Value: "sigmoid"},
+			{Name: "train_optimizer_betas", Value: "0.9,0.95"},
+			{Name: "seed", Value: int64(7)},
+		},
+		Varied:          []config.Setting{{Path: "model.attention", Value: "sigmoid"}},
+		Status:          "diverged",
+		Error:           "loss is NaN at step 120",
+		DivergedStep:    120,
+		Steps:           120,
+		TokensSeen:      120 * 32 * 64,
+		StartedAt:       time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC),
+		WallSeconds:     12.5,
+		MsPerStep:       math.NaN(),
+		Params:          812345,
+		Backend:         "xla:cpu",
+		FinalValLoss:    math.NaN(),
+		FinalTrainLoss:  3.25,
+		FinalSink1:      42.5,
+		Sink1Proxy:      true,
+		FinalMeanAlpha1: 0.61,
+		FinalMassive:    123.4,
+		ConfigJSON:      `{"experiment":"` + exp + `","seed":7}`,
+		ConfigHash:      "abc123",
+		ToolVersion:     "0.1.0",
+		GitRevision:     "deadbeef",
+	}
+}
+
+func testMetrics(id string) []Metric {
+	return []Metric{
+		{RunID: id, Step: 0, TokensSeen: 0, Metric: "val_loss", K: -1, Eps: math.NaN(), Layer: -1, Head: -1, Value: 5.5},
+		{RunID: id, Step: 100, TokensSeen: 204800, Metric: "sink", K: 1, Eps: 0.3, Layer: -1, Head: -1, Value: 42.5, IsProxy: true},
+		{RunID: id, Step: 100, TokensSeen: 204800, Metric: "massive_hidden", K: -1, Eps: math.NaN(), Layer: 2, Head: -1, Value: 80},
+		{RunID: id, Step: 100, TokensSeen: 204800, Metric: "mean_alpha", K: 1, Eps: math.NaN(), Layer: 1, Head: 3, Value: 0.25},
+		{RunID: id, Step: 120, TokensSeen: 245760, Metric: "train_loss", K: -1, Eps: math.NaN(), Layer: -1, Head: -1, Value: math.Inf(1)},
+	}
+}
+
+func testHeads(id string) []Head {
+	return []Head{
+		{RunID: id, Step: 100, TokensSeen: 204800, Layer: 0, Head: 0, K: 1, Alpha: 0.5, SinkPercent: 50, IsProxy: true},
+		{RunID: id, Step: 100, TokensSeen: 204800, Layer: 3, Head: 2, K: 1, Alpha: 0.1, SinkPercent: 0},
+	}
+}
+
+// sameFloat treats NaN as equal to NaN.
+func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+
+func equalRun(t *testing.T, got, want Run) {
+	t.Helper()
+	for _, f := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"WallSeconds", got.WallSeconds, want.WallSeconds},
+		{"MsPerStep", got.MsPerStep, want.MsPerStep},
+		{"FinalValLoss", got.FinalValLoss, want.FinalValLoss},
+		{"FinalTrainLoss", got.FinalTrainLoss, want.FinalTrainLoss},
+		{"FinalSink1", got.FinalSink1, want.FinalSink1},
+		{"FinalMeanAlpha1", got.FinalMeanAlpha1, want.FinalMeanAlpha1},
+		{"FinalMassive", got.FinalMassive, want.FinalMassive},
+	} {
+		if !sameFloat(f.got, f.want) {
+			t.Errorf("%s = %v, want %v", f.name, f.got, f.want)
+		}
+	}
+	if !got.StartedAt.Equal(want.StartedAt) || got.StartedAt.Location() != time.UTC {
+		t.Errorf("StartedAt = %v, want %v (UTC)", got.StartedAt, want.StartedAt)
+	}
+	// Compare the rest with the floats and times blanked.
+	blank := func(r Run) Run {
+		r.WallSeconds, r.MsPerStep, r.FinalValLoss, r.FinalTrainLoss = 0, 0, 0, 0
+		r.FinalSink1, r.FinalMeanAlpha1, r.FinalMassive = 0, 0, 0
+		r.StartedAt = time.Time{}
+		return r
+	}
+	if g, w := blank(got), blank(want); !reflect.DeepEqual(g, w) {
+		t.Errorf("run mismatch:\n got %+v\nwant %+v", g, w)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	r := testRun("0123456789abcdef", "sig moid/z") // needs escaping in the directory name
+	ms, hs := testMetrics(r.ID), testHeads(r.ID)
+	if Done(dir, r.Experiment, r.ID) {
+		t.Fatal("Done before Write")
+	}
+	if err := Write(dir, r, ms, hs); err != nil {
+		t.Fatal(err)
+	}
+	if !Done(dir, r.Experiment, r.ID) {
+		t.Fatal("Done false after Write")
+	}
+	// A second run of another experiment, finished, without metrics.
+	r2 := testRun("fedcba9876543210", "plain")
+	r2.Status, r2.Error, r2.DivergedStep, r2.Sink1Proxy = "done", "", -1, false
+	r2.Varied = nil
+	r2.StartedAt = r.StartedAt.Add(time.Hour)
+	if err := Write(dir, r2, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	runs, err := ReadRuns(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 {
+		t.Fatalf("ReadRuns: %d runs, want 2", len(runs))
+	}
+	equalRun(t, runs[0], r)
+	r2.Varied = []config.Setting{} // nil is written as [] and read back empty
+	equalRun(t, runs[1], r2)
+
+	gotM, err := ReadMetrics(dir, r.Experiment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gotM) != len(ms) {
+		t.Fatalf("ReadMetrics: %d rows, want %d", len(gotM), len(ms))
+	}
+	for i := range ms {
+		g, w := gotM[i], ms[i]
+		if !sameFloat(g.Eps, w.Eps) || !sameFloat(g.Value, w.Value) {
+			t.Errorf("metric %d: eps/value %v/%v, want %v/%v", i, g.Eps, g.Value, w.Eps, w.Value)
+		}
+		g.Eps, w.Eps, g.Value, w.Value = 0, 0, 0, 0
+		if g != w {
+			t.Errorf("metric %d = %+v, want %+v", i, g, w)
+		}
+	}
+	gotH, err := ReadHeads(dir, r.Experiment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotH, hs) {
+		t.Errorf("ReadHeads = %+v, want %+v", gotH, hs)
+	}
+	if m, err := ReadMetrics(dir, "plain"); err != nil || len(m) != 0 {
+		t.Errorf("ReadMetrics(plain) = %v, %v; want no rows", m, err)
+	}
+
+	// Layout, footers, schema root, codecs, nulls, no partition column.
+	wantFooter := map[string]string{
+		KeyConfig: r.ConfigJSON, KeyConfigHash: "abc123", KeyVersion: "0.1.0",
+		KeyGitRevision: "deadbeef", KeyRunID: r.ID,
+	}
+	for _, table := range []string{TableRuns, TableMetrics, TableHeads} {
+		p := filepath.Join(dir, table, "experiment=sig%20moid%2Fz", "run-"+r.ID+".parquet")
+		if p != Path(dir, table, r.Experiment, r.ID) {
+			t.Fatalf("Path = %s, want %s", Path(dir, table, r.Experiment, r.ID), p)
+		}
+		checkFile(t, p, wantFooter)
+	}
+	checkNulls(t, Path(dir, TableMetrics, r.Experiment, r.ID), map[string]int64{"k": 3, "eps": 4, "layer": 3, "head": 4, "value": 0})
+	checkNulls(t, Path(dir, TableRuns, r.Experiment, r.ID), map[string]int64{"ms_per_step": 1, "final_val_loss": 1, "diverged_step": 0, "error": 0})
+	checkNulls(t, Path(dir, TableRuns, r2.Experiment, r2.ID), map[string]int64{"diverged_step": 1, "error": 1})
+	checkRunsSchema(t, Path(dir, TableRuns, r.Experiment, r.ID))
+
+	// No temporary files remain.
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		if !d.IsDir() && (!strings.HasSuffix(p, ".parquet") || strings.HasPrefix(d.Name(), ".")) {
+			t.Errorf("stray file %s", p)
+		}
+		return nil
+	})
+}
+
+func checkFile(t *testing.T, path string, wantFooter map[string]string) {
+	t.Helper()
+	rdr, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Close()
+	md := rdr.MetaData()
+	kv := md.KeyValueMetadata()
+	for k, want := range wantFooter {
+		if v := kv.FindValue(k); v == nil || *v != want {
+			t.Errorf("%s: footer %s = %v, want %q", path, k, v, want)
+		}
+	}
+	if rep := md.Schema.Root().RepetitionType(); rep != parquet.Repetitions.Required {
+		t.Errorf("%s: schema root repetition %s, want REQUIRED", path, rep)
+	}
+	for i := 0; i < md.Schema.NumColumns(); i++ {
+		if name := md.Schema.Column(i).Name(); name == "experiment" {
+			t.Errorf("%s: partition column experiment inside the file", path)
+		}
+	}
+	if rdr.NumRowGroups() == 0 {
+		t.Errorf("%s: no row groups", path)
+	}
+	for g := 0; g < rdr.NumRowGroups(); g++ {
+		rg := md.RowGroup(g)
+		for c := 0; c < rg.NumColumns(); c++ {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc.Compression() != compress.Codecs.Zstd {
+				t.Errorf("%s: column %d codec %s, want ZSTD", path, c, cc.Compression())
+			}
+		}
+	}
+}
+
+func openTable(t *testing.T, path string) arrow.Table {
+	t.Helper()
+	rdr, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdr.Close() })
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.NewGoAllocator())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tbl.Release)
+	return tbl
+}
+
+func checkNulls(t *testing.T, path string, want map[string]int64) {
+	t.Helper()
+	tbl := openTable(t, path)
+	for name, n := range want {
+		idx := tbl.Schema().FieldIndices(name)
+		if len(idx) == 0 {
+			t.Errorf("%s: no column %s", path, name)
+			continue
+		}
+		var got int64
+		for _, c := range tbl.Column(idx[0]).Data().Chunks() {
+			got += int64(c.NullN())
+		}
+		if got != n {
+			t.Errorf("%s: column %s has %d nulls, want %d", path, name, got, n)
+		}
+	}
+}
+
+func checkRunsSchema(t *testing.T, path string) {
+	t.Helper()
+	tbl := openTable(t, path)
+	var names []string
+	for _, f := range tbl.Schema().Fields() {
+		names = append(names, f.Name)
+	}
+	want := []string{"run_id", "model_layers", "model_init_std", "model_tied", "model_attention",
+		"train_optimizer_betas", "seed", "varied", "status", "error", "diverged_step", "steps",
+		"tokens_seen", "started_at", "wall_seconds", "ms_per_step", "params", "backend",
+		"final_val_loss", "final_train_loss", "final_sink1", "final_sink1_is_proxy",
+		"final_mean_alpha1", "final_massive", "config_hash", "tool_version", "git_revision"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("runs columns\n got %v\nwant %v", names, want)
+	}
+	types := map[string]string{
+		"model_layers": "int64", "model_init_std": "float64", "model_tied": "bool",
+		"model_attention": "utf8", "started_at": "timestamp[us, tz=UTC]",
+	}
+	for name, typ := range types {
+		f, _ := tbl.Schema().FieldsByName(name)
+		if len(f) == 0 || f[0].Type.String() != typ {
+			t.Errorf("column %s: type %v, want %s", name, f, typ)
+		}
+	}
+}
+
+func TestWriteFromFlatten(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Experiment = "default"
+	r := Run{ID: cfg.ID(), Experiment: cfg.Experiment, Settings: config.Flatten(cfg), Status: "done",
+		DivergedStep: -1, StartedAt: time.Unix(0, 0).UTC(), ConfigJSON: cfg.JSON(), ConfigHash: cfg.Hash()}
+	if err := Write(dir, r, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ReadRuns(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || !reflect.DeepEqual(runs[0].Settings, r.Settings) {
+		t.Fatalf("settings round trip:\n got %+v\nwant %+v", runs, r.Settings)
+	}
+}
+
+func TestWriteRejects(t *testing.T) {
+	dir := t.TempDir()
+	bad := []Run{
+		{ID: "", Experiment: "e"},
+		{ID: "a/b", Experiment: "e"},
+		{ID: "x", Experiment: ""},
+		{ID: "x", Experiment: "e", Settings: []config.Column{{Name: "status", Value: "x"}}},
+		{ID: "x", Experiment: "e", Settings: []config.Column{{Name: "s", Value: []int{1}}}},
+	}
+	for _, r := range bad {
+		if err := Write(dir, r, nil, nil); err == nil {
+			t.Errorf("Write(%+v) succeeded", r)
+		}
+	}
+	if runs, err := ReadRuns(dir); err != nil || len(runs) != 0 {
+		t.Errorf("ReadRuns after rejected writes = %v, %v", runs, err)
+	}
+	if runs, err := ReadRuns(filepath.Join(dir, "missing")); err != nil || len(runs) != 0 {
+		t.Errorf("ReadRuns(missing) = %v, %v", runs, err)
+	}
+}
+
+// A temp file left by a crashed writer is ignored by ReadRuns and Done.
+func TestIgnoresTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	part := PartitionDir(dir, TableRuns, "e")
+	if err := os.MkdirAll(part, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(part, ".run-x.parquet.123.tmp"), []byte("PAR1trunc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if Done(dir, "e", "x") {
+		t.Error("Done true for a temp file")
+	}
+	if runs, err := ReadRuns(dir); err != nil || len(runs) != 0 {
+		t.Errorf("ReadRuns = %v, %v", runs, err)
+	}
+}

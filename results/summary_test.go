@@ -1,0 +1,186 @@
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sinkrun/sinkrun/config"
+)
+
+// sumRun is a finished run of experiment exp with the given attention and seed.
+func sumRun(exp, attn string, seed int64, sink, loss float64) Run {
+	return Run{
+		ID: exp + attn + strconv.FormatInt(seed, 10), Experiment: exp,
+		Settings: []config.Column{
+			{Name: "model_attention", Value: attn},
+			{Name: "measure_eps", Value: "0.3"},
+			{Name: "seed", Value: seed},
+		},
+		Varied:       []config.Setting{{Path: "model.attention", Value: attn}, {Path: "seed", Value: strconv.FormatInt(seed, 10)}},
+		Status:       "done",
+		DivergedStep: -1,
+		FinalSink1:   sink, FinalValLoss: loss, FinalMassive: 100, FinalMeanAlpha1: 0.5,
+	}
+}
+
+func summaryRuns() []Run {
+	a1 := sumRun("attn", "softmax", 1, 10, 2.0)
+	a2 := sumRun("attn", "softmax", 2, 20, 3.0)
+	s1 := sumRun("attn", "sigmoid", 1, 5, 2.5)
+	s1.Sink1Proxy = true
+	s2 := sumRun("attn", "sigmoid", 2, math.NaN(), math.NaN())
+	s2.Status, s2.Error, s2.DivergedStep = "diverged", "loss is NaN", 50
+	s2.Sink1Proxy = true
+	b := sumRun("bos", "softmax", 1, 60, 1.5)
+	b.Varied = []config.Setting{{Path: "data.first_token", Value: "fixed"}}
+	// Interleaved: rows keep the order of first appearance.
+	return []Run{a1, s1, b, a2, s2}
+}
+
+func TestSummary(t *testing.T) {
+	runs := summaryRuns()
+	tests := []struct {
+		format Format
+		want   []string // substrings, in order
+	}{
+		{Table, []string{
+			"experiment attn", "attention", "Sink_1 % (eps 0.3)", "n", "val loss", "massive", "alpha_1", "status",
+			"softmax", "15.00 ± 7.07", "2", "2.500", "100.0", "0.500", "done",
+			"sigmoid", "5.00*", "2", "2.500", "1/2 diverged",
+			ProxyFootnote,
+			"experiment bos", "first_token", "fixed", "60.00", "1", "1.500", "done",
+		}},
+		{Markdown, []string{
+			"### attn", "| attention | Sink_1 % (eps 0.3) | n | val loss | massive | alpha_1 | status |",
+			"|---|---:|---:|---:|---:|---:|---|",
+			"| softmax | 15.00 ± 7.07 | 2 | 2.500 | 100.0 | 0.500 | done |",
+			"| sigmoid | 5.00* | 2 | 2.500 | 100.0 | 0.500 | 1/2 diverged |",
+			`\` + ProxyFootnote,
+			"### bos", "| first_token |", "| fixed | 60.00 | 1 | 1.500 | 100.0 | 0.500 | done |",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format.String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteSummary(&buf, runs, tc.format); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			rest := out
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("missing %q (in order) in:\n%s", w, out)
+				}
+				rest = rest[i+len(w):]
+			}
+			if strings.Contains(out, "seed") {
+				t.Errorf("seed shown as an axis:\n%s", out)
+			}
+			if strings.Count(out, ProxyFootnote) != 1 {
+				t.Errorf("want one proxy footnote (attn only):\n%s", out)
+			}
+		})
+	}
+}
+
+func TestSummaryCSV(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, summaryRuns(), CSV); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := []string{"experiment", "attention", "first_token", "sink1_mean", "sink1_sd", "sink1_is_proxy",
+		"eps", "n", "n_done", "val_loss", "massive", "mean_alpha1", "status"}
+	if !reflect.DeepEqual(recs[0], wantHeader) {
+		t.Fatalf("header %v, want %v", recs[0], wantHeader)
+	}
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want header + 3 rows: %v", len(recs), recs)
+	}
+	softmax := recs[1]
+	if softmax[0] != "attn" || softmax[1] != "softmax" || softmax[2] != "" {
+		t.Errorf("row 1 = %v", softmax)
+	}
+	mean, _ := strconv.ParseFloat(softmax[3], 64)
+	sd, _ := strconv.ParseFloat(softmax[4], 64)
+	if mean != 15 || math.Abs(sd-math.Sqrt(50)) > 1e-12 { // (10-15)²+(20-15)² over n-1=1
+		t.Errorf("softmax sink1 = %v ± %v, want 15 ± 7.0711", mean, sd)
+	}
+	if got := recs[2]; got[1] != "sigmoid" || got[3] != "5" || got[4] != "" || got[5] != "true" ||
+		got[7] != "2" || got[8] != "1" || got[12] != "1/2 diverged" {
+		t.Errorf("sigmoid row = %v", got)
+	}
+	if got := recs[3]; got[0] != "bos" || got[2] != "fixed" || got[5] != "false" || got[12] != "done" {
+		t.Errorf("bos row = %v", got)
+	}
+}
+
+func TestSummaryEdgeCases(t *testing.T) {
+	// All seeds diverged: no numbers, status "diverged".
+	a := sumRun("e", "softmax", 1, math.NaN(), math.NaN())
+	b := sumRun("e", "softmax", 2, math.NaN(), math.NaN())
+	a.Status, b.Status = "diverged", "diverged"
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, []Run{a, b}, Markdown); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| softmax | - | 2 | - | - | - | diverged |"; !strings.Contains(buf.String(), want) {
+		t.Errorf("missing %q in\n%s", want, buf.String())
+	}
+	// Runs read from disk without settings group by their varied values.
+	c, d := a, b
+	c.Settings, d.Settings = nil, nil
+	c.Status, d.Status = "done", "failed"
+	c.FinalSink1 = 1
+	buf.Reset()
+	if err := WriteSummary(&buf, []Run{c, d}, Markdown); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| softmax | Sink_1 % |"; strings.Contains(buf.String(), want) {
+		t.Errorf("eps header without settings:\n%s", buf.String())
+	}
+	if want := "| softmax | 1.00 | 2 | - | 100.0 | 0.500 | 1/2 failed |"; !strings.Contains(buf.String(), want) {
+		t.Errorf("missing %q in\n%s", want, buf.String())
+	}
+	for _, f := range []Format{Table, Markdown, CSV} {
+		buf.Reset()
+		if err := WriteSummary(&buf, nil, f); err != nil {
+			t.Errorf("%v: %v", f, err)
+		}
+	}
+	if err := WriteSummary(&buf, nil, Format(9)); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+func TestShortNames(t *testing.T) {
+	got := shortNames([]string{"model.norm.eps", "train.optimizer.eps", "model.attention", "train.optimizer.lr", "seed"})
+	want := []string{"norm.eps", "optimizer.eps", "attention", "lr", "seed"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("shortNames = %v, want %v", got, want)
+	}
+	got = shortNames([]string{"a.x.eps", "b.x.eps"})
+	if want := []string{"a.x.eps", "b.x.eps"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("shortNames = %v, want %v", got, want)
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for s, want := range map[string]Format{"table": Table, "md": Markdown, "Markdown": Markdown, "csv": CSV} {
+		if f, err := ParseFormat(s); err != nil || f != want {
+			t.Errorf("ParseFormat(%q) = %v, %v", s, f, err)
+		}
+	}
+	if _, err := ParseFormat("html"); err == nil {
+		t.Error("ParseFormat(html) succeeded")
+	}
+}

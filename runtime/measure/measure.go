@@ -1,0 +1,331 @@
+// Package measure computes the attention-sink metrics of SPEC §1 from the
+// tensors of a probe pass: per-head first-token scores alpha_k, Sink_k^eps,
+// proxy (Sink*) scores on row-normalised maps, and massive-activation ratios.
+//
+// Positions: k is 1-based wherever it appears in the API (SinkScore.K,
+// HeadAlpha.K, Options.Ks), as in the formulas; layers and heads are 0-based.
+// Tensors are flat, row-major float32 slices.
+package measure
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/sinkrun/sinkrun/config"
+)
+
+// ProxyKind says how attention rows are normalised before scoring.
+type ProxyKind int
+
+const (
+	// ProxyNone scores the maps as they are (rows already sum to 1).
+	ProxyNone ProxyKind = iota
+	// ProxySum divides each row by its causal sum plus 1e-8: for sigmoid and
+	// elu+1 similarities, s_ij / (sum_{j'<=i} s_ij' + 1e-8).
+	ProxySum
+	// ProxyAbsSum divides absolute values by the causal sum of absolute
+	// values: for identity and MLP kernels, |s_ij| / sum_{j'<=i} |s_ij'|.
+	// A row whose absolute sum is 0 stays 0.
+	ProxyAbsSum
+)
+
+func (k ProxyKind) String() string {
+	switch k {
+	case ProxyNone:
+		return "none"
+	case ProxySum:
+		return "sum"
+	case ProxyAbsSum:
+		return "abs_sum"
+	}
+	return fmt.Sprintf("ProxyKind(%d)", int(k))
+}
+
+// ProxyFor is the proxy normalisation SPEC §1 prescribes for an attention
+// op: ProxySum for ops whose rows need not sum to 1 (sigmoid with Z=1),
+// ProxyNone otherwise.
+func ProxyFor(a config.Attention) ProxyKind {
+	if a.IsProxy() {
+		return ProxySum
+	}
+	return ProxyNone
+}
+
+// NormalizeRows returns a row-normalised copy of attention weights shaped
+// [n][h][T][T] (rows = queries). Only the causal part (key j <= query i) is
+// read; entries above the diagonal are 0 in the result. Sums are taken in
+// float64. ProxyNone returns an unchanged copy (upper triangle included).
+func NormalizeRows(weights []float32, n, h, T int, kind ProxyKind) []float32 {
+	out := make([]float32, len(weights))
+	if kind == ProxyNone {
+		copy(out, weights)
+		return out
+	}
+	for m := range n * h {
+		for i := range T {
+			row := weights[(m*T+i)*T : (m*T+i)*T+i+1]
+			dst := out[(m*T+i)*T : (m*T+i)*T+i+1]
+			sum := 0.0
+			for _, v := range row {
+				if kind == ProxyAbsSum {
+					sum += math.Abs(float64(v))
+				} else {
+					sum += float64(v)
+				}
+			}
+			switch kind {
+			case ProxySum:
+				for j, v := range row {
+					dst[j] = float32(float64(v) / (sum + 1e-8))
+				}
+			case ProxyAbsSum:
+				if sum == 0 {
+					continue
+				}
+				for j, v := range row {
+					dst[j] = float32(math.Abs(float64(v)) / sum)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Alpha is alpha_k of one T×T attention map (row-major, rows = queries),
+// k 1-based: 1/(T-k+1) * sum_{t=k..T} A_{t,k}, the mean attention token k
+// receives from the queries that can see it.
+func Alpha(m []float32, T, k int) float64 {
+	c := k - 1
+	sum := 0.0
+	for t := c; t < T; t++ {
+		sum += float64(m[t*T+c])
+	}
+	return sum / float64(T-c)
+}
+
+// Probe holds the tensors of one probe pass over N sequences of T tokens.
+type Probe struct {
+	N, T, Layers, Heads int
+	// Attention[l] is layer l's attention weights, [N][Heads][T][T].
+	Attention [][]float32
+	// Hidden[l] is the L2 norm of layer l's output hidden state, [N][T].
+	// Optional: nil or one entry per layer.
+	Hidden [][]float32
+	// Keys[l] and Values[l] are the L2 norms of layer l's (post-RoPE) keys
+	// and values, [N][Heads][T]. Optional: nil or one entry per layer.
+	Keys, Values [][]float32
+}
+
+// Options selects what Analyze reports.
+type Options struct {
+	// Eps are the thresholds of Sink_k^eps (strict >). Empty means [0.3].
+	Eps []float64
+	// Ks are 1-based positions; 1 is added in front if missing, duplicates
+	// are dropped.
+	Ks []int
+	// Proxy normalises the maps first; scores are then flagged Proxy.
+	Proxy ProxyKind
+}
+
+// SinkScore is Sink_K^Eps in percent.
+type SinkScore struct {
+	K       int
+	Eps     float64
+	Percent float64
+	Proxy   bool
+}
+
+// HeadAlpha is alpha_K of one head, averaged over the probe sequences, and
+// the percentage of sequences in which that head's alpha_K exceeds the first
+// eps of Options.
+type HeadAlpha struct {
+	Layer, Head, K int
+	Alpha          float64
+	SinkPercent    float64
+	Proxy          bool
+}
+
+// LayerRatio is the massive-activation ratio of one layer: the first token's
+// norm over the mean norm of the other tokens, for the layer's output hidden
+// state, keys and values. A ratio whose input was not given is NaN.
+type LayerRatio struct {
+	Layer              int
+	Hidden, Key, Value float64
+}
+
+// Report is what Analyze measures on one probe pass.
+type Report struct {
+	// Sink has one entry per k × eps, k-major, in the order of the
+	// (normalised) Options.Ks and Options.Eps.
+	Sink []SinkScore
+	// HeadAlpha has one entry per layer, head and k, in that nesting order.
+	HeadAlpha []HeadAlpha
+	// MeanAlpha1 is alpha_1 averaged over sequences, layers and heads.
+	MeanAlpha1 float64
+	// Massive has one entry per layer when any of Hidden, Keys, Values was
+	// given; nil otherwise.
+	Massive []LayerRatio
+}
+
+// Analyze computes SPEC §1's metrics on a probe pass. It checks every shape
+// and returns an error, never panics, on a mismatch.
+//
+// Sink_k^eps is the percentage of (sequence, layer, head) triples whose
+// per-sequence alpha_k is strictly above eps. Massive-activation ratios are
+// computed per sequence (and, for keys and values, per head) and then
+// averaged: hidden over sequences; keys and values over sequences and heads
+// with equal weight.
+func Analyze(p Probe, o Options) (Report, error) {
+	if err := validate(p); err != nil {
+		return Report{}, err
+	}
+	eps := o.Eps
+	if len(eps) == 0 {
+		eps = []float64{0.3}
+	}
+	for _, e := range eps {
+		if math.IsNaN(e) || math.IsInf(e, 0) {
+			return Report{}, fmt.Errorf("measure: eps %v is not a finite number", e)
+		}
+	}
+	ks := []int{1}
+	for _, k := range o.Ks {
+		if k < 1 || k > p.T {
+			return Report{}, fmt.Errorf("measure: sink position k=%d outside 1..%d (probe length)", k, p.T)
+		}
+		if !slices.Contains(ks, k) {
+			ks = append(ks, k)
+		}
+	}
+	switch o.Proxy {
+	case ProxyNone, ProxySum, ProxyAbsSum:
+	default:
+		return Report{}, fmt.Errorf("measure: unknown proxy kind %d", int(o.Proxy))
+	}
+	proxy := o.Proxy != ProxyNone
+	N, T, L, H, K := p.N, p.T, p.Layers, p.Heads, len(ks)
+
+	// alpha[((l*H+h)*K+ki)*N+n]
+	alpha := make([]float64, L*H*K*N)
+	for l, w := range p.Attention {
+		if proxy {
+			w = NormalizeRows(w, N, H, T, o.Proxy)
+		}
+		for n := range N {
+			for h := range H {
+				m := w[(n*H+h)*T*T : (n*H+h+1)*T*T]
+				for ki, k := range ks {
+					alpha[((l*H+h)*K+ki)*N+n] = Alpha(m, T, k)
+				}
+			}
+		}
+	}
+
+	var r Report
+	for ki, k := range ks {
+		for _, e := range eps {
+			count := 0
+			for l := range L {
+				for h := range H {
+					for _, a := range alpha[((l*H+h)*K+ki)*N : ((l*H+h)*K+ki+1)*N] {
+						if a > e {
+							count++
+						}
+					}
+				}
+			}
+			r.Sink = append(r.Sink, SinkScore{K: k, Eps: e, Percent: 100 * float64(count) / float64(N*L*H), Proxy: proxy})
+		}
+	}
+	sum1 := 0.0
+	for l := range L {
+		for h := range H {
+			for ki, k := range ks {
+				seqs := alpha[((l*H+h)*K+ki)*N : ((l*H+h)*K+ki+1)*N]
+				s, count := 0.0, 0
+				for _, a := range seqs {
+					s += a
+					if a > eps[0] {
+						count++
+					}
+				}
+				if ki == 0 {
+					sum1 += s
+				}
+				r.HeadAlpha = append(r.HeadAlpha, HeadAlpha{
+					Layer: l, Head: h, K: k,
+					Alpha:       s / float64(N),
+					SinkPercent: 100 * float64(count) / float64(N),
+					Proxy:       proxy,
+				})
+			}
+		}
+	}
+	r.MeanAlpha1 = sum1 / float64(N*L*H)
+
+	if len(p.Hidden) > 0 || len(p.Keys) > 0 || len(p.Values) > 0 {
+		r.Massive = make([]LayerRatio, L)
+		for l := range L {
+			r.Massive[l] = LayerRatio{
+				Layer:  l,
+				Hidden: meanFirstRatio(p.Hidden, l, N, T),
+				Key:    meanFirstRatio(p.Keys, l, N*H, T),
+				Value:  meanFirstRatio(p.Values, l, N*H, T),
+			}
+		}
+	}
+	return r, nil
+}
+
+// meanFirstRatio averages, over the rows of norms[l] (rows × T), the ratio
+// row[0] / mean(row[1:]). It is NaN when norms is empty.
+func meanFirstRatio(norms [][]float32, l, rows, T int) float64 {
+	if len(norms) == 0 {
+		return math.NaN()
+	}
+	total := 0.0
+	for i := range rows {
+		row := norms[l][i*T : (i+1)*T]
+		rest := 0.0
+		for _, v := range row[1:] {
+			rest += float64(v)
+		}
+		total += float64(row[0]) / (rest / float64(T-1))
+	}
+	return total / float64(rows)
+}
+
+func validate(p Probe) error {
+	if p.N < 1 || p.T < 1 || p.Layers < 1 || p.Heads < 1 {
+		return fmt.Errorf("measure: probe shape N=%d T=%d layers=%d heads=%d: all must be positive", p.N, p.T, p.Layers, p.Heads)
+	}
+	if len(p.Attention) != p.Layers {
+		return fmt.Errorf("measure: %d attention maps for %d layers", len(p.Attention), p.Layers)
+	}
+	check := func(name string, ts [][]float32, want int, shape string, optional bool) error {
+		if optional && len(ts) == 0 {
+			return nil
+		}
+		if len(ts) != p.Layers {
+			return fmt.Errorf("measure: %s has %d layers, want %d", name, len(ts), p.Layers)
+		}
+		for l, t := range ts {
+			if len(t) != want {
+				return fmt.Errorf("measure: %s[%d] has %d values, want %s = %d", name, l, len(t), shape, want)
+			}
+		}
+		return nil
+	}
+	nht := p.N * p.Heads * p.T
+	if err := check("attention", p.Attention, nht*p.T, "N*heads*T*T", false); err != nil {
+		return err
+	}
+	if err := check("hidden norms", p.Hidden, p.N*p.T, "N*T", true); err != nil {
+		return err
+	}
+	if err := check("key norms", p.Keys, nht, "N*heads*T", true); err != nil {
+		return err
+	}
+	return check("value norms", p.Values, nht, "N*heads*T", true)
+}
