@@ -124,6 +124,13 @@ func writeFile(mem memory.Allocator, path string, rec arrow.Record) (err error) 
 		return fmt.Errorf("results: %w", err)
 	}
 	tmp := f.Name()
+	// CreateTemp makes the file private (0600); results are for other tools
+	// and other users to read.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("results: %w", err)
+	}
 	defer func() {
 		if err != nil {
 			f.Close()

@@ -96,9 +96,14 @@ func Lines(c LineChart) (*Figure, error) {
 		}
 		switch pn.XAxis {
 		case AxisTokens:
-			p.X.Tick.Marker = siTicks{}
+			p.X.Tick.Marker = niceTicks{si: true}
 		case AxisInteger:
 			p.X.Tick.Marker = intTicks{}
+		default:
+			p.X.Tick.Marker = niceTicks{}
+		}
+		if !log {
+			p.Y.Tick.Marker = niceTicks{}
 		}
 		xmin, xmax := math.Inf(1), math.Inf(-1)
 		for _, s := range pn.Series {
@@ -291,8 +296,10 @@ type Heatmap struct {
 	// Z is [row][col]; rows are drawn along y, columns along x. NaN cells
 	// are drawn light grey (e.g. the masked half of an attention map).
 	Z [][]float64
-	// XTicks and YTicks label columns and rows; nil labels them 0, 1, ...
+	// XTicks and YTicks label columns and rows; nil numbers them from
+	// XBase and YBase (0 by default; 1 for 1-based token positions).
 	XTicks, YTicks []string
+	XBase, YBase   int
 	// Min and Max are the colour range; Min == Max uses the data range.
 	Min, Max float64
 	// Annotate writes each cell's value with Format (default "%.2f"); it
@@ -336,46 +343,48 @@ func (h Heatmap) Figure() (*Figure, error) {
 		}
 	}
 	cmap := newViridis(lo, hi)
-	grid := matrix(h.Z)
-	hm := plotter.NewHeatMap(grid, cmap.Palette(256))
-	hm.Min, hm.Max = lo, hi
-	// Values outside the range take the end colours.
-	cols0, _ := cmap.At(lo)
-	cols1, _ := cmap.At(hi)
-	hm.Underflow, hm.Overflow = cols0, cols1
-	hm.NaN = color.Gray{0xeb}
-	hm.Rasterized = rows*cols > 64*64
+	// Row r is drawn at y = r, or at y = rows-1-r when TopDown.
+	z := h.Z
+	if h.TopDown {
+		z = make([][]float64, rows)
+		for r := range z {
+			z[r] = h.Z[rows-1-r]
+		}
+	}
+	var cellsPlotter gplot.Plotter
+	if rows*cols > 128*128 {
+		hm := plotter.NewHeatMap(matrix(z), cmap.Palette(256))
+		hm.Min, hm.Max = lo, hi
+		hm.Underflow, hm.Overflow = clampAt(cmap, lo), clampAt(cmap, hi)
+		hm.NaN = nanColor
+		hm.Rasterized = true
+		cellsPlotter = hm
+	} else {
+		cellsPlotter = &cells{z: z, cmap: cmap}
+	}
 
-	p := newPlot(h.Title, h.XLabel, h.YLabel)
-	p.Add(hm)
+	// The title is drawn over the whole figure (colour bar included), so
+	// that a long one is not clipped by the plot's narrower data area.
+	p := newPlot("", h.XLabel, h.YLabel)
+	p.Add(cellsPlotter)
 	p.X.Padding, p.Y.Padding = 0, 0
 	p.X.Min, p.X.Max = -0.5, float64(cols)-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(rows)-0.5
-	if h.XTicks != nil {
-		p.X.Tick.Marker = labelTicks(h.XTicks)
-	} else {
-		p.X.Tick.Marker = intTicks{}
-	}
-	if h.YTicks != nil {
-		p.Y.Tick.Marker = labelTicks(h.YTicks)
-	} else {
-		p.Y.Tick.Marker = intTicks{}
-	}
-	if h.TopDown {
-		p.Y.Scale = gplot.InvertedScale{Normalizer: gplot.LinearScale{}}
-	}
+	p.X.Tick.Marker = posTicks{n: cols, base: h.XBase, labels: h.XTicks}
+	p.Y.Tick.Marker = posTicks{n: rows, base: h.YBase, labels: h.YTicks, flip: h.TopDown}
 	if h.Annotate && rows <= 24 && cols <= 24 {
 		format := h.Format
 		if format == "" {
 			format = "%.2f"
 		}
-		p.Add(&cellLabels{z: h.Z, cmap: cmap, format: format})
+		p.Add(&cellLabels{z: z, cmap: cmap, format: format})
 	}
 
 	cb := newPlot("", "", h.ZLabel)
 	cb.HideX()
 	cb.Y.Padding = 0
-	cb.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true, Colors: 256})
+	cb.Y.Tick.Marker = niceTicks{}
+	cb.Add(&colorStrip{cmap: cmap})
 
 	cell := h.Cell
 	if cell == 0 {
@@ -394,11 +403,22 @@ func (h Heatmap) Figure() (*Figure, error) {
 	if h.Note != "" {
 		noteH = 0.3 * vg.Inch
 	}
-	titleW := textStyle(13).Width(h.Title) + 0.3*vg.Inch
-	w := max(cell*vg.Length(cols)+margin+cbW, titleW, 3.5*vg.Inch)
-	ht := cell*vg.Length(rows) + 1.1*vg.Inch + noteH
+	titleSty := textStyle(13)
+	titleSty.XAlign, titleSty.YAlign = draw.XCenter, draw.YTop
+	titleW, titleH := vg.Length(0), vg.Length(0)
+	if h.Title != "" {
+		titleW = titleSty.Width(h.Title) + 0.3*vg.Inch
+		titleH = titleSty.Height(h.Title) + vg.Points(10)
+	}
+	noteW := textStyle(9.5).Width(h.Note) + 0.3*vg.Inch
+	w := max(cell*vg.Length(cols)+margin+cbW, titleW, noteW, 3.5*vg.Inch)
+	ht := cell*vg.Length(rows) + 0.9*vg.Inch + noteH + titleH
 	fig := &Figure{Width: w, Height: ht}
 	fig.draw = func(dc draw.Canvas) {
+		if h.Title != "" {
+			dc.FillText(titleSty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(5)}, h.Title)
+			dc = draw.Crop(dc, 0, 0, 0, -titleH)
+		}
 		if h.Note != "" {
 			sty := textStyle(9.5)
 			sty.XAlign, sty.YAlign = draw.XLeft, draw.YBottom
@@ -420,6 +440,8 @@ func (h Heatmap) Figure() (*Figure, error) {
 	return fig, nil
 }
 
+var nanColor = color.Gray{0xeb}
+
 // matrix adapts [row][col] data to plotter.GridXYZ.
 type matrix [][]float64
 
@@ -427,6 +449,65 @@ func (m matrix) Dims() (c, r int)   { return len(m[0]), len(m) }
 func (m matrix) Z(c, r int) float64 { return m[r][c] }
 func (m matrix) X(c int) float64    { return float64(c) }
 func (m matrix) Y(r int) float64    { return float64(r) }
+
+// cells draws z[r][c] as a unit square centred on (c, r). Squares overlap
+// their right and upper neighbours by a hair so that anti-aliasing leaves
+// no seams between cells.
+type cells struct {
+	z    [][]float64
+	cmap palette.ColorMap
+}
+
+func (m *cells) Plot(c draw.Canvas, p *gplot.Plot) {
+	trX, trY := p.Transforms(&c)
+	rows, cols := len(m.z), len(m.z[0])
+	ov := vg.Points(0.4)
+	for r, row := range m.z {
+		y0, y1 := trY(float64(r)-0.5), trY(float64(r)+0.5)
+		if r < rows-1 {
+			y1 += ov
+		}
+		for col, v := range row {
+			x0, x1 := trX(float64(col)-0.5), trX(float64(col)+0.5)
+			if col < cols-1 {
+				x1 += ov
+			}
+			fill := color.Color(nanColor)
+			if !math.IsNaN(v) {
+				fill = clampAt(m.cmap, v)
+			}
+			c.FillPolygon(fill, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+		}
+	}
+}
+
+func (m *cells) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return -0.5, float64(len(m.z[0])) - 0.5, -0.5, float64(len(m.z)) - 0.5
+}
+
+// colorStrip is a vertical colour bar drawn as vector bands (a raster
+// image, as plotter.ColorBar draws, does not show in every SVG viewer).
+type colorStrip struct{ cmap palette.ColorMap }
+
+func (s *colorStrip) Plot(c draw.Canvas, p *gplot.Plot) {
+	trX, trY := p.Transforms(&c)
+	const n = 128
+	lo, hi := s.cmap.Min(), s.cmap.Max()
+	ov := vg.Points(0.4)
+	for i := range n {
+		a := lo + (hi-lo)*float64(i)/n
+		b := lo + (hi-lo)*float64(i+1)/n
+		y0, y1 := trY(a), trY(b)
+		if i < n-1 {
+			y1 += ov
+		}
+		c.FillPolygon(clampAt(s.cmap, (a+b)/2), []vg.Point{{X: trX(0), Y: y0}, {X: trX(1), Y: y0}, {X: trX(1), Y: y1}, {X: trX(0), Y: y1}})
+	}
+}
+
+func (s *colorStrip) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return 0, 1, s.cmap.Min(), s.cmap.Max()
+}
 
 // cellLabels writes each cell's value in a colour that reads on the cell.
 type cellLabels struct {
@@ -516,12 +597,12 @@ func (v *viridis) At(x float64) (color.Color, error) {
 	return c, nil
 }
 
-func (v *viridis) Max() float64         { return v.max }
-func (v *viridis) SetMax(x float64)     { v.max = x }
-func (v *viridis) Min() float64         { return v.min }
-func (v *viridis) SetMin(x float64)     { v.min = x }
-func (v *viridis) Alpha() float64       { return v.alpha }
-func (v *viridis) SetAlpha(a float64)   { v.alpha = a }
+func (v *viridis) Max() float64       { return v.max }
+func (v *viridis) SetMax(x float64)   { v.max = x }
+func (v *viridis) Min() float64       { return v.min }
+func (v *viridis) SetMin(x float64)   { v.min = x }
+func (v *viridis) Alpha() float64     { return v.alpha }
+func (v *viridis) SetAlpha(a float64) { v.alpha = a }
 func (v *viridis) Palette(n int) palette.Palette {
 	cs := make(paletteColors, n)
 	for i := range cs {
@@ -567,6 +648,7 @@ func AttentionMap(title string, att [][]float64, tokens []string) (*Figure, erro
 	h := Heatmap{
 		Title: title, XLabel: "key position", YLabel: "query position", ZLabel: "attention weight",
 		Z: att, Min: lo, Max: hi, TopDown: true, Annotate: len(att) <= 12, Format: "%.2f",
+		XBase: 1, YBase: 1,
 	}
 	if len(tokens) == len(att) && len(att) <= 32 {
 		h.XTicks, h.YTicks = tokens, tokens

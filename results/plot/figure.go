@@ -10,6 +10,7 @@
 package plot
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image/color"
@@ -69,7 +70,15 @@ func (f *Figure) WriteTo(w io.Writer, format string) (err error) {
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
 		f.draw(dc)
-		_, err = c.WriteTo(w)
+		var buf bytes.Buffer
+		if _, err = c.WriteTo(&buf); err != nil {
+			return err
+		}
+		// Fonts are not embedded (that would add ~0.5 MB per file): name
+		// Arial and Helvetica as fallbacks, which share Liberation Sans's
+		// metrics, so text keeps its width where Liberation is missing.
+		_, err = w.Write(bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans"),
+			[]byte("font-family:Liberation Sans,Arial,Helvetica,sans-serif")))
 	default:
 		return fmt.Errorf("plot: unknown image format %q (want png or svg)", format)
 	}
@@ -113,6 +122,10 @@ func (f *Figure) saveOne(path, format string) (err error) {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// CreateTemp makes the file private (0600); figures are for sharing.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
@@ -166,14 +179,50 @@ func seriesShape(i int) draw.GlyphDrawer {
 
 func seriesDash(i int) []vg.Length { return seriesDashes[(i/len(seriesColors))%len(seriesDashes)] }
 
-// siTicks labels a linear axis with SI-suffixed numbers (12k, 1.5M, 2G).
-type siTicks struct{}
+// niceTicks puts about six labelled ticks on round values (steps of 1,
+// 2, 2.5 or 5 times a power of ten) with unlabelled minor ticks between
+// them; si labels them with SI suffixes (12k, 1.5M).
+type niceTicks struct{ si bool }
 
-func (siTicks) Ticks(min, max float64) []gplot.Tick {
-	ts := gplot.DefaultTicks{}.Ticks(min, max)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = SI(ts[i].Value)
+func (t niceTicks) Ticks(lo, hi float64) []gplot.Tick {
+	if !(hi > lo) || !finite(lo) || !finite(hi) {
+		return gplot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step, minors := 10*mag, 5
+	for _, m := range []struct {
+		mult   float64
+		minors int
+	}{{1, 5}, {2, 4}, {2.5, 5}, {5, 5}} {
+		if m.mult*mag >= raw*0.999 {
+			step, minors = m.mult*mag, m.minors
+			break
+		}
+	}
+	prec := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	if math.Abs(step/math.Pow(10, math.Floor(math.Log10(step)+1e-9))-2.5) < 1e-9 {
+		prec++
+	}
+	var ts []gplot.Tick
+	minor := step / float64(minors)
+	for i := math.Floor(lo / minor); i*minor <= hi+minor*1e-9; i++ {
+		v := i * minor
+		if v < lo-minor*1e-9 {
+			continue
+		}
+		if math.Abs(math.Remainder(v, step)) < minor*1e-6 {
+			v = math.Round(v/step) * step
+			if v == 0 {
+				v = 0 // no "-0"
+			}
+			label := strconv.FormatFloat(v, 'f', prec, 64)
+			if t.si {
+				label = SI(v)
+			}
+			ts = append(ts, gplot.Tick{Value: v, Label: label})
+		} else {
+			ts = append(ts, gplot.Tick{Value: v})
 		}
 	}
 	return ts
@@ -218,15 +267,43 @@ func (intTicks) Ticks(min, max float64) []gplot.Tick {
 	return ts
 }
 
-// labelTicks labels integer positions with names.
-type labelTicks []string
+// posTicks marks the n cells of a heat map axis (at 0 .. n-1): each is
+// labelled with labels[i], or numbered i+base, thinned to at most about 16
+// labels (keeping the first cell and multiples of a round step), with
+// unlabelled minor ticks on the others when n <= 64. flip reverses the
+// order (cell i drawn at n-1-i).
+type posTicks struct {
+	n, base int
+	labels  []string
+	flip    bool
+}
 
-func (l labelTicks) Ticks(min, max float64) []gplot.Tick {
-	var ts []gplot.Tick
-	for i, s := range l {
-		if float64(i) >= min && float64(i) <= max {
-			ts = append(ts, gplot.Tick{Value: float64(i), Label: s})
+func (t posTicks) Ticks(lo, hi float64) []gplot.Tick {
+	step := 1
+	for _, s := range []int{1, 2, 4, 5, 8, 10, 16, 20, 25, 50, 100, 200, 500, 1000} {
+		step = s
+		if t.n/s <= 16 {
+			break
 		}
+	}
+	var ts []gplot.Tick
+	for i := 0; i < t.n; i++ {
+		at := float64(i)
+		if t.flip {
+			at = float64(t.n - 1 - i)
+		}
+		label := ""
+		if i == 0 || (i+t.base)%step == 0 {
+			if t.labels != nil && i < len(t.labels) {
+				label = t.labels[i]
+			} else if t.labels == nil {
+				label = strconv.Itoa(i + t.base)
+			}
+		}
+		if label == "" && t.n > 64 {
+			continue
+		}
+		ts = append(ts, gplot.Tick{Value: at, Label: label})
 	}
 	return ts
 }

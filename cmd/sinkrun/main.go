@@ -1,0 +1,255 @@
+// Command sinkrun trains small language models described in `.sink` files and
+// measures their attention sinks.
+//
+//	sinkrun run FILES... [--out DIR]    train every run, write Parquet, print a summary
+//	sinkrun FILES...                    shorthand for run
+//	sinkrun check FILES...              parse and validate only
+//
+// Run `sinkrun help` or `sinkrun COMMAND --help` for the flags of each command.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/plot"
+	"github.com/sinkrun/sinkrun/runtime/runner"
+	"github.com/sinkrun/sinkrun/runtime/trainer"
+)
+
+// gitRevision is set by the Makefile (-ldflags -X main.gitRevision=...).
+var gitRevision = ""
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitError       = 1 // bad input, failed runs
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "FILES... [flags]", "train every run of the experiments, write Parquet results, print a summary", cmdRun},
+		{"check", "FILES...", "parse and validate .sink files without training", cmdCheck},
+		{"summarize", "DIR... [flags]", "print the summary tables of results directories, re-read from their Parquet files", cmdSummarize},
+		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintf(stdout, "sinkrun %s (%s)\n", config.Version, revision())
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	if strings.HasSuffix(args[0], ".sink") || strings.HasPrefix(args[0], "-") {
+		return cmdRun(ctx, args, stdout, stderr) // `sinkrun FILES...` is shorthand for run
+	}
+	fmt.Fprintf(stderr, "sinkrun: unknown command %q%s\n", args[0], suggestCommand(args[0]))
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "sinkrun: train small language models from .sink files and measure their attention sinks")
+	fmt.Fprintln(w, "\nUsage:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  sinkrun %-10s %-18s %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintf(w, "  sinkrun %-10s %-18s %s\n", "FILES...", "", "shorthand for `sinkrun run FILES...`")
+	fmt.Fprintln(w, "\nRun `sinkrun COMMAND --help` for a command's flags. Language reference: docs/dsl.md.")
+}
+
+func suggestCommand(s string) string {
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, s) || strings.HasPrefix(s, c.name) {
+			return fmt.Sprintf(" (did you mean %q?)", c.name)
+		}
+	}
+	return ""
+}
+
+// newFlags makes a flag set whose --help prints the command's usage.
+func newFlags(name, args, summary string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: sinkrun %s %s\n\n%s\n\nFlags:\n", name, args, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseInterspersed parses flags that may come before or after the files.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return files, nil
+		}
+		files = append(files, args[0])
+		args = args[1:]
+	}
+}
+
+// compile parses and checks the files, printing errors with source context.
+func compile(files []string, stderr io.Writer) ([]*compiler.Experiment, bool) {
+	exps, err := compiler.CompileFiles(files)
+	if err != nil {
+		sources := map[string][]byte{}
+		for _, f := range files {
+			if b, rerr := os.ReadFile(f); rerr == nil {
+				sources[f] = b
+			}
+		}
+		fmt.Fprint(stderr, compiler.FormatErrors(err, sources))
+		return nil, false
+	}
+	return exps, true
+}
+
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("check", "FILES...", "Parse and validate .sink files; print each experiment's run count. Exit 0 only when all are valid.", stderr)
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	exps, ok := compile(files, stderr)
+	if !ok {
+		return exitError
+	}
+	for _, e := range exps {
+		fmt.Fprintf(stdout, "%s: experiment %s: %d runs (axes: %s)\n", e.Pos, e.Name, len(e.Runs), axes(e))
+	}
+	return exitOK
+}
+
+func axes(e *compiler.Experiment) string {
+	if len(e.Axes) == 0 {
+		return "none"
+	}
+	return strings.Join(e.Axes, ", ")
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run", "FILES... [flags]", "Train every run of the experiments in FILES, write Parquet tables under --out, and print a summary table.\nFinished runs are skipped, interrupted runs resume.", stderr)
+	out := fs.String("out", "results", "results directory (Hive layout: <out>/<table>/experiment=<name>/run-<id>.parquet)")
+	be := fs.String("backend", "", "compute backend: go, go:parallelism=N, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
+	jobs := fs.Int("j", 1, "runs trained at once; each gets cores/j threads")
+	force := fs.Bool("force", false, "re-run runs whose results already exist")
+	failFast := fs.Bool("fail-fast", false, "stop the batch at the first failed or diverged run")
+	format := fs.String("format", "table", "summary format: table, markdown or csv")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	sf, err := results.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintln(stderr, "sinkrun run:", err)
+		return exitUsage
+	}
+	exps, ok := compile(files, stderr)
+	if !ok {
+		return exitError
+	}
+	outcome, err := runner.Run(ctx, exps, runner.Options{
+		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast,
+		Log: stderr, GitRevision: revision(),
+	})
+	if len(outcome.Runs) > 0 {
+		fmt.Fprintln(stdout)
+		if serr := results.WriteSummary(stdout, outcome.Runs, sf); serr != nil {
+			fmt.Fprintln(stderr, "sinkrun run: summary:", serr)
+		}
+		if !errors.Is(err, trainer.ErrInterrupted) {
+			plots := filepath.Join(*out, "plots")
+			if files, perr := plot.Runs(*out, plots, outcome.Runs, plot.Options{}); perr != nil {
+				fmt.Fprintln(stderr, "sinkrun run: plots:", perr)
+			} else if len(files) > 0 {
+				fmt.Fprintf(stderr, "figures in %s\n", plots)
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "%d done, %d skipped, %d diverged, %d failed; results in %s\n",
+		outcome.Done, outcome.Skipped, outcome.Diverged, outcome.Failed, *out)
+	switch {
+	case errors.Is(err, trainer.ErrInterrupted):
+		fmt.Fprintln(stderr, "sinkrun run: interrupted; run the same command again to resume")
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintln(stderr, "sinkrun run:", err)
+		return exitError
+	case outcome.Failed > 0:
+		return exitError
+	}
+	return exitOK
+}
+
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// revision is the git revision the binary was built from, if known.
+func revision() string {
+	if gitRevision != "" {
+		return gitRevision
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}

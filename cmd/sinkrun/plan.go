@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results"
+)
+
+// cmdPlan lists every run of the experiments without training.
+func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("plan", "FILES... [flags]",
+		"List every run the experiments expand into, in the order `sinkrun run` trains them: experiment,\n"+
+			"index, run id, varied settings and seed, parameter count, training FLOPs, and whether results exist\n"+
+			"under --out. Training FLOPs = 6·N·D + 12·L·T·H·dh·D for N parameters, D = steps·batch·T training\n"+
+			"tokens, L layers, T context, H heads of width dh (matmuls, plus attention scores and mixing).\n"+
+			"With --resolved, also print each run's fully resolved config: the JSON stored in its Parquet footer.", stderr)
+	out := fs.String("out", "results", "results directory to look for finished runs in")
+	resolved := fs.Bool("resolved", false, "print each run's fully resolved config as indented JSON")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	exps, ok := compile(files, stderr)
+	if !ok {
+		return exitError
+	}
+	writePlan(stdout, exps, *out, *resolved)
+	return exitOK
+}
+
+// writePlan prints the table of runs (and with resolved, their configs).
+func writePlan(w io.Writer, exps []*compiler.Experiment, out string, resolved bool) {
+	var all []config.Run
+	for _, e := range exps {
+		all = append(all, e.Runs...)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EXPERIMENT\t#\tRUN ID\tVARIED\tSEED\tPARAMS\tTRAIN FLOPS\tRESULTS")
+	var flops float64
+	done := 0
+	for i, r := range all {
+		f := compiler.TrainFLOPs(r)
+		flops += f
+		have := "-"
+		if results.Done(out, r.Experiment, r.ID()) {
+			have = "yes"
+			done++
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Experiment, i+1, r.ID(), variedText(r.Varied), r.Seed,
+			thousands(compiler.ParamCount(r.Model)), flopsText(f), have)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d runs in %d experiments, %s training FLOPs in all; %d have results in %s\n",
+		len(all), len(exps), flopsText(flops), done, out)
+	if !resolved {
+		return
+	}
+	for i, r := range all {
+		fmt.Fprintf(w, "\n# %s run %d/%d, run-%s: %s, seed %d\n", r.Experiment, i+1, len(all), r.ID(), variedText(r.Varied), r.Seed)
+		var b bytes.Buffer
+		if err := json.Indent(&b, []byte(r.JSON()), "", "  "); err != nil {
+			b.WriteString(r.JSON()) // cannot happen: JSON() is valid JSON
+		}
+		b.WriteByte('\n')
+		w.Write(b.Bytes())
+	}
+}
+
+// variedText renders a run's varied settings, e.g.
+// "model.attention=sigmoid(z: sum) train.optimizer.lr=0.003", or "-".
+func variedText(v []config.Setting) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(v))
+	for i, s := range v {
+		parts[i] = s.Path + "=" + s.Value
+	}
+	return strings.Join(parts, " ")
+}
+
+// thousands writes n with comma separators: 869,504.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// flopsText writes a FLOP count with an SI prefix: 1.23 TFLOP.
+func flopsText(f float64) string {
+	for _, u := range []struct {
+		scale float64
+		name  string
+	}{{1e18, "E"}, {1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if f >= u.scale {
+			return strconv.FormatFloat(f/u.scale, 'f', 3-len(strconv.Itoa(int(f/u.scale))), 64) + " " + u.name
+		}
+	}
+	return strconv.FormatFloat(f, 'f', 0, 64)
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/plot"
+)
+
+// cmdPlot draws the figures of a results directory from its Parquet files.
+func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("plot", "DIR [flags]",
+		"Draw the figures of the Parquet results under DIR, per experiment: Sink_1, mean alpha_1 and validation loss\n"+
+			"against training tokens (one line per variant, mean over seeds), first-token norm ratios per layer, and a\n"+
+			"layer x head heat map of alpha_1 for every run. Writes PNG and SVG under --out (default DIR/plots).", stderr)
+	out := fs.String("out", "", "output directory (default DIR/plots): <out>/<experiment>/<figure>.png|svg")
+	formats := fs.String("format", "png,svg", "image formats, comma-separated: png, svg")
+	only := fs.String("experiment", "", "only these experiments (comma-separated names)")
+	dirs, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(dirs) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	dir := dirs[0]
+	var fmts []string
+	for _, f := range strings.Split(*formats, ",") {
+		switch f = strings.ToLower(strings.TrimSpace(f)); f {
+		case plot.PNG, plot.SVG:
+			fmts = append(fmts, f)
+		case "":
+		default:
+			fmt.Fprintf(stderr, "sinkrun plot: unknown image format %q (want png or svg)\n", f)
+			return exitUsage
+		}
+	}
+	if len(fmts) == 0 {
+		fmt.Fprintln(stderr, "sinkrun plot: --format lists no format")
+		return exitUsage
+	}
+	if _, err := os.Stat(dir); err != nil {
+		fmt.Fprintln(stderr, "sinkrun plot:", err)
+		return exitError
+	}
+	if *out == "" {
+		*out = filepath.Join(dir, "plots")
+	}
+	runs, err := results.ReadRuns(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "sinkrun plot:", err)
+		return exitError
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(stderr, "sinkrun plot: no runs in %s\n", dir)
+		return exitError
+	}
+	opts := plot.Options{Formats: fmts}
+	if *only != "" {
+		for _, e := range strings.Split(*only, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				opts.Experiments = append(opts.Experiments, e)
+			}
+		}
+	}
+	files, err := plot.All(dir, *out, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "sinkrun plot:", err)
+		return exitError
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "sinkrun plot: no measurements to plot in %s\n", dir)
+		return exitError
+	}
+	figures := map[string]bool{}
+	for _, f := range files {
+		figures[strings.TrimSuffix(f, filepath.Ext(f))] = true
+	}
+	fmt.Fprintf(stdout, "%d figures (%s) in %s\n", len(figures), strings.Join(fmts, ", "), *out)
+	return exitOK
+}

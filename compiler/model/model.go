@@ -1,0 +1,430 @@
+// Package model builds the GoMLX graphs of one run: a LLaMA-style decoder
+// (transformer.go), its attention-op catalogue (attention_ops.go), AdamW with
+// global-norm clipping and the learning-rate schedule (optim.go), and
+// checkpoints (checkpoint.go).
+//
+// A Model owns three executors over one variable store: the training step,
+// the evaluation loss and the probe (attention maps and norms). The probe is
+// a separate graph so the training step never exports attention maps.
+package model
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	gmodel "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/sinkrun/sinkrun/config"
+)
+
+// Model is a compiled run: variables, optimiser state and executors.
+type Model struct {
+	backend compute.Backend
+	cfg     config.Model
+	train   config.Train
+	seed    int64
+	headDim int
+	hidden  int
+	op      AttentionOp
+
+	store     *gmodel.Store
+	embed     *gmodel.Variable // [V, D]
+	head      *gmodel.Variable // [D, V], nil when tied
+	blocks    []blockParams
+	finalNorm normParams // unused (nil variables) for post-norm
+
+	params []*gmodel.Variable // trainable, in a fixed order
+	m1, m2 []*gmodel.Variable // AdamW moments, parallel to params
+	nParam int64
+
+	mu        sync.Mutex
+	adamStep  int64 // optimiser updates applied so far (bias correction uses adamStep+1)
+	gradNorm  float64
+	trainExec *gmodel.Exec
+	evalExec  *gmodel.Exec
+	probeExec *gmodel.Exec
+}
+
+// ProbeOutput holds the probe's per-layer tensors, row-major.
+type ProbeOutput struct {
+	N, T, Layers, Heads int
+	// Attention per layer: [N][H][T][T], rows = queries; the op's weights as
+	// used to mix the values (softmax rows sum to 1; sigmoid Z=one raw values,
+	// zeros above the diagonal).
+	Attention [][]float32
+	// Hidden per layer: [N][T] L2 norm of the residual stream after the block
+	// (before the final norm).
+	Hidden [][]float32
+	// Keys per layer: [N][H][T] L2 norm of the post-RoPE key vectors.
+	Keys [][]float32
+	// Values per layer: [N][H][T] L2 norm of the value vectors.
+	Values [][]float32
+}
+
+// New builds the model, its seeded variables and its executors.
+func New(backend compute.Backend, m config.Model, t config.Train, seed int64) (mdl *Model, err error) {
+	if backend == nil {
+		return nil, fmt.Errorf("model: nil backend")
+	}
+	if err := validate(m, t); err != nil {
+		return nil, err
+	}
+	op, err := lookupOp(m.Attention)
+	if err != nil {
+		return nil, err
+	}
+	defer recoverInto(&err, "model.New")
+	mdl = &Model{
+		backend: backend, cfg: m, train: t, seed: seed,
+		headDim: m.HeadDimOrDefault(), hidden: m.FFN.HiddenOrDefault(m.DModel), op: op,
+		store: gmodel.NewStore(),
+	}
+	if err := mdl.createVariables(); err != nil {
+		return nil, err
+	}
+	mdl.trainExec, err = gmodel.NewExec(backend, mdl.store, mdl.trainGraph)
+	if err != nil {
+		return nil, err
+	}
+	mdl.evalExec, err = gmodel.NewExec(backend, mdl.store, mdl.evalGraph)
+	if err != nil {
+		return nil, err
+	}
+	mdl.probeExec, err = gmodel.NewExec(backend, mdl.store, mdl.probeGraph)
+	if err != nil {
+		return nil, err
+	}
+	return mdl, nil
+}
+
+func validate(m config.Model, t config.Train) error {
+	switch {
+	case m.Layers < 1 || m.Heads < 1 || m.DModel < 1:
+		return fmt.Errorf("model: layers, heads and d_model must be >= 1")
+	case m.Vocab < 1:
+		return fmt.Errorf("model: vocab must be resolved (>= 1), got %d", m.Vocab)
+	case m.HeadDimOrDefault() < 1:
+		return fmt.Errorf("model: head_dim must be >= 1 (d_model %d / heads %d)", m.DModel, m.Heads)
+	case m.Position.Kind == "rope" && m.HeadDimOrDefault()%2 != 0:
+		return fmt.Errorf("model: rope needs an even head_dim, got %d", m.HeadDimOrDefault())
+	case m.Position.Kind == "rope" && m.Position.Base <= 0:
+		return fmt.Errorf("model: rope base must be > 0")
+	case m.InitStd < 0:
+		return fmt.Errorf("model: init_std must be >= 0")
+	}
+	switch m.Position.Kind {
+	case "rope", "nope":
+	default:
+		return fmt.Errorf("model: unknown position %q", m.Position.Kind)
+	}
+	switch m.Norm.Kind {
+	case "rmsnorm", "layernorm":
+	default:
+		return fmt.Errorf("model: unknown norm %q", m.Norm.Kind)
+	}
+	switch m.Norm.Placement {
+	case "pre", "post":
+	default:
+		return fmt.Errorf("model: unknown norm placement %q", m.Norm.Placement)
+	}
+	switch m.FFN.Kind {
+	case "swiglu", "geglu", "reglu", "relu", "gelu", "swish":
+	default:
+		return fmt.Errorf("model: unknown ffn %q", m.FFN.Kind)
+	}
+	if m.FFN.HiddenOrDefault(m.DModel) < 1 {
+		return fmt.Errorf("model: ffn hidden must be >= 1")
+	}
+	o := t.Optimizer
+	if o.Kind != "" && o.Kind != "adamw" {
+		return fmt.Errorf("model: unknown optimizer %q", o.Kind)
+	}
+	if len(o.Betas) != 2 {
+		return fmt.Errorf("model: optimizer betas must have 2 values, got %d", len(o.Betas))
+	}
+	switch t.Schedule.Kind {
+	case "constant", "cosine", "linear", "":
+	default:
+		return fmt.Errorf("model: unknown schedule %q", t.Schedule.Kind)
+	}
+	return nil
+}
+
+// createVariables creates every parameter with a seeded host-side initialiser,
+// and the zeroed AdamW moments. Each variable draws from its own PCG stream
+// seeded by (seed, hash of its path), so values do not depend on creation
+// order or on GoMLX's graph RNG.
+func (m *Model) createVariables() error {
+	D, H, dh, V, F := m.cfg.DModel, m.cfg.Heads, m.headDim, m.cfg.Vocab, m.hidden
+	var firstErr error
+	newVar := func(path string, init func(path string, n int) []float32, dims ...int) *gmodel.Variable {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		v, err := m.store.CreateVariable(path, tensors.FromFlatDataAndDimensions(init(path, n), dims...))
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		m.params = append(m.params, v)
+		m.nParam += int64(n)
+		return v
+	}
+	normal := func(path string, n int) []float32 {
+		h := fnv.New64a()
+		h.Write([]byte(path))
+		rng := rand.New(rand.NewPCG(uint64(m.seed), h.Sum64()))
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = float32(rng.NormFloat64() * m.cfg.InitStd)
+		}
+		return out
+	}
+	ones := func(_ string, n int) []float32 {
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = 1
+		}
+		return out
+	}
+	zeros := func(_ string, n int) []float32 { return make([]float32, n) }
+	newNorm := func(scope string) normParams {
+		p := normParams{gain: newVar(scope+"/gain", ones, D)}
+		if m.cfg.Norm.Kind == "layernorm" {
+			p.bias = newVar(scope+"/bias", zeros, D)
+		}
+		return p
+	}
+
+	m.embed = newVar("/embed", normal, V, D)
+	ffnIn := F
+	if m.cfg.FFN.Gated() {
+		ffnIn = 2 * F
+	}
+	for l := 0; l < m.cfg.Layers; l++ {
+		s := fmt.Sprintf("/layer_%d", l)
+		var bp blockParams
+		bp.norm1 = newNorm(s + "/norm1")
+		bp.wqkv = newVar(s+"/attn/wqkv", normal, D, 3*H*dh)
+		bp.wo = newVar(s+"/attn/wo", normal, H*dh, D)
+		bp.norm2 = newNorm(s + "/norm2")
+		bp.w1 = newVar(s+"/ffn/w1", normal, D, ffnIn)
+		bp.w2 = newVar(s+"/ffn/w2", normal, D, F)
+		m.blocks = append(m.blocks, bp)
+	}
+	if m.cfg.Norm.Placement != "post" {
+		m.finalNorm = newNorm("/final_norm")
+	}
+	if !m.cfg.Tied {
+		m.head = newVar("/head", normal, D, V)
+	}
+	for _, p := range m.params {
+		shape := p.Shape()
+		z1 := tensors.FromShape(shape)
+		z2 := tensors.FromShape(shape)
+		v1, err := m.store.CreateVariable("/adamw"+p.Path()+"/m", z1)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		v2, err := m.store.CreateVariable("/adamw"+p.Path()+"/v", z2)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		v1.SetTrainable(false)
+		v2.SetTrainable(false)
+		m.m1 = append(m.m1, v1)
+		m.m2 = append(m.m2, v2)
+	}
+	return firstErr
+}
+
+// trainGraph: inputs tokens [B,T], targets [B,T], hyper [4] (see optim.go);
+// outputs the loss before the update and the global gradient norm.
+func (m *Model) trainGraph(scope *gmodel.Scope, inputs []*Node) []*Node {
+	tokens, targets, hyper := inputs[0], inputs[1], inputs[2]
+	asParameters(scope, tokens.Graph())
+	loss := crossEntropy(m.forward(scope, tokens, nil), targets)
+	gradNorm := m.adamwUpdate(loss, hyper)
+	return []*Node{loss, gradNorm}
+}
+
+func (m *Model) evalGraph(scope *gmodel.Scope, tokens, targets *Node) *Node {
+	asParameters(scope, tokens.Graph())
+	return crossEntropy(m.forward(scope, tokens, nil), targets)
+}
+
+func (m *Model) probeGraph(scope *gmodel.Scope, tokens *Node) []*Node {
+	asParameters(scope, tokens.Graph())
+	rec := &probeRecord{}
+	_ = m.forward(scope, tokens, rec) // logits unused: pruned from the graph
+	var out []*Node
+	out = append(out, rec.attention...)
+	out = append(out, rec.hidden...)
+	out = append(out, rec.keys...)
+	out = append(out, rec.values...)
+	return out
+}
+
+// asParameters marks a graph as training so variables are fed as parameters.
+// The Go backend advertises PreferConstantsForVariables: in a graph not marked
+// as training, variables that already hold a value are frozen into the
+// compiled graph as constants, so later updates would be silently ignored
+// (the eval and probe graphs would keep measuring the weights they were
+// compiled with). The model has no dropout, so "training" changes nothing else.
+func asParameters(scope *gmodel.Scope, g *Graph) { scope.SetTraining(g, true) }
+
+// splitTokens turns batch rows of length T+1 into inputs row[:T] and targets row[1:].
+func splitTokens(tokens []int32, batch int) (in, tgt *tensors.Tensor, T int, err error) {
+	if batch < 1 || len(tokens) == 0 || len(tokens)%batch != 0 {
+		return nil, nil, 0, fmt.Errorf("model: %d tokens do not split into %d rows", len(tokens), batch)
+	}
+	row := len(tokens) / batch
+	T = row - 1
+	if T < 1 {
+		return nil, nil, 0, fmt.Errorf("model: rows of %d tokens are too short (need T+1 >= 2)", row)
+	}
+	a := make([]int32, batch*T)
+	b := make([]int32, batch*T)
+	for i := 0; i < batch; i++ {
+		copy(a[i*T:(i+1)*T], tokens[i*row:i*row+T])
+		copy(b[i*T:(i+1)*T], tokens[i*row+1:(i+1)*row])
+	}
+	return tensors.FromFlatDataAndDimensions(a, batch, T), tensors.FromFlatDataAndDimensions(b, batch, T), T, nil
+}
+
+func (m *Model) checkTokens(tokens []int32) error {
+	for _, t := range tokens {
+		if t < 0 || int(t) >= m.cfg.Vocab {
+			return fmt.Errorf("model: token %d outside vocabulary [0,%d)", t, m.cfg.Vocab)
+		}
+	}
+	return nil
+}
+
+// TrainStep runs one optimiser step on tokens (batch rows of length T+1) at
+// global step `step` (0-based, for the schedule) and returns the mean
+// cross-entropy before the update.
+func (m *Model) TrainStep(tokens []int32, batch int, step int) (loss float64, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.checkTokens(tokens); err != nil {
+		return 0, err
+	}
+	in, tgt, _, err := splitTokens(tokens, batch)
+	if err != nil {
+		return 0, err
+	}
+	defer recoverInto(&err, "model.TrainStep")
+	hyper := tensors.FromFlatDataAndDimensions(m.hyper(step, m.adamStep+1), 4)
+	outs, err := m.trainExec.Call(in, tgt, hyper)
+	if err != nil {
+		return 0, fmt.Errorf("model.TrainStep: %w", err)
+	}
+	loss = scalar(outs[0])
+	m.gradNorm = scalar(outs[1])
+	m.adamStep++
+	return loss, nil
+}
+
+// GradNorm is the global gradient norm (before clipping) of the last TrainStep.
+func (m *Model) GradNorm() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gradNorm
+}
+
+// EvalLoss is the mean next-token cross-entropy on tokens, without an update.
+func (m *Model) EvalLoss(tokens []int32, batch int) (loss float64, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.checkTokens(tokens); err != nil {
+		return 0, err
+	}
+	in, tgt, _, err := splitTokens(tokens, batch)
+	if err != nil {
+		return 0, err
+	}
+	defer recoverInto(&err, "model.EvalLoss")
+	outs, err := m.evalExec.Call(in, tgt)
+	if err != nil {
+		return 0, fmt.Errorf("model.EvalLoss: %w", err)
+	}
+	return scalar(outs[0]), nil
+}
+
+// Probe runs the forward pass on n sequences of length T (row-major, no
+// targets) and returns per-layer attention weights and norms.
+func (m *Model) Probe(tokens []int32, n, T int) (out *ProbeOutput, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n < 1 || T < 1 || len(tokens) != n*T {
+		return nil, fmt.Errorf("model.Probe: %d tokens for %d sequences of length %d", len(tokens), n, T)
+	}
+	if err := m.checkTokens(tokens); err != nil {
+		return nil, err
+	}
+	defer recoverInto(&err, "model.Probe")
+	outs, err := m.probeExec.Call(tensors.FromFlatDataAndDimensions(append([]int32(nil), tokens...), n, T))
+	if err != nil {
+		return nil, fmt.Errorf("model.Probe: %w", err)
+	}
+	L := m.cfg.Layers
+	if len(outs) != 4*L {
+		return nil, fmt.Errorf("model.Probe: got %d outputs, want %d", len(outs), 4*L)
+	}
+	out = &ProbeOutput{N: n, T: T, Layers: L, Heads: m.cfg.Heads}
+	for i, t := range outs {
+		flat := tensors.MustCopyFlatData[float32](t)
+		t.MustFinalizeAll()
+		switch i / L {
+		case 0:
+			out.Attention = append(out.Attention, flat)
+		case 1:
+			out.Hidden = append(out.Hidden, flat)
+		case 2:
+			out.Keys = append(out.Keys, flat)
+		case 3:
+			out.Values = append(out.Values, flat)
+		}
+	}
+	return out, nil
+}
+
+// NumParams is the number of trainable parameters.
+func (m *Model) NumParams() int64 { return m.nParam }
+
+// FLOPsPerStep approximates the training FLOPs of one step on batch×T tokens:
+// 6·params·tokens for the matmuls plus 3× the forward attention products
+// (scores and mixing: 2·2·B·H·T²·dh per layer).
+func (m *Model) FLOPsPerStep(batch, T int) float64 {
+	tokens := float64(batch) * float64(T)
+	attn := 4 * float64(batch) * float64(m.cfg.Heads) * float64(T) * float64(T) * float64(m.headDim) * float64(m.cfg.Layers)
+	return 6*float64(m.nParam)*tokens + 3*attn
+}
+
+func scalar(t *tensors.Tensor) float64 {
+	var v float64
+	tensors.MustConstFlatData[float32](t, func(flat []float32) { v = float64(flat[0]) })
+	t.MustFinalizeAll()
+	return v
+}
+
+// recoverInto turns a GoMLX panic into an error.
+func recoverInto(err *error, where string) {
+	if r := recover(); r != nil {
+		if e, ok := r.(error); ok {
+			*err = fmt.Errorf("%s: %w", where, e)
+		} else {
+			*err = fmt.Errorf("%s: %v\n%s", where, r, debug.Stack())
+		}
+	}
+}
+
+var _ = math.Sqrt

@@ -1,0 +1,542 @@
+package plot
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/sinkrun/sinkrun/results"
+)
+
+// Options select what Experiment and All draw.
+type Options struct {
+	// Formats are the image formats written (DefaultFormats if empty).
+	Formats []string
+	// Experiments, if set, restricts All to these experiments.
+	Experiments []string
+}
+
+// Figure files written per experiment, under <out>/<experiment>/:
+const (
+	FileSink1    = "emergence_sink1"  // Sink_1 % vs training tokens, one line per variant
+	FileAlpha1   = "emergence_alpha1" // mean alpha_1 vs training tokens, with the uniform-attention level
+	FileValLoss  = "val_loss"         // validation loss vs training tokens
+	FileMassive  = "massive"          // massive-activation ratios per layer at the last measurement
+	DirHeads     = "heads"            // heads/alpha1_<variant>_seed<N>: layer x head alpha_1 per run
+	proxyNote    = "* proxy score (Sink*) on row-normalised attention maps"
+	seedBandNote = "lines: mean over seeds; bands: ± 1 sd"
+)
+
+// ExperimentDir is the directory of one experiment's figures under out.
+func ExperimentDir(out, experiment string) string {
+	return filepath.Join(out, url.PathEscape(experiment))
+}
+
+// All reads the results under dir and writes every experiment's figures
+// under out/<experiment>/. It returns the files written, in order; an
+// experiment whose runs have no measurements gets no figures.
+func All(dir, out string, opts Options) ([]string, error) {
+	runs, err := results.ReadRuns(dir)
+	if err != nil {
+		return nil, err
+	}
+	results.SortRuns(runs)
+	var kept []results.Run
+	seen := map[string]bool{}
+	for _, r := range runs {
+		if len(opts.Experiments) > 0 && !contains(opts.Experiments, r.Experiment) {
+			continue
+		}
+		kept = append(kept, r)
+		seen[r.Experiment] = true
+	}
+	for _, e := range opts.Experiments {
+		if !seen[e] {
+			return nil, fmt.Errorf("plot: no runs of experiment %q in %s", e, dir)
+		}
+	}
+	return Runs(dir, out, kept, opts)
+}
+
+// Runs writes the figures of every experiment that has a run in runs,
+// drawing exactly those runs (in the order given, which should be grid
+// order: a batch's runs as `sinkrun run` lists them, or results.SortRuns)
+// and reading their metrics and heads tables from dir. opts.Experiments is
+// ignored. `sinkrun run` calls it at the end of a batch.
+func Runs(dir, out string, runs []results.Run, opts Options) ([]string, error) {
+	var exps []string
+	byExp := map[string][]results.Run{}
+	for _, r := range runs {
+		if byExp[r.Experiment] == nil {
+			exps = append(exps, r.Experiment)
+		}
+		byExp[r.Experiment] = append(byExp[r.Experiment], r)
+	}
+	var written []string
+	for _, e := range exps {
+		files, err := Experiment(dir, out, byExp[e], opts)
+		written = append(written, files...)
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// Experiment writes the figures of one experiment's runs (all of the same
+// experiment, in grid order: see results.SortRuns), reading their metrics
+// and heads tables from dir.
+func Experiment(dir, out string, runs []results.Run, opts Options) ([]string, error) {
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	exp := runs[0].Experiment
+	metrics, err := results.ReadMetrics(dir, exp)
+	if err != nil {
+		return nil, err
+	}
+	heads, err := results.ReadHeads(dir, exp)
+	if err != nil {
+		return nil, err
+	}
+	figs, err := ExperimentFigures(runs, metrics, heads)
+	if err != nil {
+		return nil, err
+	}
+	base := ExperimentDir(out, exp)
+	var written []string
+	for _, f := range figs {
+		files, err := f.Figure.Save(filepath.Join(base, f.Name), opts.Formats...)
+		written = append(written, files...)
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// NamedFigure is a figure and its file name (without extension) relative
+// to the experiment's figure directory.
+type NamedFigure struct {
+	Name   string
+	Figure *Figure
+}
+
+// ExperimentFigures builds the figures of one experiment from its runs and
+// their metrics and heads rows. Figures without data are left out.
+func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []results.Head) ([]NamedFigure, error) {
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	exp := runs[0].Experiment
+	variants := results.Variants(runs)
+	byRun := map[string][]results.Metric{}
+	for _, m := range metrics {
+		byRun[m.RunID] = append(byRun[m.RunID], m)
+	}
+	var figs []NamedFigure
+	add := func(name string, f *Figure, err error) error {
+		if errors.Is(err, errNoData) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("plot: %s %s: %w", exp, name, err)
+		}
+		figs = append(figs, NamedFigure{name, f})
+		return nil
+	}
+
+	// Emergence of Sink_1 at each run's first eps.
+	eps, sameEps := commonEps(runs)
+	var sink []Series
+	anyProxy, anyBand := false, false
+	for _, v := range variants {
+		s, proxy := curve(v, byRun, func(r results.Run, m results.Metric) bool {
+			return m.Metric == "sink" && m.K == 1 && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
+		})
+		if proxy {
+			s.Label += " *"
+			anyProxy = true
+		}
+		anyBand = anyBand || s.Lo != nil
+		sink = append(sink, s)
+	}
+	yl := "Sink_1 (%)"
+	if sameEps {
+		yl = fmt.Sprintf("Sink_1 (%%), eps = %g", eps)
+	}
+	f, err := lineFigure(Panel{
+		Title:  "experiment " + exp + ": Sink_1 during training",
+		XLabel: "training tokens", YLabel: yl, Series: sink, XAxis: AxisTokens,
+		YFromZero: true, YMaxAtLeast: 5,
+	}, notes(anyProxy, anyBand))
+	if err := add(FileSink1, f, err); err != nil {
+		return nil, err
+	}
+
+	// Mean alpha_1, with the level of uniform causal attention.
+	var alpha []Series
+	anyProxy, anyBand = false, false
+	for _, v := range variants {
+		s, proxy := curve(v, byRun, func(_ results.Run, m results.Metric) bool {
+			return m.Metric == "mean_alpha" && m.K == 1 && m.Layer < 0
+		})
+		if proxy {
+			s.Label += " *"
+			anyProxy = true
+		}
+		anyBand = anyBand || s.Lo != nil
+		alpha = append(alpha, s)
+	}
+	pa := Panel{
+		Title:  "experiment " + exp + ": mean α₁ during training",
+		XLabel: "training tokens", YLabel: "mean α₁ over layers and heads", Series: alpha, XAxis: AxisTokens,
+	}
+	if T, ok := commonProbeLength(runs); ok {
+		pa.HLines = []HLine{{Y: harmonic(T) / float64(T), Label: fmt.Sprintf("uniform attention (T = %d)", T)}}
+	}
+	f, err = lineFigure(pa, notes(anyProxy, anyBand))
+	if err := add(FileAlpha1, f, err); err != nil {
+		return nil, err
+	}
+
+	// Validation loss.
+	var loss []Series
+	anyBand = false
+	for _, v := range variants {
+		s, _ := curve(v, byRun, func(_ results.Run, m results.Metric) bool { return m.Metric == "val_loss" })
+		anyBand = anyBand || s.Lo != nil
+		loss = append(loss, s)
+	}
+	f, err = lineFigure(Panel{
+		Title:  "experiment " + exp + ": validation loss",
+		XLabel: "training tokens", YLabel: "validation loss (nats/token)", Series: loss, XAxis: AxisTokens,
+	}, notes(false, anyBand))
+	if err := add(FileValLoss, f, err); err != nil {
+		return nil, err
+	}
+
+	// Massive activations per layer at each run's last measurement.
+	var panels []Panel
+	anyBand = false
+	for _, mk := range []struct{ metric, title, ylabel string }{
+		{"massive_hidden", "hidden state", "norm ratio: token 1 / mean of others"},
+		{"massive_key", "key", "norm ratio: token 1 / mean of others"},
+		{"massive_value", "value", "norm ratio: token 1 / mean of others"},
+	} {
+		var ss []Series
+		for _, v := range variants {
+			s := perLayer(v, byRun, mk.metric)
+			anyBand = anyBand || s.Lo != nil
+			ss = append(ss, s)
+		}
+		panels = append(panels, Panel{Title: mk.title, XLabel: "layer", YLabel: mk.ylabel, Series: ss,
+			XAxis: AxisInteger, LogY: true, HLines: []HLine{{Y: 1, Label: "ratio 1"}}})
+	}
+	f, err = Lines(LineChart{Title: "experiment " + exp + ": first-token norm ratios at the last measurement",
+		Panels: panels, Note: notes(false, anyBand), PanelWidth: 4.2 * vg.Inch, Height: 3.8 * vg.Inch})
+	if err := add(FileMassive, f, err); err != nil {
+		return nil, err
+	}
+
+	// Layer x head alpha_1 of every run at its last measurement.
+	headsByRun := map[string][]results.Head{}
+	for _, h := range heads {
+		if h.K == 1 {
+			headsByRun[h.RunID] = append(headsByRun[h.RunID], h)
+		}
+	}
+	used := map[string]bool{}
+	for _, v := range variants {
+		for _, r := range v.Runs {
+			z, step, tokens, proxy := headMatrix(headsByRun[r.ID])
+			if z == nil {
+				continue
+			}
+			seed, hasSeed := results.Seed(r)
+			who := exp
+			if v.Label != exp {
+				who += ": " + v.Label
+			}
+			name := "alpha1_" + fileSafe(v.Label)
+			if hasSeed {
+				who += fmt.Sprintf(", seed %d", seed)
+				name += fmt.Sprintf("_seed%d", seed)
+			}
+			if used[name] {
+				name += "_" + r.ID
+			}
+			used[name] = true
+			title := fmt.Sprintf("α₁ per head at step %d (%s tokens)\n%s", step, SI(float64(tokens)), who)
+			note := fmt.Sprintf("run-%s; α₁ averaged over the probe sequences", shortID(r.ID))
+			if proxy {
+				note += "; proxy (row-normalised maps)"
+			}
+			if r.Status != "done" && r.Status != "" {
+				note += "; run " + r.Status
+			}
+			f, err := HeadHeatmap(title, z, note)
+			if err := add(filepath.Join(DirHeads, name), f, err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return figs, nil
+}
+
+func lineFigure(p Panel, note string) (*Figure, error) {
+	return Lines(LineChart{Panels: []Panel{p}, Note: note})
+}
+
+func notes(proxy, band bool) string {
+	var parts []string
+	if band {
+		parts = append(parts, seedBandNote)
+	}
+	if proxy {
+		parts = append(parts, proxyNote)
+	}
+	return strings.Join(parts, ";  ")
+}
+
+// curve is a variant's metric over training tokens: the mean over its runs
+// at each step, with a ± sd band when more than one run has the step. It
+// also reports whether any selected row is a proxy score.
+func curve(v results.Variant, byRun map[string][]results.Metric, keep func(results.Run, results.Metric) bool) (Series, bool) {
+	type acc struct {
+		tokens int64
+		vals   []float64
+	}
+	steps := map[int64]*acc{}
+	proxy := false
+	for _, r := range v.Runs {
+		for _, m := range byRun[r.ID] {
+			if !keep(r, m) {
+				continue
+			}
+			proxy = proxy || m.IsProxy
+			a := steps[m.Step]
+			if a == nil {
+				a = &acc{tokens: m.TokensSeen}
+				steps[m.Step] = a
+			}
+			if finite(m.Value) {
+				a.vals = append(a.vals, m.Value)
+			}
+		}
+	}
+	order := make([]int64, 0, len(steps))
+	for s := range steps {
+		order = append(order, s)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i] < order[j] })
+	s := Series{Label: v.Label}
+	band := false
+	for _, st := range order {
+		a := steps[st]
+		mean, sd := meanSD(a.vals)
+		s.X = append(s.X, float64(a.tokens))
+		s.Y = append(s.Y, mean)
+		s.Lo = append(s.Lo, mean-sd)
+		s.Hi = append(s.Hi, mean+sd)
+		band = band || finite(sd)
+	}
+	if !band {
+		s.Lo, s.Hi = nil, nil
+	}
+	return s, proxy
+}
+
+// perLayer is a variant's per-layer metric at each run's last measurement
+// of it, averaged over runs.
+func perLayer(v results.Variant, byRun map[string][]results.Metric, metric string) Series {
+	vals := map[int32][]float64{}
+	for _, r := range v.Runs {
+		last := int64(-1)
+		for _, m := range byRun[r.ID] {
+			if m.Metric == metric && m.Layer >= 0 && m.Step > last {
+				last = m.Step
+			}
+		}
+		for _, m := range byRun[r.ID] {
+			if m.Metric == metric && m.Layer >= 0 && m.Step == last && finite(m.Value) {
+				vals[m.Layer] = append(vals[m.Layer], m.Value)
+			}
+		}
+	}
+	layers := make([]int32, 0, len(vals))
+	for l := range vals {
+		layers = append(layers, l)
+	}
+	sort.Slice(layers, func(i, j int) bool { return layers[i] < layers[j] })
+	s := Series{Label: v.Label}
+	band := false
+	for _, l := range layers {
+		mean, sd := meanSD(vals[l])
+		s.X = append(s.X, float64(l))
+		s.Y = append(s.Y, mean)
+		s.Lo = append(s.Lo, mean-sd)
+		s.Hi = append(s.Hi, mean+sd)
+		band = band || finite(sd)
+	}
+	if !band {
+		s.Lo, s.Hi = nil, nil
+	}
+	return s
+}
+
+// headMatrix is [layer][head] alpha at the rows' last step (NaN where a
+// head is missing), or nil when there are no rows.
+func headMatrix(hs []results.Head) (z [][]float64, step, tokens int64, proxy bool) {
+	if len(hs) == 0 {
+		return nil, 0, 0, false
+	}
+	step = -1
+	for _, h := range hs {
+		if h.Step > step {
+			step, tokens = h.Step, h.TokensSeen
+		}
+	}
+	var layers, nheads int32
+	for _, h := range hs {
+		if h.Step == step && h.Layer >= 0 && h.Head >= 0 {
+			layers, nheads = max(layers, h.Layer+1), max(nheads, h.Head+1)
+		}
+	}
+	if layers == 0 {
+		return nil, 0, 0, false
+	}
+	z = make([][]float64, layers)
+	for l := range z {
+		z[l] = make([]float64, nheads)
+		for h := range z[l] {
+			z[l][h] = math.NaN()
+		}
+	}
+	for _, h := range hs {
+		if h.Step == step && h.Layer >= 0 && h.Head >= 0 {
+			z[h.Layer][h.Head] = h.Alpha
+			proxy = proxy || h.IsProxy
+		}
+	}
+	return z, step, tokens, proxy
+}
+
+// meanSD is the mean and sample standard deviation (NaN for fewer than two
+// values) of vs; the mean is NaN for no values.
+func meanSD(vs []float64) (float64, float64) {
+	if len(vs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var sum float64
+	for _, v := range vs {
+		sum += v
+	}
+	mean := sum / float64(len(vs))
+	if len(vs) < 2 {
+		return mean, math.NaN()
+	}
+	var ss float64
+	for _, v := range vs {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(vs)-1))
+}
+
+// runEps is the eps at which the run reports Sink_1: its first measure.eps,
+// else the smallest eps of its sink rows.
+func runEps(r results.Run, ms []results.Metric) float64 {
+	if e, ok := results.FirstEps(r); ok {
+		return e
+	}
+	best := math.NaN()
+	for _, m := range ms {
+		if m.Metric == "sink" && m.K == 1 && finite(m.Eps) && (math.IsNaN(best) || m.Eps < best) {
+			best = m.Eps
+		}
+	}
+	return best
+}
+
+func commonEps(runs []results.Run) (float64, bool) {
+	var eps float64
+	for i, r := range runs {
+		e, ok := results.FirstEps(r)
+		if !ok || (i > 0 && e != eps) {
+			return 0, false
+		}
+		eps = e
+	}
+	return eps, true
+}
+
+func commonProbeLength(runs []results.Run) (int, bool) {
+	T := int64(0)
+	for i, r := range runs {
+		t, ok := results.SettingInt(r, "measure_probe_length")
+		if !ok || t <= 0 || (i > 0 && t != T) {
+			return 0, false
+		}
+		T = t
+	}
+	return int(T), true
+}
+
+// harmonic is H_n = 1 + 1/2 + ... + 1/n: uniform causal attention gives
+// alpha_1 = H_T / T.
+func harmonic(n int) float64 {
+	h := 0.0
+	for i := 1; i <= n; i++ {
+		h += 1 / float64(i)
+	}
+	return h
+}
+
+func sameFloat(a, b float64) bool {
+	return a == b || (math.IsNaN(a) && math.IsNaN(b)) || math.Abs(a-b) <= 1e-12*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// fileSafe turns a variant label into a file name part.
+func fileSafe(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-', c == '=':
+			b.WriteRune(c)
+		default: // separators, brackets, anything else
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "_") {
+				b.WriteRune('_')
+			}
+		}
+	}
+	out := strings.Trim(b.String(), "_")
+	if len(out) > 100 {
+		out = out[:100]
+	}
+	if out == "" {
+		out = "run"
+	}
+	return out
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,270 @@
+// Package trainer runs one training run end to end: it builds the model,
+// trains it on its data, probes it every N steps, and turns what it measured
+// into result rows. It knows nothing about grids, caching or files other than
+// its own checkpoint: the batch runner (package runner) does that.
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/sinkrun/sinkrun/compiler/model"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/runtime/data"
+	"github.com/sinkrun/sinkrun/runtime/measure"
+)
+
+// Run statuses, as recorded in the runs table.
+const (
+	StatusDone     = "done"
+	StatusDiverged = "diverged" // the loss became NaN or Inf: a result, not a crash
+	StatusFailed   = "failed"   // an error or a panic inside GoMLX
+)
+
+// ErrInterrupted is returned when the context is cancelled mid-run; the run
+// is checkpointed (when a checkpoint directory is set) and can resume.
+var ErrInterrupted = errors.New("interrupted")
+
+// Options are the per-run knobs that are not part of the run's identity.
+type Options struct {
+	Backend     compute.Backend
+	BackendName string
+	// CheckpointDir, if set, is where the run saves its state every
+	// CheckpointEvery steps and resumes from.
+	CheckpointDir   string
+	CheckpointEvery int
+	// Progress, if set, is called after every step.
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of a run in flight.
+type Progress struct {
+	Step, Steps int
+	Loss        float64
+	TokensPerS  float64
+	Elapsed     time.Duration
+}
+
+// Result is everything one run produced.
+type Result struct {
+	Run     results.Run
+	Metrics []results.Metric
+	Heads   []results.Head
+}
+
+// Train trains one run. It returns a Result for done, diverged and failed
+// runs alike (failures are recorded, not returned), and an error only when
+// the run was interrupted or its data could not be prepared.
+func Train(ctx context.Context, run config.Run, ds *data.Dataset, opts Options) (res Result, err error) {
+	t := &training{run: run, ds: ds, opts: opts, id: run.ID()}
+	t.rec = results.Run{
+		ID: t.id, Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
+		Status: StatusDone, DivergedStep: -1, StartedAt: time.Now().UTC(), Backend: opts.BackendName,
+		ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
+	}
+	defer func() {
+		// GoMLX reports errors by panic: a panic anywhere in this run becomes
+		// a recorded failure, and the batch goes on.
+		if r := recover(); r != nil {
+			t.fail(fmt.Errorf("panic: %v\n%s", r, firstLines(string(debug.Stack()), 12)))
+		}
+		res, err = t.result(), t.interrupted
+	}()
+	t.train(ctx)
+	return
+}
+
+type training struct {
+	run  config.Run
+	ds   *data.Dataset
+	opts Options
+	id   string
+
+	m           *model.Model
+	rec         results.Run
+	metrics     []results.Metric
+	heads       []results.Head
+	interrupted error
+	trainTime   time.Duration // time inside train steps only
+	stepsRun    int
+}
+
+func (t *training) fail(err error) {
+	t.rec.Status = StatusFailed
+	t.rec.Error = err.Error()
+}
+
+func (t *training) train(ctx context.Context) {
+	run := t.run
+	m, err := model.New(t.opts.Backend, run.Model, run.Train, run.Seed)
+	if err != nil {
+		t.fail(fmt.Errorf("building the model: %w", err))
+		return
+	}
+	t.m = m
+	t.rec.Params = m.NumParams()
+
+	B, T := run.Train.Batch, run.Data.Context
+	tokensPerStep := int64(B * T)
+	probe := t.ds.Probe(run.Measure.ProbeSequences, run.Measure.ProbeLength)
+	val := t.ds.ValBatches(run.Measure.ValBatches, B, T)
+
+	start := 0
+	if t.opts.CheckpointDir != "" {
+		if s, ok, err := t.restore(); err != nil {
+			t.fail(fmt.Errorf("resuming from %s: %w", t.opts.CheckpointDir, err))
+			return
+		} else if ok {
+			start = s
+		}
+	}
+	if start == 0 {
+		// Step 0 is the untrained model: the baseline of every emergence curve.
+		if !t.measure(0, 0, probe, val) {
+			return
+		}
+	}
+
+	began := time.Now()
+	lastLoss := math.NaN()
+	for step := start; step < run.Train.Steps; step++ {
+		if ctx.Err() != nil {
+			t.checkpoint(step)
+			t.interrupted = ErrInterrupted
+			return
+		}
+		// Each step's batch is a pure function of (seed, step), so a resumed
+		// run sees exactly the batches an uninterrupted one would.
+		rng := rand.New(rand.NewPCG(uint64(run.Seed), uint64(step)))
+		batch := t.ds.TrainBatch(rng, B, T)
+		t0 := time.Now()
+		loss, err := m.TrainStep(batch, B, step)
+		t.trainTime += time.Since(t0)
+		t.stepsRun++
+		if err != nil {
+			t.fail(fmt.Errorf("step %d: %w", step, err))
+			return
+		}
+		done := int64(step+1) * tokensPerStep
+		t.add("train_loss", step+1, done, -1, math.NaN(), -1, -1, loss, false)
+		t.add("lr", step+1, done, -1, math.NaN(), -1, -1, m.LearningRate(step), false)
+		lastLoss = loss
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			t.rec.Status = StatusDiverged
+			t.rec.DivergedStep = int64(step + 1)
+			t.rec.Error = fmt.Sprintf("training loss became %v at step %d", loss, step+1)
+			t.rec.Steps, t.rec.TokensSeen = int64(step+1), done
+			return
+		}
+		if p := t.opts.Progress; p != nil {
+			el := time.Since(began)
+			p(Progress{Step: step + 1, Steps: run.Train.Steps, Loss: loss, Elapsed: el,
+				TokensPerS: float64(int64(step+1-start)*tokensPerStep) / el.Seconds()})
+		}
+		last := step+1 == run.Train.Steps
+		if last || (run.Measure.Every > 0 && (step+1)%run.Measure.Every == 0) {
+			if !t.measure(step+1, done, probe, val) {
+				return
+			}
+		}
+		if t.opts.CheckpointDir != "" && t.opts.CheckpointEvery > 0 && (step+1)%t.opts.CheckpointEvery == 0 && !last {
+			t.checkpoint(step + 1)
+		}
+	}
+	t.rec.Steps = int64(run.Train.Steps)
+	t.rec.TokensSeen = int64(run.Train.Steps) * tokensPerStep
+	t.rec.FinalTrainLoss = lastLoss
+}
+
+// measure runs the probe pass and the validation loss at a step and records
+// every metric. It reports false when the run failed.
+func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32) bool {
+	run := t.run
+	vl := 0.0
+	for _, b := range val {
+		l, err := t.m.EvalLoss(b, run.Train.Batch)
+		if err != nil {
+			t.fail(fmt.Errorf("validation at step %d: %w", step, err))
+			return false
+		}
+		vl += l
+	}
+	vl /= float64(len(val))
+	t.add("val_loss", step, tokens, -1, math.NaN(), -1, -1, vl, false)
+	t.rec.FinalValLoss = vl
+
+	out, err := t.m.Probe(probe, run.Measure.ProbeSequences, run.Measure.ProbeLength)
+	if err != nil {
+		t.fail(fmt.Errorf("probe at step %d: %w", step, err))
+		return false
+	}
+	proxy := measure.ProxyNone
+	if run.Model.Attention.IsProxy() {
+		proxy = measure.ProxySum
+	}
+	rep, err := measure.Analyze(measure.Probe{
+		N: out.N, T: out.T, Layers: out.Layers, Heads: out.Heads,
+		Attention: out.Attention, Hidden: out.Hidden, Keys: out.Keys, Values: out.Values,
+	}, measure.Options{Eps: run.Measure.Eps, Ks: run.Measure.Sink, Proxy: proxy})
+	if err != nil {
+		t.fail(fmt.Errorf("measuring at step %d: %w", step, err))
+		return false
+	}
+	for _, s := range rep.Sink {
+		t.add("sink", step, tokens, s.K, s.Eps, -1, -1, s.Percent, s.Proxy)
+		if s.K == 1 && s.Eps == rep.Sink[0].Eps {
+			t.rec.FinalSink1, t.rec.Sink1Proxy = s.Percent, s.Proxy
+		}
+	}
+	for _, h := range rep.HeadAlpha {
+		t.heads = append(t.heads, results.Head{RunID: t.id, Step: int64(step), TokensSeen: tokens,
+			Layer: int32(h.Layer), Head: int32(h.Head), K: int32(h.K), Alpha: h.Alpha, SinkPercent: h.SinkPercent, IsProxy: h.Proxy})
+	}
+	t.add("mean_alpha", step, tokens, 1, math.NaN(), -1, -1, rep.MeanAlpha1, proxy != measure.ProxyNone)
+	t.rec.FinalMeanAlpha1 = rep.MeanAlpha1
+	maxMassive := 0.0
+	for _, l := range rep.Massive {
+		t.add("massive_hidden", step, tokens, -1, math.NaN(), l.Layer, -1, l.Hidden, false)
+		t.add("massive_key", step, tokens, -1, math.NaN(), l.Layer, -1, l.Key, false)
+		t.add("massive_value", step, tokens, -1, math.NaN(), l.Layer, -1, l.Value, false)
+		if !math.IsNaN(l.Hidden) {
+			maxMassive = math.Max(maxMassive, l.Hidden)
+		}
+	}
+	t.rec.FinalMassive = maxMassive
+	return true
+}
+
+func (t *training) add(metric string, step int, tokens int64, k int, eps float64, layer, head int, v float64, proxy bool) {
+	t.metrics = append(t.metrics, results.Metric{RunID: t.id, Step: int64(step), TokensSeen: tokens, Metric: metric,
+		K: int32(k), Eps: eps, Layer: int32(layer), Head: int32(head), Value: v, IsProxy: proxy})
+}
+
+func (t *training) result() Result {
+	t.rec.WallSeconds = time.Since(t.rec.StartedAt).Seconds()
+	if t.stepsRun > 0 {
+		t.rec.MsPerStep = t.trainTime.Seconds() * 1000 / float64(t.stepsRun)
+	}
+	return Result{Run: t.rec, Metrics: t.metrics, Heads: t.heads}
+}
+
+func firstLines(s string, n int) string {
+	lines := 0
+	for i, c := range s {
+		if c == '\n' {
+			lines++
+			if lines == n {
+				return s[:i]
+			}
+		}
+	}
+	return s
+}
