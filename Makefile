@@ -9,7 +9,7 @@ REV      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.gitRevision=$(REV)
 BIN      := bin/sinkrun
 
-.PHONY: build quickstart test check vet fmt-check clean external-deps
+.PHONY: build quickstart test check vet fmt-check clean external-deps fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
@@ -24,12 +24,21 @@ test: fmt-check vet external-deps
 	SINKRUN_EXTERNAL=1 $(GO) test -count=1 ./...
 	$(GO) build -o /dev/null ./cmd/sinkrun
 	$(GO) run ./cmd/sinkrun check experiments/*.sink
+	$(GO) run ./cmd/sinkrun fmt -l experiments
+	$(MAKE) fuzz
 
 # Node packages of test/external, pinned by its package-lock.json.
 external-deps: test/external/node_modules/.installed
 test/external/node_modules/.installed: test/external/package-lock.json
 	cd test/external && npm ci --no-audit --no-fund
 	touch $@
+
+# Bounded fuzzing of the parser, formatter and checker: any crash fails CI
+# and leaves the failing input under testdata/fuzz/.
+fuzz:
+	$(GO) test ./dsl -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s
+	$(GO) test ./dsl -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime 20s
+	$(GO) test ./compiler -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime 20s
 
 vet:
 	$(GO) vet ./...

@@ -1,7 +1,10 @@
 package compiler
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,96 +31,263 @@ type Experiment struct {
 }
 
 // CompileFiles reads, parses, resolves, checks and expands the given .sink
-// files. Positions in errors use the paths as given; each run's SourceDir is
-// the absolute directory of its file. The error is an ErrorList.
+// files and the files they import. Positions in errors use the paths as
+// given (imported files: joined to their importer's directory); each run's
+// SourceDir is the absolute directory of its file. Only the experiments of
+// the given files are returned: an imported file's experiments serve as
+// parents for extends. The error is an ErrorList.
 func CompileFiles(paths []string) ([]*Experiment, error) {
-	files := map[string][]byte{}
-	var errs ErrorList
-	var order []string
-	for _, p := range paths {
-		if _, dup := files[p]; dup {
-			continue
-		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			errs = append(errs, &Error{Pos: dsl.Pos{File: p}, Msg: "cannot read file: " + strings.TrimPrefix(err.Error(), "open "+p+": ")})
-			continue
-		}
-		files[p] = src
-		order = append(order, p)
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return compile(files, order, func(name string) string {
-		dir, err := filepath.Abs(filepath.Dir(name))
-		if err != nil {
-			return filepath.Dir(name)
-		}
-		return dir
-	})
+	return compile(loader{
+		read: os.ReadFile,
+		sourceDir: func(name string) string {
+			dir, err := filepath.Abs(filepath.Dir(name))
+			if err != nil {
+				return filepath.Dir(name)
+			}
+			return dir
+		},
+	}, paths)
 }
 
 // Compile is CompileFiles from memory: files maps file names to sources.
-// Files are processed in name order; each run's SourceDir is the directory
-// part of its file name.
+// Every file is compiled (in name order), and imports are looked up among
+// the map's names. Each run's SourceDir is the directory part of its file
+// name.
 func Compile(files map[string][]byte) ([]*Experiment, error) {
 	order := make([]string, 0, len(files))
 	for name := range files {
 		order = append(order, name)
 	}
 	sort.Strings(order)
-	return compile(files, order, filepath.Dir)
+	return compileMap(files, order)
 }
 
-func compile(files map[string][]byte, order []string, sourceDir func(string) string) (exps []*Experiment, err error) {
+// compileMap compiles the roots, importing from files.
+func compileMap(files map[string][]byte, roots []string) ([]*Experiment, error) {
+	return compile(loader{
+		read: func(name string) ([]byte, error) {
+			if src, ok := files[name]; ok {
+				return src, nil
+			}
+			if src, ok := files[filepath.Clean(name)]; ok {
+				return src, nil
+			}
+			return nil, os.ErrNotExist
+		},
+		sourceDir: filepath.Dir,
+	}, roots)
+}
+
+// loader reads source files.
+type loader struct {
+	read      func(name string) ([]byte, error)
+	sourceDir func(name string) string
+}
+
+// MaxFiles bounds the number of files one compile call reads, imports
+// included.
+const MaxFiles = 1000
+
+// srcFile is one loaded file.
+type srcFile struct {
+	name    string // as shown in positions
+	src     []byte
+	root    bool // named by the caller: its experiments run
+	loading bool // on the import stack (cycle detection)
+}
+
+func compile(ld loader, roots []string) (exps []*Experiment, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			exps, err = nil, ErrorList{{Pos: dsl.Pos{File: firstOr(order), Line: 1, Col: 1}, Msg: fmt.Sprintf("internal compiler error (please report it): %v", r)}}
+			exps, err = nil, ErrorList{{Pos: dsl.Pos{File: firstOr(roots), Line: 1, Col: 1}, Msg: fmt.Sprintf("internal compiler error (please report it): %v", r)}}
 		}
 	}()
-	c := &compiler{byName: map[string]*expState{}, sourceDir: sourceDir, seen: map[string]bool{}}
-	for _, name := range order {
-		f, perr := dsl.Parse(name, files[name])
-		if perr != nil {
-			c.parseFailed = true
-			for _, e := range asList(perr) {
-				c.add(e)
-			}
-			continue
-		}
-		for _, e := range f.Experiments {
-			es := &expState{ast: e, file: name}
-			if prev, dup := c.byName[e.Name]; dup {
-				c.errorf(e.NamePos, "experiment %q is already defined at %s", e.Name, prev.ast.NamePos)
-				continue
-			}
-			c.byName[e.Name] = es
-			c.all = append(c.all, es)
+	c := &compiler{byName: map[string]*expState{}, sourceDir: ld.sourceDir, seen: map[string]bool{},
+		files: map[string]*srcFile{}, ld: ld}
+	var rootFiles []*srcFile
+	for _, p := range roots {
+		if f := c.load(p, nil); f != nil && !f.root {
+			f.root = true
+			rootFiles = append(rootFiles, f)
 		}
 	}
 	for _, es := range c.all {
 		c.resolve(es)
 	}
 	total := 0
-	for _, es := range c.all {
-		if es.failed {
-			continue
-		}
-		if x := c.expand(es); x != nil {
-			exps = append(exps, x)
-			total += len(x.Runs)
-			if total > MaxTotalRuns {
-				c.errorf(es.ast.NamePos, "these files expand into more than %d runs in all; compile fewer at a time", MaxTotalRuns)
-				break
+	for _, f := range rootFiles {
+		for _, es := range c.all {
+			if es.file != f.name || es.failed {
+				continue
 			}
+			if x := c.expand(es); x != nil {
+				exps = append(exps, x)
+				total += len(x.Runs)
+				if total > MaxTotalRuns {
+					c.errorf(es.ast.NamePos, "these files expand into more than %d runs in all; compile fewer at a time", MaxTotalRuns)
+					break
+				}
+			}
+		}
+		if total > MaxTotalRuns {
+			break
 		}
 	}
 	if len(c.errs) > 0 {
-		c.errs.sort()
-		return nil, c.errs
+		return nil, c.attachSources()
 	}
 	return exps, nil
+}
+
+// load reads and parses a file and, first, the files it imports; it
+// registers their experiments. imp is the import statement that names the
+// file (nil for a root). It returns nil when the file cannot be read.
+func (c *compiler) load(name string, imp *dsl.Import) *srcFile {
+	key := filepath.Clean(name)
+	if f, ok := c.files[key]; ok {
+		if f.loading && imp != nil {
+			c.errorf(imp.PathPos, "import cycle: %s", c.chain(f))
+		}
+		return f
+	}
+	at := dsl.Pos{File: name}
+	if imp != nil {
+		at = imp.PathPos
+	}
+	if len(c.files) >= MaxFiles {
+		c.errorf(at, "too many files: more than %d in one run of sinkrun, imports included", MaxFiles)
+		c.parseFailed = true
+		return nil
+	}
+	src, err := c.ld.read(name)
+	if err != nil {
+		c.parseFailed = true // experiments may be missing: no "unknown experiment" errors
+		why := err.Error()
+		var pe *fs.PathError
+		if errors.Is(err, fs.ErrNotExist) {
+			why = "no such file"
+		} else if errors.As(err, &pe) {
+			why = pe.Err.Error()
+		}
+		if imp != nil {
+			c.errorf(at, "cannot import %q: %s: %s", imp.Path, name, why)
+		} else {
+			c.errorf(at, "cannot read file: %s", why)
+		}
+		return nil
+	}
+	f := &srcFile{name: name, src: src, loading: true}
+	c.files[key] = f
+	defer func() { f.loading = false }()
+	ast, perr := dsl.Parse(name, src)
+	if perr != nil {
+		c.parseFailed = true
+		for _, e := range asList(perr) {
+			c.add(e)
+		}
+		return f
+	}
+	seenImp := map[string]dsl.Pos{}
+	for _, im := range ast.Imports {
+		if im.Path == "" {
+			c.errorf(im.PathPos, "import: the file name is empty")
+			continue
+		}
+		target := im.Path
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(name), filepath.FromSlash(target))
+		}
+		if p, dup := seenImp[filepath.Clean(target)]; dup {
+			c.errorf(im.PathPos, "%q is already imported at line %d", im.Path, p.Line)
+			continue
+		}
+		seenImp[filepath.Clean(target)] = im.PathPos
+		c.stack = append(c.stack, f)
+		c.load(target, im)
+		c.stack = c.stack[:len(c.stack)-1]
+	}
+	for _, e := range ast.Experiments {
+		es := &expState{ast: e, file: name}
+		if prev, dup := c.byName[e.Name]; dup {
+			c.errorf(e.NamePos, "experiment %q is already defined at %s", e.Name, prev.ast.NamePos)
+			continue
+		}
+		c.byName[e.Name] = es
+		c.all = append(c.all, es)
+	}
+	return f
+}
+
+// chain describes the import stack from f up to the current file.
+func (c *compiler) chain(f *srcFile) string {
+	var names []string
+	on := false
+	for _, s := range c.stack {
+		if s == f {
+			on = true
+		}
+		if on {
+			names = append(names, s.name)
+		}
+	}
+	names = append(names, f.name)
+	return strings.Join(names, " -> ")
+}
+
+// MaxErrors bounds the errors one compile call reports.
+const MaxErrors = 200
+
+// attachSources sorts the errors, keeps the first MaxErrors, and gives each
+// the text of its source line, so that FormatErrors can show imported files
+// too.
+func (c *compiler) attachSources() ErrorList {
+	c.errs.sort()
+	if len(c.errs) > MaxErrors {
+		more := len(c.errs) - MaxErrors
+		c.errs = append(c.errs[:MaxErrors:MaxErrors], &Error{Pos: c.errs[MaxErrors].Pos,
+			Msg: fmt.Sprintf("too many errors: %d more not shown", more)})
+	}
+	starts := map[string][]int{} // line start offsets per file
+	for _, e := range c.errs {
+		f, ok := c.files[filepath.Clean(e.Pos.File)]
+		if !ok || e.Pos.Line < 1 {
+			continue
+		}
+		st, ok := starts[f.name]
+		if !ok {
+			st = []int{0}
+			for i, b := range f.src {
+				if b == '\n' {
+					st = append(st, i+1)
+				}
+			}
+			starts[f.name] = st
+		}
+		if e.Pos.Line > len(st) {
+			continue
+		}
+		line := f.src[st[e.Pos.Line-1]:]
+		if k := bytes.IndexByte(line, '\n'); k >= 0 {
+			line = line[:k]
+		}
+		e.line, e.hasLine = strings.TrimRight(string(line), "\r"), true
+	}
+	return c.errs
+}
+
+// sourceLine returns line n (1-based) of src.
+func sourceLine(src []byte, n int) (string, bool) {
+	for i := 1; i < n; i++ {
+		k := bytes.IndexByte(src, '\n')
+		if k < 0 {
+			return "", false
+		}
+		src = src[k+1:]
+	}
+	if k := bytes.IndexByte(src, '\n'); k >= 0 {
+		src = src[:k]
+	}
+	return strings.TrimRight(string(src), "\r"), true
 }
 
 func firstOr(s []string) string {
@@ -128,11 +298,14 @@ func firstOr(s []string) string {
 }
 
 type compiler struct {
+	ld          loader
+	files       map[string]*srcFile // by cleaned name
+	stack       []*srcFile          // import stack
 	all         []*expState
 	byName      map[string]*expState
 	errs        ErrorList
 	seen        map[string]bool // dedup of errors
-	parseFailed bool
+	parseFailed bool            // a file could not be read or parsed
 	sourceDir   func(string) string
 }
 
@@ -195,14 +368,39 @@ func (s *state) set(f *config.Field, t typed, vary bool, owner *expState) {
 	s.origins[f.Path] = origin{t.pos, vary, owner}
 }
 
-// axis is one dimension of the grid: a single vary, or a zip group.
+// axis is one dimension of the grid: a single vary, a zip group, or a
+// variants block.
 type axis struct {
-	pos    dsl.Pos
-	zip    bool
-	owner  *expState
-	paths  []string
-	fields []*config.Field
-	tuples [][]typed // tuples[i][j]: i-th value of path j
+	pos      dsl.Pos
+	zip      bool
+	owner    *expState
+	paths    []string
+	fields   []*config.Field
+	tuples   [][]typed    // tuples[i][j]: i-th value of path j
+	variants []variantVal // a variants block: paths is ["variant"], no fields or tuples
+}
+
+// size is the number of values of the axis.
+func (a *axis) size() int {
+	if a.variants != nil {
+		return len(a.variants)
+	}
+	return len(a.tuples)
+}
+
+// variantPath is the varied setting that names a run's variant.
+const variantPath = "variant"
+
+// variantVal is one named variant: the settings it overrides.
+type variantVal struct {
+	name string
+	pos  dsl.Pos
+	sets []fieldValue
+}
+
+type fieldValue struct {
+	f *config.Field
+	t typed
 }
 
 type expState struct {
@@ -264,107 +462,17 @@ func (c *compiler) resolve(es *expState) {
 		}
 	}
 	// Settings, block by block.
-	blockNames := schema.Keys()
-	firstPos := map[string]dsl.Pos{} // "block.key" -> first setting
-	for _, s := range e.Stray {
-		if f := schema.Child(s.Key); f != nil {
-			c.errorf(s.Pos, "%s is a block: write %s { ... }", s.Key, s.Key)
-		} else if b := blockOf(s.Key); b != "" {
-			c.errorf(s.Pos, "%s belongs in the %s block: write %s { %s ... }", s.Key, b, b, s.Key)
-		} else {
-			c.errorf(s.Pos, "unknown setting %q: settings go inside a block: %s", s.Key, oneOf(blockNames))
-		}
-	}
-	for _, b := range e.Blocks {
-		bf := schema.Child(b.Name)
-		if bf == nil {
-			c.errorf(b.Pos, "unknown block %q: expected %s%s", b.Name, oneOf(blockNames), didYouMean(b.Name, blockNames))
-			continue
-		}
-		for _, s := range b.Settings {
-			key := b.Name + "." + s.Key
-			if p, dup := firstPos[key]; dup {
-				c.errorf(s.Pos, "%s is already set in this experiment at line %d", key, p.Line)
-				continue
-			}
-			firstPos[key] = s.Pos
-			f := bf.Child(s.Key)
-			if f == nil {
-				msg := fmt.Sprintf("unknown setting %q in the %s block%s", s.Key, b.Name, didYouMean(s.Key, bf.Keys()))
-				if other := blockOf(s.Key); other != "" && other != b.Name && suggest(s.Key, bf.Keys()) == "" {
-					msg += fmt.Sprintf("; %s belongs in the %s block", s.Key, other)
-				}
-				c.errorf(s.Pos, "%s", msg)
-				continue
-			}
-			var errs ErrorList
-			if t, ok := convert(f, s.Value, &errs); ok {
-				st.set(f, t, false, es)
-			}
-			c.addAll(errs)
-		}
-	}
-	// Vary axes.
+	c.settings(e.Stray, e.Blocks, "this experiment", func(f *config.Field, t typed) { st.set(f, t, false, es) })
+	// Vary axes and variants.
 	own := map[string]dsl.Pos{}
 	for _, v := range e.Varies {
-		if len(v.Axes) == 0 {
-			c.errorf(v.Pos, "vary zip: list at least one axis, e.g. vary zip { model.position [rope, nope]; data.context [64, 128] }")
-			continue
+		var ax *axis
+		if v.IsVariants {
+			ax = c.variantsAxis(es, v, own)
+		} else {
+			ax = c.varyAxis(es, v, own)
 		}
-		ax := &axis{pos: v.Pos, zip: v.Zip, owner: es}
-		ok := true
-		for _, a := range v.Axes {
-			f := c.varyField(a)
-			if f == nil {
-				ok = false
-				continue
-			}
-			if p, dup := own[a.Path]; dup {
-				c.errorf(a.Pos, "%s is already varied in this experiment at line %d", a.Path, p.Line)
-				ok = false
-				continue
-			}
-			own[a.Path] = a.Pos
-			ax.paths = append(ax.paths, a.Path)
-			ax.fields = append(ax.fields, f)
-		}
-		if !ok {
-			continue
-		}
-		n := len(v.Axes[0].Values.Elems)
-		for _, a := range v.Axes {
-			if len(a.Values.Elems) == 0 {
-				c.errorf(a.Values.Pos, "vary %s: the list of values is empty", a.Path)
-				ok = false
-			} else if len(a.Values.Elems) != n {
-				c.errorf(a.Values.Pos, "vary zip: %s has %d values but %s has %d; zipped axes need the same number of values",
-					a.Path, len(a.Values.Elems), v.Axes[0].Path, n)
-				ok = false
-			}
-		}
-		if !ok {
-			continue
-		}
-		ax.tuples = make([][]typed, n)
-		for j, a := range v.Axes {
-			seenVal := map[string]dsl.Pos{}
-			for i, el := range a.Values.Elems {
-				var errs ErrorList
-				t, good := convert(ax.fields[j], el, &errs)
-				c.addAll(errs)
-				if !good {
-					ok = false
-					continue
-				}
-				if p, dup := seenVal[t.canon]; dup && !v.Zip {
-					c.errorf(el.Position(), "vary %s: value %s is listed twice (first at line %d, column %d)", a.Path, t.canon, p.Line, p.Col)
-					ok = false
-				}
-				seenVal[t.canon] = el.Position()
-				ax.tuples[i] = append(ax.tuples[i], t)
-			}
-		}
-		if !ok {
+		if ax == nil {
 			continue
 		}
 		// A child's axis replaces an inherited axis on the same path.
@@ -386,7 +494,197 @@ func (c *compiler) resolve(es *expState) {
 			st.axes = append(st.axes, ax)
 		}
 	}
+	c.checkVariantConflicts(es, st.axes)
 	es.state = st
+}
+
+// settings checks stray settings and blocks of settings (of an experiment
+// or a variant, named by where) and passes each valid one to apply.
+func (c *compiler) settings(stray []*dsl.Setting, blocks []*dsl.Block, where string, apply func(f *config.Field, t typed)) {
+	blockNames := schema.Keys()
+	for _, s := range stray {
+		if f := schema.Child(s.Key); f != nil {
+			c.errorf(s.Pos, "%s is a block: write %s { ... }", s.Key, s.Key)
+		} else if b := blockOf(s.Key); b != "" {
+			c.errorf(s.Pos, "%s belongs in the %s block: write %s { %s ... }", s.Key, b, b, s.Key)
+		} else if s.Key == "variants" {
+			c.errorf(s.Pos, "variants lists named sets of settings: variants { NAME { BLOCK { SETTINGS } } ... }")
+		} else {
+			c.errorf(s.Pos, "unknown setting %q: settings go inside a block: %s", s.Key, oneOf(blockNames))
+		}
+	}
+	firstPos := map[string]dsl.Pos{} // "block.key" -> first setting
+	for _, b := range blocks {
+		bf := schema.Child(b.Name)
+		if bf == nil {
+			if b.Name == "variants" {
+				c.errorf(b.Pos, "variants lists named sets of settings: variants { NAME { BLOCK { SETTINGS } } ... }, e.g. variants { baseline {}; small_lr { train { optimizer adamw(lr: 1e-4) } } }")
+			} else {
+				c.errorf(b.Pos, "unknown block %q: expected %s%s", b.Name, oneOf(blockNames), didYouMean(b.Name, append(blockNames, "variants")))
+			}
+			continue
+		}
+		for _, s := range b.Settings {
+			key := b.Name + "." + s.Key
+			if p, dup := firstPos[key]; dup {
+				c.errorf(s.Pos, "%s is already set in %s at line %d", key, where, p.Line)
+				continue
+			}
+			firstPos[key] = s.Pos
+			f := bf.Child(s.Key)
+			if f == nil {
+				msg := fmt.Sprintf("unknown setting %q in the %s block%s", s.Key, b.Name, didYouMean(s.Key, bf.Keys()))
+				if other := blockOf(s.Key); other != "" && other != b.Name && suggest(s.Key, bf.Keys()) == "" {
+					msg += fmt.Sprintf("; %s belongs in the %s block", s.Key, other)
+				}
+				c.errorf(s.Pos, "%s", msg)
+				continue
+			}
+			var errs ErrorList
+			if t, ok := convert(f, s.Value, &errs); ok {
+				apply(f, t)
+			}
+			c.addAll(errs)
+		}
+	}
+}
+
+// variantsAxis checks a variants block and returns its axis (path
+// "variant"), or nil.
+func (c *compiler) variantsAxis(es *expState, v *dsl.Vary, own map[string]dsl.Pos) *axis {
+	if p, dup := own[variantPath]; dup {
+		c.errorf(v.Pos, "variants are already listed in this experiment at line %d; list them all in one variants block", p.Line)
+		return nil
+	}
+	own[variantPath] = v.Pos
+	if len(v.Variants) == 0 {
+		c.errorf(v.Pos, "variants: list at least one variant, e.g. variants { baseline {}; small_lr { train { optimizer adamw(lr: 1e-4) } } }")
+		return nil
+	}
+	ax := &axis{pos: v.Pos, owner: es, paths: []string{variantPath}}
+	ok := true
+	names := map[string]dsl.Pos{}
+	for _, vr := range v.Variants {
+		if p, dup := names[vr.Name]; dup {
+			c.errorf(vr.Pos, "variant %q is already listed at line %d", vr.Name, p.Line)
+			ok = false
+			continue
+		}
+		names[vr.Name] = vr.Pos
+		val := variantVal{name: vr.Name, pos: vr.Pos}
+		nerr := len(c.errs)
+		c.settings(vr.Stray, vr.Blocks, fmt.Sprintf("variant %q", vr.Name), func(f *config.Field, t typed) {
+			if f.Path == "train.seeds" {
+				c.errorf(t.pos, "train.seeds cannot be set in a variant: every variant runs once per seed of the experiment")
+				return
+			}
+			val.sets = append(val.sets, fieldValue{f, t})
+		})
+		if len(c.errs) > nerr {
+			ok = false
+		}
+		ax.variants = append(ax.variants, val)
+	}
+	if !ok {
+		return nil
+	}
+	return ax
+}
+
+// checkVariantConflicts reports a setting that a variant sets and another
+// axis varies: one of them would silently win.
+func (c *compiler) checkVariantConflicts(es *expState, axes []*axis) {
+	for _, va := range axes {
+		for _, v := range va.variants {
+			for _, fv := range v.sets {
+				for _, other := range axes {
+					if other == va {
+						continue
+					}
+					for _, p := range other.paths {
+						if p == fv.f.Path || strings.HasPrefix(p, fv.f.Path+".") || strings.HasPrefix(fv.f.Path, p+".") {
+							where := fmt.Sprintf("at line %d", other.pos.Line)
+							if other.owner != es || other.pos.File != va.pos.File {
+								where = "at " + other.pos.String()
+							}
+							through := ""
+							if p != fv.f.Path {
+								through = " (through " + p + ")"
+							}
+							c.errorf(fv.t.pos, "variant %q sets %s, which is also varied %s%s; set it in one place only",
+								v.name, fv.f.Path, where, through)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// varyAxis checks a vary statement and returns its axis, or nil. own records
+// the paths this experiment varies.
+func (c *compiler) varyAxis(es *expState, v *dsl.Vary, own map[string]dsl.Pos) *axis {
+	if len(v.Axes) == 0 {
+		c.errorf(v.Pos, "vary zip: list at least one axis, e.g. vary zip { model.position [rope, nope]; data.context [64, 128] }")
+		return nil
+	}
+	ax := &axis{pos: v.Pos, zip: v.Zip, owner: es}
+	ok := true
+	for _, a := range v.Axes {
+		f := c.varyField(a)
+		if f == nil {
+			ok = false
+			continue
+		}
+		if p, dup := own[a.Path]; dup {
+			c.errorf(a.Pos, "%s is already varied in this experiment at line %d", a.Path, p.Line)
+			ok = false
+			continue
+		}
+		own[a.Path] = a.Pos
+		ax.paths = append(ax.paths, a.Path)
+		ax.fields = append(ax.fields, f)
+	}
+	if !ok {
+		return nil
+	}
+	n := len(v.Axes[0].Values.Elems)
+	for _, a := range v.Axes {
+		if len(a.Values.Elems) == 0 {
+			c.errorf(a.Values.Pos, "vary %s: the list of values is empty", a.Path)
+			ok = false
+		} else if len(a.Values.Elems) != n {
+			c.errorf(a.Values.Pos, "vary zip: %s has %d values but %s has %d; zipped axes need the same number of values",
+				a.Path, len(a.Values.Elems), v.Axes[0].Path, n)
+			ok = false
+		}
+	}
+	if !ok {
+		return nil
+	}
+	ax.tuples = make([][]typed, n)
+	for j, a := range v.Axes {
+		seenVal := map[string]dsl.Pos{}
+		for i, el := range a.Values.Elems {
+			var errs ErrorList
+			t, good := convert(ax.fields[j], el, &errs)
+			c.addAll(errs)
+			if !good {
+				ok = false
+				continue
+			}
+			if p, dup := seenVal[t.canon]; dup && !v.Zip {
+				c.errorf(el.Position(), "vary %s: value %s is listed twice (first at line %d, column %d)", a.Path, t.canon, p.Line, p.Col)
+				ok = false
+			}
+			seenVal[t.canon] = el.Position()
+			ax.tuples[i] = append(ax.tuples[i], t)
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return ax
 }
 
 func newState() *state {
@@ -437,6 +735,9 @@ func allPaths() []string {
 func (c *compiler) varyField(a *dsl.Axis) *config.Field {
 	f := schema.Lookup(a.Path)
 	switch {
+	case a.Path == variantPath:
+		c.errorf(a.Pos, "vary: variant is not a setting; list named variants in a variants { ... } block")
+		return nil
 	case f == nil:
 		paths := allPaths()
 		hint := didYouMean(a.Path, paths)

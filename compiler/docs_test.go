@@ -2,9 +2,12 @@ package compiler
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/sinkrun/sinkrun/dsl"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated section of docs/dsl.md")
@@ -44,25 +47,38 @@ func TestReferenceDocs(t *testing.T) {
 }
 
 // TestDocExamplesCompile compiles every ```sink block of docs/dsl.md that is
-// not marked as an error example.
+// not marked as an error example, and checks that it is formatted
+// (dsl.Format leaves it unchanged). A block whose first line is
+// "# file: NAME" is the file NAME, which the other blocks may import.
 func TestDocExamplesCompile(t *testing.T) {
 	raw, err := os.ReadFile(docPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	parts := strings.Split(string(raw), "```sink\n")
-	n := 0
+	files := map[string][]byte{}
+	var order []string
 	for k, p := range parts[1:] {
 		body := p[:strings.Index(p, "```")]
 		if strings.Contains(body, "### error") {
 			continue
 		}
-		n++
-		if _, err := Compile(map[string][]byte{"example.sink": []byte(body)}); err != nil {
-			t.Errorf("example %d in docs/dsl.md does not compile:\n%s", k+1, FormatErrors(err, map[string][]byte{"example.sink": []byte(body)}))
+		name := fmt.Sprintf("example%d.sink", k+1)
+		if first, _, _ := strings.Cut(body, "\n"); strings.HasPrefix(first, "# file: ") {
+			name = strings.TrimPrefix(first, "# file: ")
+		}
+		files[name] = []byte(body)
+		order = append(order, name)
+		if out, err := dsl.Format(name, []byte(body)); err == nil && string(out) != body {
+			t.Errorf("example %d (%s) in docs/dsl.md is not formatted; sinkrun fmt gives:\n%s", k+1, name, out)
 		}
 	}
-	if n == 0 {
+	if len(order) == 0 {
 		t.Error("no examples found")
+	}
+	for _, name := range order {
+		if _, err := compileMap(files, []string{name}); err != nil {
+			t.Errorf("example %s in docs/dsl.md does not compile:\n%s", name, FormatErrors(err, nil))
+		}
 	}
 }

@@ -1,6 +1,8 @@
 // Package compiler resolves parsed .sink files against config.Schema: it
-// type-checks every setting, applies inheritance, expands vary grids into
-// runs and checks each run's settings against one another.
+// follows imports, type-checks every setting, applies inheritance, expands
+// vary grids, named variants and seeds into runs, and checks each run's
+// settings against one another. It also estimates a run's size (ParamCount)
+// and training cost (TrainFLOPs).
 package compiler
 
 import (
@@ -17,6 +19,9 @@ import (
 type Error struct {
 	Pos dsl.Pos
 	Msg string
+
+	line    string // the source line at Pos, when the compiler had it
+	hasLine bool
 }
 
 func (e *Error) Error() string {
@@ -71,20 +76,23 @@ func asList(err error) ErrorList {
 // FormatErrors renders an error list for a terminal: each error as
 // "file:line:col: message", then the source line and a caret under the
 // column. sources maps file names (as in the positions) to their contents;
-// errors in files not in sources are printed without the source line.
+// it may be nil for errors returned by Compile and CompileFiles, which carry
+// their source lines (imported files included). Other errors in files not
+// in sources are printed without the source line.
 func FormatErrors(err error, sources map[string][]byte) string {
 	var b strings.Builder
 	for _, e := range asList(err) {
 		b.WriteString(e.Error() + "\n")
-		src, ok := sources[e.Pos.File]
-		if !ok || e.Pos.Line < 1 {
+		if e.Pos.Line < 1 {
 			continue
 		}
-		lines := strings.Split(string(src), "\n")
-		if e.Pos.Line > len(lines) {
+		line, ok := e.line, e.hasLine
+		if src, have := sources[e.Pos.File]; have {
+			line, ok = sourceLine(src, e.Pos.Line)
+		}
+		if !ok {
 			continue
 		}
-		line := strings.TrimRight(lines[e.Pos.Line-1], "\r")
 		if !utf8.ValidString(line) {
 			line = strings.ToValidUTF8(line, "?")
 		}

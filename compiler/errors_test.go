@@ -13,7 +13,8 @@ import (
 // chunks at lines that are exactly "---"; each chunk is compiled on its own
 // (line numbers are kept). A comment `### "regexp" ...` on a line lists the
 // errors expected on that line (one regexp each, in double quotes or backquotes); every
-// reported error must be expected and every expectation met.
+// reported error must be expected and every expectation met. A regexp
+// preceded by @N (`### @7 "regexp"`) must also be reported at column N.
 func TestErrorFiles(t *testing.T) {
 	files, _ := filepath.Glob("testdata/errors/*.sink")
 	if len(files) == 0 {
@@ -32,7 +33,12 @@ func TestErrorFiles(t *testing.T) {
 	t.Logf("%d expected errors checked", total)
 }
 
-var wantRe = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`")
+var wantRe = regexp.MustCompile(`(?:@(\d+) *)?(?:"((?:[^"\\]|\\.)*)"|` + "`([^`]*)`)")
+
+type want struct {
+	re  *regexp.Regexp
+	col int // 0: any
+}
 
 func chunks(src string) []string {
 	lines := strings.Split(src, "\n")
@@ -56,7 +62,7 @@ func chunks(src string) []string {
 
 func checkChunk(t *testing.T, file, chunk string) int {
 	t.Helper()
-	want := map[int][]*regexp.Regexp{}
+	wants := map[int][]want{}
 	n := 0
 	for i, line := range strings.Split(chunk, "\n") {
 		k := strings.Index(line, "###")
@@ -64,14 +70,15 @@ func checkChunk(t *testing.T, file, chunk string) int {
 			continue
 		}
 		for _, m := range wantRe.FindAllStringSubmatch(line[k:], -1) {
-			s := m[2] // `raw`
-			if m[2] == "" {
+			s := m[3] // `raw`
+			if m[3] == "" {
 				var err error
-				if s, err = strconv.Unquote(`"` + m[1] + `"`); err != nil {
-					s = m[1]
+				if s, err = strconv.Unquote(`"` + m[2] + `"`); err != nil {
+					s = m[2]
 				}
 			}
-			want[i+1] = append(want[i+1], regexp.MustCompile(s))
+			col, _ := strconv.Atoi(m[1])
+			wants[i+1] = append(wants[i+1], want{regexp.MustCompile(s), col})
 			n++
 		}
 	}
@@ -82,10 +89,10 @@ func checkChunk(t *testing.T, file, chunk string) int {
 			t.Errorf("%s: error in unexpected file: %v", file, e)
 			continue
 		}
-		res := want[e.Pos.Line]
+		res := wants[e.Pos.Line]
 		matched := -1
-		for i, re := range res {
-			if re.MatchString(e.Msg) {
+		for i, w := range res {
+			if w.re.MatchString(e.Msg) && (w.col == 0 || w.col == e.Pos.Col) {
 				matched = i
 				break
 			}
@@ -94,11 +101,11 @@ func checkChunk(t *testing.T, file, chunk string) int {
 			t.Errorf("unexpected error: %v", e)
 			continue
 		}
-		want[e.Pos.Line] = append(res[:matched:matched], res[matched+1:]...)
+		wants[e.Pos.Line] = append(res[:matched:matched], res[matched+1:]...)
 	}
-	for line, res := range want {
-		for _, re := range res {
-			t.Errorf("%s:%d: expected an error matching %q", file, line, re)
+	for line, res := range wants {
+		for _, w := range res {
+			t.Errorf("%s:%d:%d: expected an error matching %q", file, line, w.col, w.re)
 		}
 	}
 	return n

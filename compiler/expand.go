@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -17,7 +18,7 @@ func (c *compiler) expand(es *expState) *Experiment {
 	cells := 1
 	for _, a := range st.axes {
 		x.Axes = append(x.Axes, a.paths...)
-		cells *= len(a.tuples)
+		cells *= a.size()
 		if cells > MaxRuns {
 			break
 		}
@@ -47,7 +48,7 @@ func (c *compiler) expand(es *expState) *Experiment {
 		// Decode cell into one index per axis, the last axis varying fastest.
 		rem := cell
 		for i := len(st.axes) - 1; i >= 0; i-- {
-			n := len(st.axes[i].tuples)
+			n := st.axes[i].size()
 			idx[i] = rem % n
 			rem /= n
 		}
@@ -55,6 +56,15 @@ func (c *compiler) expand(es *expState) *Experiment {
 		var varied []config.Setting
 		var lastVary dsl.Pos = es.ast.NamePos
 		for i, a := range st.axes {
+			if a.variants != nil {
+				v := a.variants[idx[i]]
+				for _, fv := range v.sets {
+					run.set(fv.f, fv.t, true, a.owner)
+				}
+				varied = append(varied, config.Setting{Path: variantPath, Value: v.name})
+				lastVary = v.pos
+				continue
+			}
 			for j, f := range a.fields {
 				t := a.tuples[idx[i]][j]
 				run.set(f, t, true, a.owner)
@@ -67,12 +77,15 @@ func (c *compiler) expand(es *expState) *Experiment {
 		r.Experiment = es.ast.Name
 		r.Varied = varied
 		r.SourceDir = c.sourceDir(es.file)
+		if o, ok := run.origins["data.corpus.paths"]; ok && o.owner != nil && o.owner.file != es.file {
+			r.Data.Corpus.Paths = rebase(r.Data.Corpus.Paths, c.sourceDir(o.owner.file), r.SourceDir)
+		}
 		for _, s := range seeds {
 			rr := deepCopy(reflect.ValueOf(*r)).Interface().(config.Run)
 			rr.Seed = s
 			id := rr.ID()
 			if prev, dup := ids[id]; dup {
-				c.errorf(lastVary, "experiment %q has two identical runs (%s and %s); remove the duplicate vary value",
+				c.errorf(lastVary, "experiment %q has two identical runs (%s and %s give the same settings); remove one of them",
 					es.ast.Name, describeVaried(x.Runs[prev].Varied), describeVaried(varied))
 				return nil
 			}
@@ -84,6 +97,29 @@ func (c *compiler) expand(es *expState) *Experiment {
 		return nil
 	}
 	return x
+}
+
+// rebase rewrites relative data paths written in a file in directory from
+// (an inherited setting) to be relative to directory to, where the run's
+// paths are resolved.
+func rebase(paths []string, from, to string) []string {
+	if from == to {
+		return paths
+	}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p
+		if filepath.IsAbs(p) {
+			continue
+		}
+		full := filepath.Join(from, filepath.FromSlash(p))
+		if rel, err := filepath.Rel(to, full); err == nil {
+			out[i] = filepath.ToSlash(rel)
+		} else {
+			out[i] = filepath.ToSlash(full)
+		}
+	}
+	return out
 }
 
 func describeVaried(v []config.Setting) string {

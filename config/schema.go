@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Field describes one key of the `.sink` schema, read from struct tags.
@@ -82,10 +83,14 @@ func (f Field) Keys() []string {
 
 // Schema returns the root of the schema: a block whose children are the
 // top-level blocks of an experiment (model, data, train, measure).
-func Schema() Field {
+func Schema() Field { return schema() }
+
+// schema is built once: the struct tags never change at run time, and run
+// ids (which walk the schema) are computed for every cell of every grid.
+var schema = sync.OnceValue(func() Field {
 	t := reflect.TypeOf(Run{})
 	return Field{Type: t, Children: fieldsOf(t, "", nil)}
-}
+})
 
 // Lookup finds the field at a dotted path such as "model.attention" or
 // "train.optimizer.lr". It returns nil when the path names no field.

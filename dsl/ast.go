@@ -1,7 +1,7 @@
-// Package dsl is the syntax layer of the .sink language: lexer, grammar and
-// a plain, positioned syntax tree. It knows nothing about the settings a
-// model, data set or training run accepts; package compiler resolves the tree
-// against config.Schema.
+// Package dsl is the syntax layer of the .sink language: lexer, grammar, a
+// plain, positioned syntax tree (Parse) and the canonical formatter (Format).
+// It knows nothing about the settings a model, data set or training run
+// accepts; package compiler resolves the tree against config.Schema.
 package dsl
 
 import "fmt"
@@ -30,7 +30,16 @@ func (p Pos) Before(q Pos) bool {
 // File is one parsed .sink file.
 type File struct {
 	Name        string
+	Imports     []*Import // `import "path"` lines, which come before any experiment
 	Experiments []*Experiment
+}
+
+// Import is `import "path/base.sink"`: the path is relative to the importing
+// file's directory.
+type Import struct {
+	Pos     Pos // of the `import` keyword
+	Path    string
+	PathPos Pos // of the string
 }
 
 // Experiment is `experiment NAME [extends PARENT] { ... }`.
@@ -59,12 +68,24 @@ type Setting struct {
 	Value Expr
 }
 
-// Vary is `vary PATH [values]` (one axis) or `vary zip { PATH [values] ... }`
-// (paired axes).
+// Vary is `vary PATH [values]` (one axis), `vary zip { PATH [values] ... }`
+// (paired axes) or `variants { NAME { blocks } ... }` (one axis whose values
+// are named sets of settings; Axes is then empty and Variants non-nil).
 type Vary struct {
 	Pos  Pos
 	Zip  bool
 	Axes []*Axis
+	// IsVariants marks a variants block; Variants are its variants.
+	IsVariants bool
+	Variants   []*Variant
+}
+
+// Variant is one `NAME { blocks }` of a variants block.
+type Variant struct {
+	Pos    Pos // of the name
+	Name   string
+	Blocks []*Block
+	Stray  []*Setting // `key value` written directly in the variant (an error)
 }
 
 // Axis is one `PATH [values]` of a vary statement.

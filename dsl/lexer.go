@@ -19,6 +19,7 @@ const (
 	tokString  = lexer.TokenType(-4)
 	tokPunct   = lexer.TokenType(-5)
 	tokNewline = lexer.TokenType(-6)
+	tokComment = lexer.TokenType(-7) // only in raw mode (the formatter)
 )
 
 var symbols = map[string]lexer.TokenType{
@@ -61,6 +62,7 @@ type scanner struct {
 	toks      []lexer.Token
 	errs      ErrorList
 	stack     []lexer.Token // open brackets
+	raw       bool          // keep comments and every newline (for the formatter)
 }
 
 func (s *scanner) pos() lexer.Position {
@@ -88,13 +90,21 @@ func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
 // lex splits src into tokens. It stops at the first error.
 func lex(file string, src []byte) ([]lexer.Token, ErrorList) {
-	s := &scanner{file: file, src: src, line: 1, col: 1}
+	return scan(file, src, false)
+}
+
+// scan is lex; in raw mode it also emits comments and every newline, even
+// inside brackets and in runs.
+func scan(file string, src []byte, raw bool) ([]lexer.Token, ErrorList) {
+	s := &scanner{file: file, src: src, line: 1, col: 1, raw: raw}
 	for s.off < len(src) && len(s.errs) == 0 {
 		c := src[s.off]
 		p := s.pos()
 		switch {
 		case c == '\n':
-			if len(s.stack) == 0 || s.stack[len(s.stack)-1].Value == "{" {
+			if s.raw {
+				s.emit(tokNewline, p, "\n")
+			} else if len(s.stack) == 0 || s.stack[len(s.stack)-1].Value == "{" {
 				if n := len(s.toks); n == 0 || s.toks[n-1].Type != tokNewline {
 					s.emit(tokNewline, p, "\n")
 				}
@@ -108,6 +118,9 @@ func lex(file string, src []byte) ([]lexer.Token, ErrorList) {
 			n := 0
 			for s.off+n < len(src) && src[s.off+n] != '\n' {
 				n++
+			}
+			if s.raw {
+				s.emit(tokComment, p, string(src[s.off:s.off+n]))
 			}
 			s.advance(n)
 		case isLetter(c):

@@ -13,7 +13,18 @@ import (
 // the plain syntax tree of ast.go.
 
 type gFile struct {
-	Experiments []*gExperiment `parser:"(NL|\";\")* ( @@ (NL|\";\")* )*"`
+	Imports     []*gImport     `parser:"(NL|\";\")* ( @@ (NL|\";\")* )*"`
+	Experiments []*gExperiment `parser:"( @@ (NL|\";\")* )*"`
+}
+
+type gImport struct {
+	Pos  lexer.Position
+	Path *gString `parser:"\"import\" @@ (?= NL | \";\" | EOF)"`
+}
+
+type gString struct {
+	Pos   lexer.Position
+	Value string `parser:"@String"`
 }
 
 type gExperiment struct {
@@ -29,8 +40,22 @@ type gName struct {
 }
 
 type gItem struct {
-	Vary  *gVary  `parser:"@@"`
-	Entry *gEntry `parser:"| @@"`
+	Vary     *gVary     `parser:"@@"`
+	Variants *gVariants `parser:"| @@"`
+	Entry    *gEntry    `parser:"| @@"`
+}
+
+type gVariants struct {
+	Pos  lexer.Position
+	List []*gVariant `parser:"\"variants\" NL? \"{\" (NL|\";\")* ( @@ (NL|\";\")* )* \"}\"  (?= NL | \";\" | \"}\") (NL | \";\")?"`
+}
+
+// gVariant is `name { blocks }`; vary and variants inside are parsed to be
+// reported as errors.
+type gVariant struct {
+	Pos   lexer.Position
+	Name  string   `parser:"@Ident"`
+	Items []*gItem `parser:"NL? \"{\" (NL|\";\")* ( @@ (NL|\";\")* )* \"}\"  (?= NL | \";\" | \"}\") (NL | \";\")?"`
 }
 
 // gEntry is a block `name { ... }` or a stray setting `key value`.
@@ -113,7 +138,11 @@ func Parse(filename string, src []byte) (f *File, err error) {
 	if perr != nil {
 		return nil, convertParseError(filename, perr, toks)
 	}
-	return convert(filename, g), nil
+	f, cerrs := convert(filename, g)
+	if len(cerrs) > 0 {
+		return nil, cerrs.err()
+	}
+	return f, nil
 }
 
 func mustUpgrade(toks []lexer.Token) *lexer.PeekingLexer {
@@ -130,19 +159,88 @@ func convertParseError(filename string, err error, toks []lexer.Token) error {
 		return &Error{Pos: Pos{File: filename, Line: 1, Col: 1}, Msg: err.Error()}
 	}
 	msg := pe.Message()
+	pos := toPos(pe.Position())
 	if ute, ok := err.(*participle.UnexpectedTokenError); ok {
+		if after, ok := afterBlock(ute.Unexpected, toks); ok {
+			return &Error{Pos: toPos(after.Pos), Msg: "unexpected " + describeToken(after) + `: end the previous block with a newline or ";" first`}
+		}
 		msg = unexpectedMessage(ute.Unexpected, msg, toks)
 	}
-	pos := toPos(pe.Position())
 	if pos.File == "" {
 		pos.File = filename
 	}
 	return &Error{Pos: pos, Msg: msg}
 }
 
+// afterBlock finds the real culprit when the parser stops at the name of a
+// complete block, variant or experiment (`name { ... }`, the braces
+// balanced): the token after its closing brace, when that token cannot
+// follow a block (participle reports where the failed statement began).
+func afterBlock(t lexer.Token, toks []lexer.Token) (lexer.Token, bool) {
+	idx := -1
+	for i, u := range toks {
+		if u.Pos.Offset == t.Pos.Offset && u.Type == t.Type {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 || t.Type != tokIdent {
+		return t, false
+	}
+	open := 0 // experiments may follow each other on a line: only look inside braces
+	for _, u := range toks[:idx] {
+		if u.Type == tokPunct && u.Value == "{" {
+			open++
+		} else if u.Type == tokPunct && u.Value == "}" {
+			open--
+		}
+	}
+	if open <= 0 {
+		return t, false
+	}
+	j := idx + 1
+	for j < len(toks) && (toks[j].Type == tokIdent || toks[j].Value == ".") { // experiment a extends b
+		j++
+	}
+	if j < len(toks) && toks[j].Type == tokNewline {
+		j++
+	}
+	if j >= len(toks) || toks[j].Type != tokPunct || toks[j].Value != "{" {
+		return t, false
+	}
+	depth := 0
+	for ; j < len(toks); j++ {
+		if toks[j].Type != tokPunct {
+			continue
+		}
+		switch toks[j].Value {
+		case "{":
+			depth++
+		case "}":
+			depth--
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	if j+1 >= len(toks) {
+		return t, false
+	}
+	next := toks[j+1]
+	switch {
+	case next.Type == tokNewline, next.Type == tokEOF, next.Type == tokPunct && (next.Value == ";" || next.Value == "}"):
+		return t, false
+	}
+	return next, true
+}
+
 // unexpectedMessage rewrites participle's "unexpected token X (expected
 // <grammar>)" into words a user of the language understands.
 func unexpectedMessage(t lexer.Token, raw string, toks []lexer.Token) string {
+	return unexpectedText(t, raw, toks) + keywordHint(t, toks)
+}
+
+func unexpectedText(t lexer.Token, raw string, toks []lexer.Token) string {
 	expect := ""
 	if i := strings.Index(raw, " (expected "); i >= 0 {
 		expect = strings.TrimSuffix(raw[i+len(" (expected "):], ")")
@@ -166,11 +264,21 @@ func unexpectedMessage(t lexer.Token, raw string, toks []lexer.Token) string {
 			}
 		}
 	}
-	var prev lexer.Token
+	var prev, prev2 lexer.Token
 	if idx > 0 {
 		prev = toks[idx-1]
 	}
+	if idx > 1 {
+		prev2 = toks[idx-2]
+	}
+	isImport := func(u lexer.Token) bool { return u.Type == tokIdent && u.Value == "import" }
 	switch {
+	case depth == 0 && isImport(t):
+		return what + `: imports come first in a file, before any experiment`
+	case depth == 0 && isImport(prev):
+		return what + `, expected the imported file in double quotes: import "base.sink"`
+	case depth == 0 && prev.Type == tokString && isImport(prev2):
+		return what + `: end the import with a newline or ";" first`
 	case strings.HasPrefix(expect, "GValue"):
 		return what + ", expected a value"
 	case strings.HasPrefix(expect, "GName"):
@@ -214,8 +322,13 @@ func describeToken(t lexer.Token) string {
 	return strconv.Quote(t.Value)
 }
 
-func convert(filename string, g *gFile) *File {
+func convert(filename string, g *gFile) (*File, ErrorList) {
 	f := &File{Name: filename}
+	var errs ErrorList
+	for _, gi := range g.Imports {
+		path, _ := strconv.Unquote(gi.Path.Value) // validated by the lexer
+		f.Imports = append(f.Imports, &Import{Pos: toPos(gi.Pos), Path: path, PathPos: toPos(gi.Path.Pos)})
+	}
 	for _, ge := range g.Experiments {
 		e := &Experiment{Pos: toPos(ge.Pos), Name: ge.Name.Name, NamePos: toPos(ge.Name.Pos)}
 		if ge.Extends != nil {
@@ -224,29 +337,66 @@ func convert(filename string, g *gFile) *File {
 		for _, it := range ge.Items {
 			switch {
 			case it.Vary != nil:
-				v := &Vary{Pos: toPos(it.Vary.Pos)}
-				if it.Vary.Axis != nil {
-					v.Axes = []*Axis{convertAxis(it.Vary.Axis)}
-				} else {
-					v.Zip = true
-					for _, a := range it.Vary.Zip {
-						v.Axes = append(v.Axes, convertAxis(a))
-					}
+				e.Varies = append(e.Varies, convertVary(it.Vary))
+			case it.Variants != nil:
+				v := &Vary{Pos: toPos(it.Variants.Pos), IsVariants: true, Variants: []*Variant{}}
+				for _, gv := range it.Variants.List {
+					v.Variants = append(v.Variants, convertVariant(gv, &errs))
 				}
 				e.Varies = append(e.Varies, v)
 			case it.Entry.Value != nil:
-				e.Stray = append(e.Stray, &Setting{Pos: toPos(it.Entry.Pos), Key: it.Entry.Name, Value: convertValue(it.Entry.Value)})
+				e.Stray = append(e.Stray, convertStray(it.Entry))
 			default:
-				b := &Block{Pos: toPos(it.Entry.Pos), Name: it.Entry.Name}
-				for _, s := range it.Entry.Settings {
-					b.Settings = append(b.Settings, &Setting{Pos: toPos(s.Pos), Key: s.Key, Value: convertValue(s.Value)})
-				}
-				e.Blocks = append(e.Blocks, b)
+				e.Blocks = append(e.Blocks, convertBlock(it.Entry))
 			}
 		}
 		f.Experiments = append(f.Experiments, e)
 	}
-	return f
+	return f, errs
+}
+
+func convertVary(gv *gVary) *Vary {
+	v := &Vary{Pos: toPos(gv.Pos)}
+	if gv.Axis != nil {
+		v.Axes = []*Axis{convertAxis(gv.Axis)}
+	} else {
+		v.Zip = true
+		for _, a := range gv.Zip {
+			v.Axes = append(v.Axes, convertAxis(a))
+		}
+	}
+	return v
+}
+
+func convertVariant(gv *gVariant, errs *ErrorList) *Variant {
+	v := &Variant{Pos: toPos(gv.Pos), Name: gv.Name}
+	for _, it := range gv.Items {
+		switch {
+		case it.Vary != nil:
+			*errs = append(*errs, &Error{Pos: toPos(it.Vary.Pos), Msg: fmt.Sprintf(
+				"vary inside variant %q: a variant is a set of settings, not a grid; put the vary in the experiment (it combines with the variants as a product)", gv.Name)})
+		case it.Variants != nil:
+			*errs = append(*errs, &Error{Pos: toPos(it.Variants.Pos), Msg: fmt.Sprintf(
+				"variants inside variant %q: variants do not nest; list every variant in one variants block", gv.Name)})
+		case it.Entry.Value != nil:
+			v.Stray = append(v.Stray, convertStray(it.Entry))
+		default:
+			v.Blocks = append(v.Blocks, convertBlock(it.Entry))
+		}
+	}
+	return v
+}
+
+func convertStray(ge *gEntry) *Setting {
+	return &Setting{Pos: toPos(ge.Pos), Key: ge.Name, Value: convertValue(ge.Value)}
+}
+
+func convertBlock(ge *gEntry) *Block {
+	b := &Block{Pos: toPos(ge.Pos), Name: ge.Name}
+	for _, s := range ge.Settings {
+		b.Settings = append(b.Settings, &Setting{Pos: toPos(s.Pos), Key: s.Key, Value: convertValue(s.Value)})
+	}
+	return b
 }
 
 func convertAxis(a *gAxis) *Axis {
@@ -282,4 +432,123 @@ func convertValue(v *gValue) Expr {
 		s, _ := strconv.Unquote(*v.String) // validated by the lexer
 		return &String{Pos: p, Value: s}
 	}
+}
+
+// keywordHint suggests a keyword when a syntax error follows a misspelt one:
+// the unexpected token itself (`improt`, `extend`, `vary zpi`), the first
+// word of its statement in an experiment body (`vray model.x [...]`), or the
+// name of the block it is in (`varaints { ... }`).
+func keywordHint(t lexer.Token, toks []lexer.Token) string {
+	idx := -1
+	for i, u := range toks {
+		if u.Pos.Offset == t.Pos.Offset && u.Type == t.Type {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		return ""
+	}
+	// Depth of every open brace before t, to find t's statement and block.
+	var opens []int // indices of the open "{" around t
+	for i, u := range toks[:idx] {
+		if u.Type == tokPunct && u.Value == "{" {
+			opens = append(opens, i)
+		} else if u.Type == tokPunct && u.Value == "}" && len(opens) > 0 {
+			opens = opens[:len(opens)-1]
+		}
+	}
+	hint := func(w lexer.Token, keywords ...string) string {
+		for _, k := range keywords {
+			if w.Value != k && closeTo(w.Value, k) {
+				if w.Pos.Offset == t.Pos.Offset {
+					return fmt.Sprintf(" (did you mean %q?)", k)
+				}
+				return fmt.Sprintf(" (did you mean %q instead of %q at line %d, column %d?)", k, w.Value, w.Pos.Line, w.Pos.Column)
+			}
+		}
+		return ""
+	}
+	at := func(i int) lexer.Token {
+		if i < 0 || i >= len(toks) {
+			return lexer.Token{}
+		}
+		return toks[i]
+	}
+	if t.Type == tokIdent {
+		switch {
+		case len(opens) == 0 && at(idx-2).Value == "experiment":
+			if h := hint(t, "extends"); h != "" {
+				return h
+			}
+		case len(opens) == 0:
+			if h := hint(t, "experiment", "import"); h != "" {
+				return h
+			}
+		case at(idx-1).Value == "vary":
+			if h := hint(t, "zip"); h != "" {
+				return h
+			}
+		}
+	}
+	if at(idx-2).Value == "vary" && at(idx-1).Type == tokIdent && t.Value == "{" {
+		if h := hint(at(idx-1), "zip"); h != "" {
+			return h
+		}
+	}
+	if len(opens) == 1 { // in an experiment body: the statement's first word
+		s := idx
+		for s > 0 && !(toks[s-1].Type == tokNewline || toks[s-1].Type == tokPunct && (toks[s-1].Value == ";" || toks[s-1].Value == "{" || toks[s-1].Value == "}")) {
+			s--
+		}
+		if w := toks[s]; w.Type == tokIdent && s != idx {
+			if h := hint(w, "vary", "variants"); h != "" {
+				return h
+			}
+		}
+	}
+	if len(opens) >= 2 { // in a block: its name
+		o := opens[len(opens)-1]
+		n := at(o - 1)
+		if n.Type == tokNewline {
+			n = at(o - 2)
+		}
+		if n.Type == tokIdent && len(opens) == 2 {
+			return hint(n, "variants")
+		}
+	}
+	return ""
+}
+
+// closeTo reports whether a is within a small edit distance of b (optimal
+// string alignment: insertions, deletions, substitutions, transpositions).
+func closeTo(a, b string) bool {
+	if len(a) > 32 {
+		return false
+	}
+	limit := 2
+	if len(b) <= 4 {
+		limit = 1
+	}
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)] <= limit
 }

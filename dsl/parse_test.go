@@ -84,6 +84,13 @@ func TestParseOK(t *testing.T) {
 		"experiment a { model { s \"\\u00e9\\t\\\"\" } }",
 		"experiment a { model {\r\n layers 2\r\n } }\r\n",
 		"experiment vary { vary { zip 1 } }", // keywords are ordinary identifiers elsewhere
+		"import \"a.sink\"",
+		"import \"a.sink\"; import \"b/c.sink\"\n\nexperiment a {}",
+		"# c\nimport \"a.sink\" # c\nexperiment import {}",
+		"experiment a { variants {} }",
+		"experiment a { variants { b {}; c { model { x 1 }; data { y 2 } } } }",
+		"experiment a {\n  variants\n  {\n    b\n    {\n      model { x 1 }\n    }\n  }\n}",
+		"experiment variants { model { variants 1 } }",
 	} {
 		if _, err := Parse("t.sink", []byte(src)); err != nil {
 			t.Errorf("%q: %v", src, err)
@@ -111,6 +118,12 @@ func TestParseErrors(t *testing.T) {
 		{"experiment a { vary model.x [1] [2] }", `unexpected "["`},
 		{"experiment a { model { x 1.2.3 } }", `malformed number "1.2.3"`},
 		{strings.Repeat("[", 40), "nesting too deep"},
+		{"experiment a {}\nimport \"b.sink\"", `t.sink:2:1: unexpected "import": imports come first in a file, before any experiment`},
+		{"import b", `t.sink:1:8: unexpected "b", expected the imported file in double quotes`},
+		{"import \"b\" experiment a {}", `t.sink:1:12: unexpected "experiment": end the import with a newline or ";" first`},
+		{"experiment a { variants { b { vary x.y [1] } } }", `t.sink:1:31: vary inside variant "b": a variant is a set of settings, not a grid`},
+		{"experiment a { variants { b { variants { c {} } } } }", `t.sink:1:31: variants inside variant "b": variants do not nest`},
+		{"experiment a { variants { b { model { x 1 } } c {} } }", `t.sink:1:47: unexpected "c": end the previous setting`},
 	} {
 		_, err := Parse("t.sink", []byte(tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -142,5 +155,48 @@ func TestPosString(t *testing.T) {
 	l.Sort()
 	if l.Error() != "a:9:1: x\nb:2:1: y" {
 		t.Error(l.Error())
+	}
+}
+
+func TestParseImportsAndVariants(t *testing.T) {
+	src := "import \"../base.sink\"\nexperiment a extends b {\n  vary model.layers [1]\n  variants {\n    base {}\n    sum { model { attention sigmoid(z: sum) }; data { context 32 } }\n    odd { layers 2 }\n  }\n}\n"
+	f, err := Parse("v.sink", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Imports) != 1 || f.Imports[0].Path != "../base.sink" || f.Imports[0].Pos != (Pos{"v.sink", 1, 1}) || f.Imports[0].PathPos != (Pos{"v.sink", 1, 8}) {
+		t.Errorf("imports %+v", f.Imports)
+	}
+	e := f.Experiments[0]
+	if len(e.Varies) != 2 || e.Varies[0].IsVariants || !e.Varies[1].IsVariants {
+		t.Fatalf("varies %+v", e.Varies)
+	}
+	v := e.Varies[1]
+	if v.Pos != (Pos{"v.sink", 4, 3}) || len(v.Variants) != 3 || len(v.Axes) != 0 {
+		t.Fatalf("variants %+v", v)
+	}
+	base, sum, odd := v.Variants[0], v.Variants[1], v.Variants[2]
+	if base.Name != "base" || base.Pos != (Pos{"v.sink", 5, 5}) || len(base.Blocks) != 0 {
+		t.Errorf("base %+v", base)
+	}
+	if sum.Name != "sum" || len(sum.Blocks) != 2 || sum.Blocks[1].Name != "data" || sum.Blocks[0].Settings[0].Key != "attention" {
+		t.Errorf("sum %+v", sum)
+	}
+	if len(odd.Stray) != 1 || odd.Stray[0].Key != "layers" || odd.Stray[0].Pos != (Pos{"v.sink", 7, 11}) {
+		t.Errorf("odd %+v", odd)
+	}
+}
+
+func TestParseErrorAfterBlock(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"experiment a { variants { b {}; c { model { x 1 }; data { y 2 } z } } }", `t.sink:1:65: unexpected "z": end the previous block with a newline or ";" first`},
+		{"experiment a {\n  model { x 1 }\n  data { y 2 } z\n}", `t.sink:3:16: unexpected "z": end the previous block with a newline or ";" first`},
+		{"import \"b\" experiment a {} experiment b {}", `t.sink:1:12: unexpected "experiment": end the import`},
+		{"experiment a {} experiment b {} x", `t.sink:1:33: unexpected "x", expected "experiment NAME { ... }"`},
+	} {
+		_, err := Parse("t.sink", []byte(tc.src))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %s", tc.src, err, tc.want)
+		}
 	}
 }

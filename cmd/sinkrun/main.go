@@ -49,6 +49,8 @@ func commands() []command {
 	return []command{
 		{"run", "FILES... [flags]", "train every run of the experiments, write Parquet results, print a summary", cmdRun},
 		{"check", "FILES...", "parse and validate .sink files without training", cmdCheck},
+		{"plan", "FILES... [flags]", "list every run with its size, cost and results; --resolved prints configs", cmdPlan},
+		{"fmt", "FILES... [flags]", "format .sink files canonically (-w rewrite, -l list, -d diff)", cmdFmt},
 		{"summarize", "DIR... [flags]", "print the summary tables of results directories, re-read from their Parquet files", cmdSummarize},
 		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},
 	}
