@@ -11,7 +11,6 @@ package model
 import (
 	"fmt"
 	"hash/fnv"
-	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
@@ -426,5 +425,3 @@ func recoverInto(err *error, where string) {
 		}
 	}
 }
-
-var _ = math.Sqrt

@@ -500,3 +500,35 @@ func TestFLOPsAndLearningRate(t *testing.T) {
 		t.Errorf("LearningRate at end of warm-up = %v", got)
 	}
 }
+
+// TestReferenceDeterministic repeats the determinism check at the reference
+// size, where the backend's parallel kernels split the work.
+func TestReferenceDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reference-size model")
+	}
+	r := refRun()
+	run := func() []float64 {
+		m := newModel(t, r, 1)
+		rng := rand.New(rand.NewPCG(8, 8))
+		var losses []float64
+		for s := 0; s < 3; s++ {
+			loss, err := m.TrainStep(randomTokens(rng, 32*65, 256), 32, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, loss)
+		}
+		p, err := m.Probe(randomTokens(rng, 4*64, 256), 4, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(losses, float64(p.Attention[3][1234]), float64(p.Hidden[2][77]))
+	}
+	a, b := run(), run()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("value %d: %v != %v", i, a[i], b[i])
+		}
+	}
+}

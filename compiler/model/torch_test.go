@@ -29,7 +29,10 @@ func TestAgainstPyTorch(t *testing.T) {
 		name   string
 		modify func(*config.Run)
 	}{
-		{"reference", func(r *config.Run) { *r = refRun(); r.Train.Schedule = config.Schedule{Kind: "cosine", Warmup: 2, MinLR: 0.1} }},
+		{"reference", func(r *config.Run) {
+			*r = refRun()
+			r.Train.Schedule = config.Schedule{Kind: "cosine", Warmup: 2, MinLR: 0.1}
+		}},
 		{"tiny_clip_active", func(r *config.Run) { r.Train.Optimizer.Clip = 0.05 }},
 		{"post_layernorm_gelu_tied", func(r *config.Run) {
 			r.Model.Norm = config.Norm{Kind: "layernorm", Placement: "post", Eps: 1e-5}
