@@ -85,29 +85,77 @@ type Data struct {
 	Corpus     Corpus     `json:"corpus" sink:"corpus" doc:"where training text comes from"`
 	Tokenizer  string     `json:"tokenizer" sink:"tokenizer" enum:"bytes" doc:"bytes: one token per byte, vocabulary 256"`
 	Context    int        `json:"context" sink:"context" min:"2" max:"65536" doc:"training sequence length T"`
-	FirstToken FirstToken `json:"first_token" sink:"first_token" doc:"what sits at position 0 of every training, validation and probe sequence"`
+	FirstToken FirstToken `json:"first_token" sink:"first_token" doc:"what sits at position 1 (the first) of every training, validation and probe sequence"`
 	Holdout    float64    `json:"holdout" sink:"holdout" min:"0.001" max:"0.5" doc:"fraction of the corpus (its end) held out for validation and probes"`
+	// The settings below are off at their defaults and then left out of the
+	// run's JSON (omitempty / omitzero), so runs that do not use them keep
+	// their ids.
+	Separator    Separator    `json:"separator,omitzero" sink:"separator" doc:"what goes between documents (files, JSONL records) when a corpus is joined into one stream"`
+	FixedToken   FixedToken   `json:"fixed_token,omitzero" sink:"fixed_token" doc:"a token placed at one position of every training, validation and probe sequence (paper: a fixed token at position 2 moves the sink to Sink_2)"`
+	RandomTokens RandomTokens `json:"random_tokens,omitzero" sink:"random_tokens" doc:"positions whose tokens are replaced by uniformly random ones in training and validation sequences and natural probes"`
+	UniqueTokens int          `json:"unique_tokens,omitempty" sink:"unique_tokens" min:"0" doc:"unique-token budget (data amount): train only on the first N tokens of the training split, drawing windows from them again and again; 0 means the whole split"`
 }
 
 // Corpus is the source of text.
 type Corpus struct {
-	Kind string `json:"kind" sink:",kind" enum:"builtin|files|bigram_backcopy" doc:"builtin: the Go toolchain's own source tree (go env GOROOT), read at run time; files: text files; bigram_backcopy: synthetic task of Guo et al. 2024"`
+	Kind string `json:"kind" sink:",kind" enum:"builtin|files|jsonl|tokens|bigram_backcopy" doc:"builtin: the Go toolchain's own source tree (go env GOROOT), read at run time; files: text files, each a document; jsonl: JSON Lines files, each record's text field a document; tokens: pre-tokenized little-endian uint16 files as nanoGPT writes them (.bin), each a document; bigram_backcopy: synthetic task of Guo et al. 2024"`
 	// Paths are files or globs, relative to the .sink file's directory.
-	Paths []string `json:"paths,omitempty" sink:"paths" kinds:"files" doc:"files or globs, relative to the .sink file"`
+	Paths []string `json:"paths,omitempty" sink:"paths" kinds:"files|jsonl|tokens" doc:"files or globs, relative to the .sink file"`
 	// MaxBytes caps how much text is read (0 = no cap).
-	MaxBytes int `json:"max_bytes,omitempty" sink:"max_bytes" kinds:"builtin|files" min:"0" doc:"read at most this many bytes of text; 0 means all"`
+	MaxBytes int `json:"max_bytes,omitempty" sink:"max_bytes" kinds:"builtin|files|jsonl" min:"0" doc:"read at most this many bytes of text (separators included); 0 means all"`
+	// Field is the JSONL record field holding the text.
+	Field string `json:"field,omitempty" sink:"field" kinds:"jsonl" doc:"the string field of each JSON record that holds its text"`
+	// MaxTokens caps how many tokens of token files are read (0 = no cap).
+	MaxTokens int `json:"max_tokens,omitempty" sink:"max_tokens" kinds:"tokens" min:"0" doc:"read at most this many tokens (separators included); 0 means all"`
 	// Bigram-Backcopy parameters.
 	Triggers    int     `json:"triggers,omitempty" sink:"triggers" kinds:"bigram_backcopy" min:"1" doc:"number of trigger tokens"`
 	Successors  int     `json:"successors,omitempty" sink:"successors" kinds:"bigram_backcopy" min:"1" doc:"possible next tokens of a non-trigger token in the bigram chain"`
 	TriggerRate float64 `json:"trigger_rate,omitempty" sink:"trigger_rate" kinds:"bigram_backcopy" min:"0" max:"1" doc:"probability that a non-trigger token is followed by a trigger"`
-	Vocab       int     `json:"vocab,omitempty" sink:"vocab" kinds:"bigram_backcopy" min:"4" max:"65536" doc:"vocabulary of the synthetic chain"`
+	Vocab       int     `json:"vocab,omitempty" sink:"vocab" kinds:"bigram_backcopy|tokens" min:"4" max:"65536" doc:"vocabulary of the synthetic chain, or of the token files (required for tokens: every id must be below it)"`
 }
 
-// FirstToken says whether position 0 holds a fixed token (a BOS-like token).
+// FirstToken says whether position 1 (the first; index 0) holds a fixed
+// token (a BOS-like token).
 type FirstToken struct {
-	Kind  string `json:"kind" sink:",kind" enum:"none|fixed" doc:"none: data as it comes; fixed: position 0 always holds the same token"`
-	Token int    `json:"token" sink:"token" kinds:"fixed" min:"0" doc:"the fixed token's id"`
+	Kind  string `json:"kind" sink:",kind" enum:"none|fixed" doc:"none: data as it comes; fixed: position 1 always holds the same token, followed by the data"`
+	Token int    `json:"token" sink:"token" kinds:"fixed" min:"0" doc:"the fixed token's id; an id outside the data's vocabulary is a dedicated BOS-like id that grows it"`
 }
+
+// Separator is what joins the documents of a corpus (its files, or its
+// JSONL records) into one token stream. It does not apply to
+// bigram_backcopy, which generates one stream.
+type Separator struct {
+	Kind  string `json:"kind" sink:",kind" enum:"newline|none|eot" doc:"newline: a newline byte (10) between text documents, nothing between token files; none: documents back to back; eot: an end-of-text token between documents"`
+	Token int    `json:"token" sink:"token" kinds:"eot" min:"0" max:"65535" doc:"the end-of-text token's id; an id outside the corpus vocabulary is a dedicated id that grows it (256 for bytes)"`
+}
+
+// IsZero reports whether the separator is the default (newline), which
+// the run's JSON leaves out.
+func (s Separator) IsZero() bool { return s.Kind == "" || s.Kind == "newline" }
+
+// FixedToken places one token at a fixed 1-based position of every
+// training, validation and probe sequence, replacing the data there.
+type FixedToken struct {
+	Kind     string `json:"kind" sink:",kind" enum:"none|fixed" doc:"none: off; fixed: the token replaces the data at the position"`
+	Position int    `json:"position" sink:"position" kinds:"fixed" min:"2" max:"65536" doc:"1-based position, as in Sink_k (position 1 is first_token's); at most data.context"`
+	Token    int    `json:"token" sink:"token" kinds:"fixed" min:"0" doc:"the token's id; an id outside the data's vocabulary is a dedicated id that grows it"`
+}
+
+// IsZero reports whether no fixed token is placed (the default), which the
+// run's JSON leaves out.
+func (f FixedToken) IsZero() bool { return f.Kind == "" || f.Kind == "none" }
+
+// RandomTokens replaces the tokens at 1-based positions [From, To) by
+// tokens drawn uniformly from the corpus vocabulary.
+type RandomTokens struct {
+	Kind string `json:"kind" sink:",kind" enum:"none|span" doc:"none: off; span: positions from to to-1 hold uniformly random tokens of the corpus vocabulary"`
+	From int    `json:"from" sink:"from" kinds:"span" min:"1" max:"65537" doc:"first random position (1-based, as in Sink_k)"`
+	To   int    `json:"to" sink:"to" kinds:"span" min:"2" max:"65537" doc:"the position after the last random one (the span is [from, to)); at most data.context + 1"`
+}
+
+// IsZero reports whether no positions are randomised (the default), which
+// the run's JSON leaves out.
+func (r RandomTokens) IsZero() bool { return r.Kind == "" || r.Kind == "none" }
 
 // Train describes optimisation.
 type Train struct {
@@ -141,10 +189,21 @@ type Measure struct {
 	Every          int       `json:"every" sink:"every" min:"0" doc:"probe every N steps (and always at the end); 0 means only at the end"`
 	ProbeSequences int       `json:"probe_sequences" sink:"probe_sequences" min:"1" max:"100000" doc:"held-out probe sequences"`
 	ProbeLength    int       `json:"probe_length" sink:"probe_length" min:"2" max:"65536" doc:"probe sequence length T (at most data.context)"`
+	Probe          Probe     `json:"probe,omitzero" sink:"probe" doc:"what the probe sequences hold; data.first_token and data.fixed_token apply to every kind"`
 	Eps            []float64 `json:"eps" sink:"eps" min:"0" max:"1" doc:"thresholds of Sink_k^eps (strict >)"`
-	Sink           []int     `json:"sink" sink:"sink" min:"1" doc:"1-based positions k to report Sink_k for (1 is always reported)"`
+	Sink           []int     `json:"sink" sink:"sink" min:"1" doc:"1-based positions k to report Sink_k for (1 is always reported, and so are data.fixed_token's position and the position after data.random_tokens' span)"`
 	ValBatches     int       `json:"val_batches" sink:"val_batches" min:"1" doc:"held-out batches for the validation loss"`
 }
+
+// Probe is the source of the probe sequences.
+type Probe struct {
+	Kind  string `json:"kind" sink:",kind" enum:"natural|random|repeated" doc:"natural: held-out data; random: tokens drawn uniformly from the corpus vocabulary; repeated: one token repeated over the whole sequence"`
+	Token int    `json:"token" sink:"token" kinds:"repeated" min:"-1" doc:"the repeated token's id; -1 means a different random token of the corpus vocabulary for each sequence"`
+}
+
+// IsZero reports whether probes are natural (the default), which the run's
+// JSON leaves out.
+func (p Probe) IsZero() bool { return p.Kind == "" || p.Kind == "natural" }
 
 // Default returns the configuration every `.sink` file starts from: the
 // paper's default LLaMA-style model, scaled to a CPU.
@@ -159,11 +218,14 @@ func Default() Run {
 			InitStd:   0.02,
 		},
 		Data: Data{
-			Corpus:     Corpus{Kind: "builtin", Triggers: 3, Successors: 3, TriggerRate: 0.1, Vocab: 64},
-			Tokenizer:  "bytes",
-			Context:    64,
-			FirstToken: FirstToken{Kind: "none"},
-			Holdout:    0.05,
+			Corpus:       Corpus{Kind: "builtin", Triggers: 3, Successors: 3, TriggerRate: 0.1, Vocab: 64, Field: "text"},
+			Tokenizer:    "bytes",
+			Context:      64,
+			FirstToken:   FirstToken{Kind: "none"},
+			Holdout:      0.05,
+			Separator:    Separator{Kind: "newline", Token: 256},
+			FixedToken:   FixedToken{Kind: "none", Position: 2},
+			RandomTokens: RandomTokens{Kind: "none", From: 1, To: 2},
 		},
 		Train: Train{
 			Steps: 1000, Batch: 32,
@@ -171,8 +233,9 @@ func Default() Run {
 			Schedule:  Schedule{Kind: "constant", Warmup: 100},
 			Seeds:     []int64{1},
 		},
-		Measure: Measure{Every: 250, ProbeSequences: 100, ProbeLength: 64, Eps: []float64{0.3}, Sink: []int{1}, ValBatches: 8},
-		Seed:    1,
+		Measure: Measure{Every: 250, ProbeSequences: 100, ProbeLength: 64, Probe: Probe{Kind: "natural", Token: -1},
+			Eps: []float64{0.3}, Sink: []int{1}, ValBatches: 8},
+		Seed: 1,
 	}
 }
 
@@ -211,15 +274,22 @@ func (a Attention) IsProxy() bool {
 }
 
 // VocabSize is the number of token ids the data can produce: the
-// tokenizer's or synthetic corpus's vocabulary, grown to hold a fixed first
-// token placed outside it (a dedicated BOS-like id).
+// tokenizer's, token files' or synthetic corpus's vocabulary, grown to hold
+// a fixed first token, a fixed token or an end-of-text separator placed
+// outside it (dedicated ids).
 func (d Data) VocabSize() int {
 	v := 256 // tokenizer bytes
-	if d.Corpus.Kind == "bigram_backcopy" {
+	if d.Corpus.Kind == "bigram_backcopy" || d.Corpus.Kind == "tokens" {
 		v = d.Corpus.Vocab
 	}
-	if d.FirstToken.Kind == "fixed" && d.FirstToken.Token >= v {
-		v = d.FirstToken.Token + 1
+	if d.FirstToken.Kind == "fixed" {
+		v = max(v, d.FirstToken.Token+1)
+	}
+	if d.FixedToken.Kind == "fixed" {
+		v = max(v, d.FixedToken.Token+1)
+	}
+	if d.Separator.Kind == "eot" {
+		v = max(v, d.Separator.Token+1)
 	}
 	return v
 }

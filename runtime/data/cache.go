@@ -9,9 +9,10 @@ import (
 )
 
 // Cache loads each corpus once per process and shares it between the runs
-// that use it. Corpora are keyed by the corpus settings, the tokenizer and,
-// for files corpora, the absolute base directory; runs that differ only in
-// context, holdout or first token share one stream. Concurrent Loads of the
+// that use it. Corpora are keyed by the corpus settings, the tokenizer, the
+// separator and, for corpora of files, the absolute base directory; runs
+// that differ only in context, holdout, first or fixed token, random span or
+// unique-token budget share one stream. Concurrent Loads of the
 // same corpus wait for a single read. Errors are cached too. The zero value
 // is ready to use; a Cache must not be copied after first use.
 type Cache struct {
@@ -52,10 +53,12 @@ func cacheKey(cfg config.Data, baseDir string) string {
 	type key struct {
 		Corpus    config.Corpus
 		Tokenizer string
+		Separator int
 		BaseDir   string
 	}
-	k := key{Corpus: cfg.Corpus, Tokenizer: cfg.Tokenizer}
-	if cfg.Corpus.Kind == "files" {
+	k := key{Corpus: cfg.Corpus, Tokenizer: cfg.Tokenizer, Separator: separatorID(cfg)}
+	switch cfg.Corpus.Kind {
+	case "files", "jsonl", "tokens":
 		if abs, err := filepath.Abs(baseDir); err == nil {
 			baseDir = abs
 		}

@@ -303,7 +303,7 @@ func TestFilesErrors(t *testing.T) {
 		{filesCfg("a.txt", "missing/*.txt"), `"missing/*.txt"`},
 		{filesCfg("nope.txt"), `"nope.txt" (in ` + dir + `) matches no file`},
 		{filesCfg("[bad"), "bad pattern"},
-		{filesCfg("d.jsonl"), "JSONL corpora are not supported yet"},
+		{filesCfg("d.jsonl"), "use corpus jsonl(paths: [...])"},
 		{filesCfg(), "no paths"},
 		{filesCfg("tiny.txt"), "must each hold one window"},
 	} {

@@ -128,6 +128,28 @@ type Options struct {
 	Proxy ProxyKind
 }
 
+// OptionsFor is the Options a run's settings ask for: measure.eps;
+// measure.sink plus, when they lie within the probe, the position of
+// data.fixed_token (where the paper's fixed-token study finds the sink) and
+// the first position after data.random_tokens' span (where a sink pushed
+// off randomised positions would land); and the proxy normalisation of the
+// run's attention op (ProxyFor).
+func OptionsFor(r config.Run) Options {
+	ks := slices.Clone(r.Measure.Sink)
+	add := func(k int) {
+		if k >= 1 && k <= r.Measure.ProbeLength && !slices.Contains(ks, k) {
+			ks = append(ks, k)
+		}
+	}
+	if ft := r.Data.FixedToken; ft.Kind == "fixed" {
+		add(ft.Position)
+	}
+	if rt := r.Data.RandomTokens; rt.Kind == "span" {
+		add(rt.To)
+	}
+	return Options{Eps: slices.Clone(r.Measure.Eps), Ks: ks, Proxy: ProxyFor(r.Model.Attention)}
+}
+
 // SinkScore is Sink_K^Eps in percent.
 type SinkScore struct {
 	K       int

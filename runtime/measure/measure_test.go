@@ -2,8 +2,11 @@ package measure
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sinkrun/sinkrun/config"
 )
 
 // Hand-made T=3 attention maps (rows = queries, causal).
@@ -332,6 +335,48 @@ func TestAnalyzeErrors(t *testing.T) {
 		_, err := Analyze(p, o)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestOptionsFor(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		mod   func(r *config.Run)
+		ks    []int
+		proxy ProxyKind
+	}{
+		{"defaults", func(r *config.Run) {}, []int{1}, ProxyNone},
+		{"asked positions", func(r *config.Run) { r.Measure.Sink = []int{2, 3} }, []int{2, 3}, ProxyNone},
+		{"fixed token position", func(r *config.Run) {
+			r.Data.FixedToken = config.FixedToken{Kind: "fixed", Position: 2, Token: 5}
+		}, []int{1, 2}, ProxyNone},
+		{"fixed token already asked", func(r *config.Run) {
+			r.Measure.Sink = []int{1, 2}
+			r.Data.FixedToken = config.FixedToken{Kind: "fixed", Position: 2}
+		}, []int{1, 2}, ProxyNone},
+		{"fixed token beyond the probe", func(r *config.Run) {
+			r.Measure.ProbeLength = 8
+			r.Data.FixedToken = config.FixedToken{Kind: "fixed", Position: 9}
+		}, []int{1}, ProxyNone},
+		{"after a random span", func(r *config.Run) {
+			r.Data.RandomTokens = config.RandomTokens{Kind: "span", From: 1, To: 3}
+		}, []int{1, 3}, ProxyNone},
+		{"off kinds keep their arguments out", func(r *config.Run) {
+			r.Data.FixedToken = config.FixedToken{Kind: "none", Position: 5}
+			r.Data.RandomTokens = config.RandomTokens{Kind: "none", From: 1, To: 7}
+		}, []int{1}, ProxyNone},
+		{"sigmoid", func(r *config.Run) { r.Model.Attention = config.Attention{Op: "sigmoid", Z: "one"} }, []int{1}, ProxySum},
+	} {
+		r := config.Default()
+		c.mod(&r)
+		sink := slices.Clone(r.Measure.Sink)
+		o := OptionsFor(r)
+		if !slices.Equal(o.Ks, c.ks) || o.Proxy != c.proxy || !slices.Equal(o.Eps, r.Measure.Eps) {
+			t.Errorf("%s: Options %+v, want Ks %v, proxy %v", c.name, o, c.ks, c.proxy)
+		}
+		if !slices.Equal(r.Measure.Sink, sink) {
+			t.Errorf("%s: OptionsFor changed the run's sink list", c.name)
 		}
 	}
 }

@@ -43,14 +43,20 @@ type Options struct {
 	CheckpointEvery int
 	// Progress, if set, is called after every step.
 	Progress func(Progress)
+	// Warn, if set, receives problems that cost time but not results (a
+	// checkpoint that could not be saved or read).
+	Warn func(string)
 }
 
 // Progress is a snapshot of a run in flight.
 type Progress struct {
 	Step, Steps int
-	Loss        float64
-	TokensPerS  float64
-	Elapsed     time.Duration
+	// Start is the step this process started from (> 0 after a resume).
+	Start      int
+	Loss       float64
+	TokensPerS float64       // training tokens per second in this process
+	Elapsed    time.Duration // wall time in this process
+	ETA        time.Duration // at this process's pace so far
 }
 
 // Result is everything one run produced.
@@ -58,16 +64,24 @@ type Result struct {
 	Run     results.Run
 	Metrics []results.Metric
 	Heads   []results.Head
+	// Resumed is the step the run resumed from (0: it started afresh).
+	Resumed int
+	// Stopped is the step an interrupted run stopped (and was checkpointed) at.
+	Stopped int
+	// Checkpoints is how many checkpoints this process saved, taking
+	// CheckpointTime in all.
+	Checkpoints    int
+	CheckpointTime time.Duration
 }
 
 // Train trains one run. It returns a Result for done, diverged and failed
 // runs alike (failures are recorded, not returned), and an error only when
 // the run was interrupted or its data could not be prepared.
 func Train(ctx context.Context, run config.Run, ds *data.Dataset, opts Options) (res Result, err error) {
-	t := &training{run: run, ds: ds, opts: opts, id: run.ID()}
+	t := &training{run: run, ds: ds, opts: opts, id: run.ID(), began: time.Now()}
 	t.rec = results.Run{
 		ID: t.id, Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
-		Status: StatusDone, DivergedStep: -1, StartedAt: time.Now().UTC(), Backend: opts.BackendName,
+		Status: StatusDone, DivergedStep: -1, StartedAt: t.began.UTC(), Backend: opts.BackendName,
 		ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
 	}
 	defer func() {
@@ -93,8 +107,21 @@ type training struct {
 	metrics     []results.Metric
 	heads       []results.Head
 	interrupted error
-	trainTime   time.Duration // time inside train steps only
-	stepsRun    int
+	trainTime   time.Duration // time inside train steps only, over every process that ran this run
+	stepsRun    int           // train steps timed in trainTime
+	lastLoss    float64       // training loss of the last step
+	began       time.Time     // when this process started the run
+	wallBefore  time.Duration // wall time spent on the run by earlier processes (from the checkpoint)
+	resumed     int
+	stopped     int
+	ckpts       int
+	ckptTime    time.Duration
+}
+
+func (t *training) warn(format string, args ...any) {
+	if t.opts.Warn != nil {
+		t.opts.Warn(fmt.Sprintf(format, args...))
+	}
 }
 
 func (t *training) fail(err error) {
@@ -111,21 +138,33 @@ func (t *training) train(ctx context.Context) {
 	}
 	t.m = m
 	t.rec.Params = m.NumParams()
+	t.lastLoss = math.NaN()
 
 	B, T := run.Train.Batch, run.Data.Context
 	tokensPerStep := int64(B * T)
-	probe := t.ds.Probe(run.Measure.ProbeSequences, run.Measure.ProbeLength)
+	probe, err := t.ds.ProbeFor(run.Measure) // natural, random or repeated (measure.probe)
+	if err != nil {
+		t.fail(fmt.Errorf("building the probe set: %w", err))
+		return
+	}
 	val := t.ds.ValBatches(run.Measure.ValBatches, B, T)
 
 	start := 0
 	if t.opts.CheckpointDir != "" {
-		if s, ok, err := t.restore(); err != nil {
-			t.fail(fmt.Errorf("resuming from %s: %w", t.opts.CheckpointDir, err))
-			return
-		} else if ok {
-			start = s
+		s, err := t.restore()
+		if err != nil {
+			// A checkpoint is only a shortcut: start afresh on a new model
+			// (a failed Load may have changed some variables).
+			t.warn("cannot resume from %s (%v); starting afresh", t.opts.CheckpointDir, err)
+			if t.m, err = model.New(t.opts.Backend, run.Model, run.Train, run.Seed); err != nil {
+				t.fail(fmt.Errorf("building the model: %w", err))
+				return
+			}
+			m = t.m
 		}
+		start = s
 	}
+	t.resumed = start
 	if start == 0 {
 		// Step 0 is the untrained model: the baseline of every emergence curve.
 		if !t.measure(0, 0, probe, val) {
@@ -134,11 +173,10 @@ func (t *training) train(ctx context.Context) {
 	}
 
 	began := time.Now()
-	lastLoss := math.NaN()
 	for step := start; step < run.Train.Steps; step++ {
 		if ctx.Err() != nil {
 			t.checkpoint(step)
-			t.interrupted = ErrInterrupted
+			t.interrupted, t.stopped = ErrInterrupted, step
 			return
 		}
 		// Each step's batch is a pure function of (seed, step), so a resumed
@@ -156,18 +194,16 @@ func (t *training) train(ctx context.Context) {
 		done := int64(step+1) * tokensPerStep
 		t.add("train_loss", step+1, done, -1, math.NaN(), -1, -1, loss, false)
 		t.add("lr", step+1, done, -1, math.NaN(), -1, -1, m.LearningRate(step), false)
-		lastLoss = loss
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			t.rec.Status = StatusDiverged
-			t.rec.DivergedStep = int64(step + 1)
-			t.rec.Error = fmt.Sprintf("training loss became %v at step %d", loss, step+1)
-			t.rec.Steps, t.rec.TokensSeen = int64(step+1), done
+		t.lastLoss = loss
+		if t.diverged("training", loss, step+1, done) {
 			return
 		}
 		if p := t.opts.Progress; p != nil {
 			el := time.Since(began)
-			p(Progress{Step: step + 1, Steps: run.Train.Steps, Loss: loss, Elapsed: el,
-				TokensPerS: float64(int64(step+1-start)*tokensPerStep) / el.Seconds()})
+			n := step + 1 - start
+			p(Progress{Step: step + 1, Steps: run.Train.Steps, Start: start, Loss: loss, Elapsed: el,
+				TokensPerS: float64(int64(n)*tokensPerStep) / el.Seconds(),
+				ETA:        time.Duration(float64(el) / float64(n) * float64(run.Train.Steps-step-1))})
 		}
 		last := step+1 == run.Train.Steps
 		if last || (run.Measure.Every > 0 && (step+1)%run.Measure.Every == 0) {
@@ -175,13 +211,26 @@ func (t *training) train(ctx context.Context) {
 				return
 			}
 		}
-		if t.opts.CheckpointDir != "" && t.opts.CheckpointEvery > 0 && (step+1)%t.opts.CheckpointEvery == 0 && !last {
+		if t.opts.CheckpointEvery > 0 && (step+1)%t.opts.CheckpointEvery == 0 && !last {
 			t.checkpoint(step + 1)
 		}
 	}
 	t.rec.Steps = int64(run.Train.Steps)
 	t.rec.TokensSeen = int64(run.Train.Steps) * tokensPerStep
-	t.rec.FinalTrainLoss = lastLoss
+	t.rec.FinalTrainLoss = t.lastLoss
+}
+
+// diverged records the run as diverged when a loss is NaN or infinite.
+func (t *training) diverged(what string, loss float64, step int, tokens int64) bool {
+	if !math.IsNaN(loss) && !math.IsInf(loss, 0) {
+		return false
+	}
+	t.rec.Status = StatusDiverged
+	t.rec.DivergedStep = int64(step)
+	t.rec.Error = fmt.Sprintf("%s loss became %v at step %d", what, loss, step)
+	t.rec.Steps, t.rec.TokensSeen = int64(step), tokens
+	t.rec.FinalTrainLoss = t.lastLoss
+	return true
 }
 
 // measure runs the probe pass and the validation loss at a step and records
@@ -200,20 +249,23 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 	vl /= float64(len(val))
 	t.add("val_loss", step, tokens, -1, math.NaN(), -1, -1, vl, false)
 	t.rec.FinalValLoss = vl
+	if t.diverged("validation", vl, step, tokens) {
+		return false
+	}
 
 	out, err := t.m.Probe(probe, run.Measure.ProbeSequences, run.Measure.ProbeLength)
 	if err != nil {
 		t.fail(fmt.Errorf("probe at step %d: %w", step, err))
 		return false
 	}
-	proxy := measure.ProxyNone
-	if run.Model.Attention.IsProxy() {
-		proxy = measure.ProxySum
-	}
+	// measure.sink plus the fixed token's position and the position after a
+	// random span; the proxy normalisation of the attention op.
+	opts := measure.OptionsFor(run)
+	proxy := opts.Proxy
 	rep, err := measure.Analyze(measure.Probe{
 		N: out.N, T: out.T, Layers: out.Layers, Heads: out.Heads,
 		Attention: out.Attention, Hidden: out.Hidden, Keys: out.Keys, Values: out.Values,
-	}, measure.Options{Eps: run.Measure.Eps, Ks: run.Measure.Sink, Proxy: proxy})
+	}, opts)
 	if err != nil {
 		t.fail(fmt.Errorf("measuring at step %d: %w", step, err))
 		return false
@@ -248,12 +300,16 @@ func (t *training) add(metric string, step int, tokens int64, k int, eps float64
 		K: int32(k), Eps: eps, Layer: int32(layer), Head: int32(head), Value: v, IsProxy: proxy})
 }
 
+// wall is the wall time spent on the run so far, in every process.
+func (t *training) wall() time.Duration { return t.wallBefore + time.Since(t.began) }
+
 func (t *training) result() Result {
-	t.rec.WallSeconds = time.Since(t.rec.StartedAt).Seconds()
+	t.rec.WallSeconds = t.wall().Seconds()
 	if t.stepsRun > 0 {
 		t.rec.MsPerStep = t.trainTime.Seconds() * 1000 / float64(t.stepsRun)
 	}
-	return Result{Run: t.rec, Metrics: t.metrics, Heads: t.heads}
+	return Result{Run: t.rec, Metrics: t.metrics, Heads: t.heads, Resumed: t.resumed, Stopped: t.stopped,
+		Checkpoints: t.ckpts, CheckpointTime: t.ckptTime}
 }
 
 func firstLines(s string, n int) string {
