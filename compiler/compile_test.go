@@ -64,13 +64,13 @@ func TestQuickstartValues(t *testing.T) {
 	want.Model.Layers, want.Model.Heads, want.Model.DModel = 2, 4, 64
 	want.Model.Vocab = 256
 	want.Model.FFN = config.FFN{Kind: "swiglu", Hidden: 172}
-	want.Model.Attention = config.Attention{Op: "softmax", Z: "one"}
+	want.Model.Attention.Op, want.Model.Attention.Z = "softmax", "one"
 	want.Data.Corpus.Kind = "files"
 	want.Data.Corpus.Paths = []string{"data/*.txt"}
 	want.Data.Context = 64
 	want.Data.FirstToken = config.FirstToken{Kind: "fixed", Token: 0}
 	want.Train.Steps, want.Train.Batch = 600, 32
-	want.Train.Optimizer = config.Optimizer{Kind: "adamw", LR: 1e-3, Betas: []float64{0.9, 0.95}, Eps: 1e-8, WeightDecay: 0.1, Clip: 1.0}
+	want.Train.Optimizer = config.Optimizer{Kind: "adamw", LR: 1e-3, Betas: []float64{0.9, 0.95}, Eps: 1e-8, WeightDecay: 0.1, Clip: 1.0, Decay: "all"}
 	want.Train.Schedule = config.Schedule{Kind: "cosine", Warmup: 50, MinLR: 0.1}
 	want.Train.Seeds = []int64{1, 2}
 	want.Measure.Every = 100
@@ -83,7 +83,7 @@ func TestQuickstartValues(t *testing.T) {
 		t.Errorf("first run:\n got %+v\nwant %+v", got, want)
 	}
 	last := q.Runs[23]
-	if last.Model.Attention != (config.Attention{Op: "sigmoid", Z: "sum"}) || last.Train.Optimizer.LR != 3e-3 ||
+	if a := last.Model.Attention; a.Op != "sigmoid" || a.Z != "sum" || last.Train.Optimizer.LR != 3e-3 ||
 		last.Model.Position.Kind != "nope" || last.Data.Context != 128 || last.Seed != 2 {
 		t.Errorf("last run: %+v", last)
 	}

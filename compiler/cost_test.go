@@ -34,6 +34,19 @@ func TestParamCount(t *testing.T) {
 		{"vocab 0 is the bytes vocabulary", func(m *config.Model) { m.Vocab = 0 }, ref},
 		{"rope adds nothing", func(m *config.Model) { m.Position.Kind = "nope" }, ref},
 		{"zero heads (unchecked) does not panic", func(m *config.Model) { m.Heads = 0 }, 0},
+		// Architecture variants (as compiler/model's TestNumParamsOfVariants; H 4, dh 32).
+		{"head_combine sum", func(m *config.Model) { m.HeadCombine = "sum" }, ref - L*(4*32-32)*D},
+		{"gate head", func(m *config.Model) { m.Attention.Gate = "head" }, ref + L*D*4},
+		{"gate element", func(m *config.Model) { m.Attention.Gate = "element" }, ref + L*D*4*32},
+		{"bias k shared", func(m *config.Model) { m.Bias.Kind = "k" }, ref + L*32},
+		{"bias k per head, d_a 8", func(m *config.Model) { m.Bias = config.Bias{Kind: "k", PerHead: true, Dims: 8} }, ref + L*4*8},
+		{"bias kv", func(m *config.Model) { m.Bias.Kind = "kv" }, ref + 2*L*32},
+		{"bias v per head", func(m *config.Model) { m.Bias = config.Bias{Kind: "v", PerHead: true} }, ref + L*4*32},
+		{"bias sink_token", func(m *config.Model) { m.Bias.Kind = "sink_token" }, ref + D},
+		{"position learnable", func(m *config.Model) { m.Position.Kind, m.Position.Length = "learnable", 64 }, ref + 64*D},
+		{"position relative", func(m *config.Model) { m.Position.Kind = "relative" }, ref + 32*4},
+		{"sink_logit", func(m *config.Model) { m.Attention.Op = "sink_logit" }, ref + L*4},
+		{"linear mlp kernel", func(m *config.Model) { m.Attention.Op, m.Attention.Kernel = "linear", "mlp" }, ref + L*2*32*32},
 	} {
 		m := refModel()
 		tc.modify(&m)

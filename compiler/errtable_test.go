@@ -79,7 +79,7 @@ func TestErrorTable(t *testing.T) {
 		{"not a boolean", "experiment a {\n  model { tied yes }\n}",
 			[]string{`t.sink:2:16: model.tied: expected true or false, found yes`}},
 		{"misspelt op", "experiment a {\n  model { attention sigmod }\n}",
-			[]string{`t.sink:2:21: model.attention: unknown kind "sigmod": expected one of softmax, sigmoid (did you mean "sigmoid"?)`}},
+			[]string{`t.sink:2:21: model.attention: unknown kind "sigmod": expected one of softmax, sigmoid, scaled_softmax, elu, linear, softmax1, softpick, sink_logit (did you mean "sigmoid"?)`}},
 		{"misspelt argument", "experiment a {\n  model { ffn swiglu(hiden: 172) }\n}",
 			[]string{`t.sink:2:22: model.ffn: unknown argument "hiden"; swiglu takes hidden (did you mean "hidden"?)`}},
 		{"argument for another kind", "experiment a {\n  model { position nope(base: 500) }\n}",
@@ -130,7 +130,7 @@ func TestErrorTable(t *testing.T) {
 		{"value listed twice", "experiment a {\n  vary model.init_std [0.1, 0.2, 1e-1]\n}",
 			[]string{`t.sink:2:34: vary model.init_std: value 0.1 is listed twice (first at line 2, column 24)`}},
 		{"argument of another kind", "experiment a {\n  vary model.attention.z [sum]\n}",
-			[]string{`t.sink:2:27: model.attention.z applies only when model.attention is sigmoid, not softmax`}},
+			[]string{`t.sink:2:27: model.attention.z applies only when model.attention is sigmoid or elu or linear, not softmax`}},
 
 		// Experiments.
 		{"experiment twice", "experiment a {}\nexperiment a {}",

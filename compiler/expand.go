@@ -90,6 +90,7 @@ func (c *compiler) expand(es *expState) *Experiment {
 				return nil
 			}
 			ids[id] = len(x.Runs)
+			rr.Index = len(x.Runs)
 			x.Runs = append(x.Runs, rr)
 		}
 	}
@@ -226,6 +227,7 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 		c.errorf(at("data.corpus.paths", "data.corpus"), "data.corpus: %s needs at least one path, e.g. %s", d.Corpus.Kind, example)
 	}
 	c.checkPositions(r, at)
+	c.checkModel(r, at)
 	if ms.ProbeLength > d.Context {
 		c.errorf(at("measure.probe_length", "data.context"), "measure.probe_length (%d) must be at most data.context (%d); set probe_length too", ms.ProbeLength, d.Context)
 	}

@@ -2,9 +2,12 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers/activation"
 	gmodel "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/sinkrun/sinkrun/config"
@@ -12,48 +15,71 @@ import (
 
 // The attention catalogue: how query-key scores become the weights that mix
 // the values. Adding an op is one entry in `attentionOps` (and its name in the
-// enum of config.Attention.Op).
+// enum of config.Attention.Op, and its row normalisation in
+// config.Attention.ProxyNorm, which TestProbeRows checks against Proxy).
 //
-// An op sees the scaled scores q·k/sqrt(d_h) of every head and the causal
-// mask, and returns weights of the same shape. Ops with parameters (a learned
-// per-head sink logit, a gate) create them under OpInput.Scope with the
-// model's seeded initialiser (see Model.newParam) at build time; ops that need
-// extra key/value slots (learnable K/KV bias, sink token) will additionally
-// return slot weights and slot values — see the note on Slots below.
+// An op sees the scaled scores q·k/sqrt(d_h) of every head (plus the ALiBi or
+// relative-position bias, when configured) and the mask, and returns weights of
+// the same shape, or with Slots extra leading columns (a learned sink logit).
+// Ops with parameters declare them in Params; the model creates them per layer
+// with its seeded initialiser and passes them back in OpInput.Params. Linear
+// attention declares a feature map (Features) that the model applies to q and k
+// before the scores. Slot columns of the model itself (key biases, the sink
+// token) arrive as ordinary visible columns of Scores: ops need not know them.
 
 // OpInput is what an attention op receives for one layer.
 type OpInput struct {
 	// Scores are the scaled query-key products q·k/sqrt(d_h), shape [B,H,T,S]
-	// (rows = queries). Entries above the diagonal are garbage: use a mask.
+	// (rows = queries; S counts the model's slot column, if any, then the keys).
+	// Masked entries are garbage: use a mask.
 	Scores *Node
 	// Allowed is a bool [1,1,T,S] mask, true where key s is visible to query t.
 	Allowed *Node
 	// NegMask is a float [1,1,T,S] additive mask: 0 where allowed, a large
 	// negative number elsewhere (for softmax-like ops).
 	NegMask *Node
-	// Attn is the run's attention config (op name, Z, and future op arguments).
+	// Attn is the run's attention config (op name, Z, and op arguments).
 	Attn config.Attention
-	// Layer is the 0-based layer index; Scope is the layer's variable scope,
-	// for ops that own parameters.
+	// Layer is the 0-based layer index; Scope is the layer's variable scope.
 	Layer int
 	Scope *gmodel.Scope
+	// Params holds the values of the op's parameters (see AttentionOp.Params)
+	// for this layer, by name.
+	Params map[string]*Node
+}
+
+// OpParam declares one per-layer parameter of an op.
+type OpParam struct {
+	Name string
+	Dims []int
+	// Std is the standard deviation of the normal initialiser: 0 means the
+	// model's init_std, a negative value means zeros.
+	Std float64
+	// Matrix marks weight matrices of linear maps, which decay under
+	// optimizer decay: matrices.
+	Matrix bool
 }
 
 // AttentionOp is one catalogue entry.
 type AttentionOp struct {
-	// Weights computes the attention weights [B,H,T,S] from the scores. The
-	// weights must be 0 where keys are masked.
+	// Weights computes the attention weights [B,H,T,Slots+S] from the scores.
+	// The weights must be 0 where keys are masked.
 	Weights func(in OpInput) *Node
-	// Proxy reports whether the rows of this op's weights need not sum to 1,
-	// so sink metrics are computed on row-normalised maps (SPEC §1, Sink*).
-	Proxy func(a config.Attention) bool
+	// Features (optional) is a kernel feature map phi, applied to the
+	// post-RoPE, unscaled q and k [B,H,T,d_h]; the scores are then
+	// phi(q)·phi(k)/sqrt(d_h).
+	Features func(in OpInput, x *Node) *Node
+	// Proxy is how the rows of this op's weights are normalised before sink
+	// metrics (SPEC §1, Sink*): "" when they sum to 1, "sum" or "abs_sum".
+	// It must agree with config.Attention.ProxyNorm.
+	Proxy func(a config.Attention) string
 	// Check validates the op's arguments (nil: no arguments).
 	Check func(a config.Attention) error
-
-	// Slots (future): number of extra key/value slots placed before token 0
-	// (learnable K bias, KV bias, sink token). Such an op would also provide
-	// slot keys/values; the probe's attention map then gains Slots columns.
-	// Not used by any op yet.
+	// Params (optional) declares the op's per-layer parameters.
+	Params func(a config.Attention, heads, headDim int) []OpParam
+	// Slots is the number of leading columns the op adds to each row of
+	// weights, before the keys (the learned sink logit). They have no value
+	// vector; the probe reports them as the slot column.
 	Slots int
 }
 
@@ -67,49 +93,192 @@ var attentionOps = map[string]AttentionOp{
 		Weights: func(in OpInput) *Node {
 			return softmaxLastAxis(Add(in.Scores, in.NegMask))
 		},
-		Proxy: func(config.Attention) bool { return false },
+		Proxy: noProxy,
+	},
+	// scaled_softmax: alpha·softmax, so every row sums to alpha (the paper's
+	// softmax mass scale). Proxy (rows renormalised) unless alpha is 1.
+	"scaled_softmax": {
+		Weights: func(in OpInput) *Node {
+			w := softmaxLastAxis(Add(in.Scores, in.NegMask))
+			if in.Attn.Alpha != 1 {
+				w = MulScalar(w, in.Attn.Alpha)
+			}
+			return w
+		},
+		Proxy: func(a config.Attention) string {
+			if a.Alpha != 1 {
+				return "sum"
+			}
+			return ""
+		},
+		Check: func(a config.Attention) error {
+			if !(a.Alpha >= 0) || math.IsInf(a.Alpha, 0) {
+				return fmt.Errorf("scaled_softmax attention: alpha must be >= 0, got %v", a.Alpha)
+			}
+			return nil
+		},
 	},
 	// sigmoid: sigmoid(q·k/sqrt(d_h)) per entry, masked to 0 above the diagonal.
 	// Z=one keeps the raw values (the paper's Z=1), Z=sum divides each row by
 	// its sum + 1e-8 (rows then sum to ~1).
 	"sigmoid": {
 		Weights: func(in OpInput) *Node {
-			w := Where(in.Allowed, Sigmoid(in.Scores), ZerosLike(in.Scores))
-			if in.Attn.Z == "sum" {
-				w = Div(w, AddScalar(ReduceAndKeep(w, ReduceSum, -1), 1e-8))
-			}
-			return w
+			return normalizeZ(in, Where(in.Allowed, Sigmoid(in.Scores), ZerosLike(in.Scores)))
 		},
-		Proxy: func(a config.Attention) bool { return a.Z != "sum" },
+		Proxy: proxyUnlessZSum,
+		Check: checkZ("sigmoid"),
+	},
+	// elu: the elu+1 similarity elu(q·k/sqrt(d_h)) + 1 per entry, with Z=one
+	// or Z=sum as sigmoid.
+	"elu": {
+		Weights: func(in OpInput) *Node {
+			return normalizeZ(in, Where(in.Allowed, eluPlusOne(in.Scores), ZerosLike(in.Scores)))
+		},
+		Proxy: proxyUnlessZSum,
+		Check: checkZ("elu"),
+	},
+	// linear: kernel (linear) attention, weights phi(q_t)·phi(k_s)/sqrt(d_h) on
+	// visible keys, computed as a map (the probe needs it). Z=sum divides each
+	// row by its sum + 1e-8 for the elu kernel, by max(|sum|, 1) for identity
+	// and mlp, whose weights can be negative (as the paper's code).
+	"linear": {
+		Features: func(in OpInput, x *Node) *Node {
+			switch in.Attn.Kernel {
+			case "elu":
+				return eluPlusOne(x)
+			case "mlp":
+				h := activation.Relu(DotGeneral(x, []int{3}, nil, in.Params["kernel_w1"], []int{0}, nil))
+				return DotGeneral(h, []int{3}, nil, in.Params["kernel_w2"], []int{0}, nil)
+			}
+			return x // identity
+		},
+		Weights: func(in OpInput) *Node {
+			w := Where(in.Allowed, in.Scores, ZerosLike(in.Scores))
+			if in.Attn.Z != "sum" {
+				return w
+			}
+			sum := ReduceAndKeep(w, ReduceSum, -1)
+			if in.Attn.Kernel == "elu" {
+				return Div(w, AddScalar(sum, 1e-8))
+			}
+			return Div(w, MaxScalar(Abs(sum), 1.0))
+		},
+		Proxy: func(a config.Attention) string {
+			if a.Kernel == "identity" || a.Kernel == "mlp" {
+				return "abs_sum"
+			}
+			return proxyUnlessZSum(a)
+		},
 		Check: func(a config.Attention) error {
-			if a.Z != "one" && a.Z != "sum" {
-				return fmt.Errorf("sigmoid attention: z must be one or sum, got %q", a.Z)
+			switch a.Kernel {
+			case "elu", "identity", "mlp":
+			default:
+				return fmt.Errorf("linear attention: kernel must be elu, identity or mlp, got %q", a.Kernel)
 			}
-			return nil
+			return checkZ("linear")(a)
 		},
+		Params: func(a config.Attention, _, dh int) []OpParam {
+			if a.Kernel != "mlp" {
+				return nil
+			}
+			// Fan-in initialisers keep |phi(x)| near |x| (He for the ReLU layer).
+			return []OpParam{
+				{Name: "kernel_w1", Dims: []int{dh, dh}, Std: math.Sqrt(2 / float64(dh)), Matrix: true},
+				{Name: "kernel_w2", Dims: []int{dh, dh}, Std: math.Sqrt(1 / float64(dh)), Matrix: true},
+			}
+		},
+	},
+	// softmax1: the off-by-one softmax exp(s_j) / (1 + sum_visible exp(s)),
+	// i.e. softmax with an extra zero logit whose weight is dropped; rows sum
+	// to less than 1 (proxy).
+	"softmax1": {
+		Weights: func(in OpInput) *Node {
+			w := softmaxLastAxis(withLeadingColumn(Add(in.Scores, in.NegMask), nil))
+			S := in.Scores.Shape().Dim(-1)
+			return SliceAxis(w, -1, AxisRange(1, S+1))
+		},
+		Proxy: func(config.Attention) string { return "sum" },
+	},
+	// softpick: relu(exp(s_j) - 1) / (sum_visible |exp(s) - 1| + 1e-8), computed
+	// with the row maximum m = max(max_visible s, 0) factored out:
+	// relu(e^(s-m) - e^-m) / (sum |e^(s-m) - e^-m| + 1e-8·e^-m). Rows sum to at
+	// most 1 and may be all zero (proxy).
+	"softpick": {
+		Weights: func(in OpInput) *Node {
+			x := Add(in.Scores, in.NegMask) // masked entries -> -1e9: exp gives exactly 0
+			m := StopGradient(MaxScalar(ReduceAndKeep(x, ReduceMax, -1), 0.0))
+			em := Exp(Neg(m))
+			e := Where(in.Allowed, Sub(Exp(Sub(x, m)), em), ZerosLike(x))
+			den := Add(ReduceAndKeep(Abs(e), ReduceSum, -1), MulScalar(em, 1e-8))
+			return Div(activation.Relu(e), den)
+		},
+		Proxy: func(config.Attention) string { return "sum" },
+	},
+	// sink_logit: softmax over [b_h, s_1..s_T] with a learned per-head logit
+	// b_h (initialised to 0, i.e. softmax1 at the start) whose column has no
+	// value vector. Its weight is reported as slot column 0; rows, slot
+	// included, sum to 1.
+	"sink_logit": {
+		Weights: func(in OpInput) *Node {
+			H := in.Scores.Shape().Dim(1)
+			b := Reshape(in.Params["sink_logit"], 1, H, 1, 1)
+			return softmaxLastAxis(withLeadingColumn(Add(in.Scores, in.NegMask), b))
+		},
+		Proxy: noProxy,
+		Params: func(_ config.Attention, heads, _ int) []OpParam {
+			return []OpParam{{Name: "sink_logit", Dims: []int{heads}, Std: -1}}
+		},
+		Slots: 1,
 	},
 }
 
-// softmaxLastAxis is the backend's fused softmax over the last axis with an
-// analytic gradient, dx = y ⊙ (v − Σ_row v⊙y). graph.Softmax differentiates a
-// decomposed copy of the softmax instead, which then also runs in the forward
-// pass of every training step.
-//
-// GoMLX can attach a custom gradient only to an identity, so the gradient
-// enters through a term that is exactly zero in value: y = y0 + (x' − sg(x')),
-// x' = identity(x) with the custom gradient; x' − sg(x') is 0 for finite x and
-// passes the adjoint of y unchanged to x', whose gradient function maps it to dx.
-func softmaxLastAxis(x *Node) *Node {
-	y0, _ := InternalFusedOpCaller(
-		func() *Node { return BackendFusedSoftmax(StopGradient(x), x.Rank()-1) },
-		func() *Node { return Softmax(StopGradient(x), -1) },
-		false)
-	y0 = StopGradient(y0)
-	xid := IdentityWithCustomGradient(x, func(_, v *Node) *Node {
-		return Mul(y0, Sub(v, ReduceAndKeep(Mul(v, y0), ReduceSum, -1)))
-	})
-	return Add(y0, Sub(xid, StopGradient(xid)))
+func noProxy(config.Attention) string { return "" }
+
+func proxyUnlessZSum(a config.Attention) string {
+	if a.Z != "sum" {
+		return "sum"
+	}
+	return ""
 }
+
+func checkZ(op string) func(a config.Attention) error {
+	return func(a config.Attention) error {
+		if a.Z != "one" && a.Z != "sum" {
+			return fmt.Errorf("%s attention: z must be one or sum, got %q", op, a.Z)
+		}
+		return nil
+	}
+}
+
+// normalizeZ divides each row by its sum + 1e-8 when Z=sum.
+func normalizeZ(in OpInput, w *Node) *Node {
+	if in.Attn.Z == "sum" {
+		w = Div(w, AddScalar(ReduceAndKeep(w, ReduceSum, -1), 1e-8))
+	}
+	return w
+}
+
+// eluPlusOne is elu(x) + 1: x + 1 for x > 0, exp(x) otherwise.
+func eluPlusOne(x *Node) *Node {
+	return Where(GreaterThan(x, ZerosLike(x)), AddScalar(x, 1), Exp(MinScalar(x, 0.0)))
+}
+
+// withLeadingColumn prepends one column to x [B,H,T,S]: col broadcast from
+// [1,H,1,1], or zeros when col is nil.
+func withLeadingColumn(x, col *Node) *Node {
+	dims := x.Shape().Dimensions
+	B, H, T := dims[0], dims[1], dims[2]
+	if col == nil {
+		col = Zeros(x.Graph(), shapes.Make(x.DType(), B, H, T, 1))
+	} else {
+		col = BroadcastToDims(col, B, H, T, 1)
+	}
+	return Concatenate([]*Node{col, x}, 3)
+}
+
+// softmaxLastAxis is the backend's fused softmax over the last axis with an
+// analytic gradient, dx = y ⊙ (v − Σ_row v⊙y) (softmaxFast, fastpath.go).
+func softmaxLastAxis(x *Node) *Node { return softmaxFast(x) }
 
 // AttentionOps lists the catalogue's op names, sorted.
 func AttentionOps() []string {
@@ -138,5 +307,5 @@ func lookupOp(a config.Attention) (AttentionOp, error) {
 // IsProxy reports whether an attention config's rows need not sum to 1.
 func IsProxy(a config.Attention) bool {
 	op, ok := attentionOps[a.Op]
-	return ok && op.Proxy(a)
+	return ok && op.Proxy(a) != ""
 }

@@ -8,10 +8,28 @@ package model
 // clip_grad_norm_, F.layer_norm, ...) and agrees to ~1e-6 on losses and
 // gradient norms for every norm, FFN, position and attention variant.
 //
+// Architecture variants (positions.go, attention_ops.go, transformer.go):
+// every option is decided at graph-build time, so options that are off add no
+// node: the default model's training graph is node-for-node the one it was
+// before the variants existed. TestVariantsMatchReference checks each variant's
+// probe maps and loss against refModel (reference_test.go), a float64
+// re-implementation written from the config docs.
+//
+// Slots. Bias k / kv add a key column (k*, not rotated) before the keys; bias
+// sink_token prepends a learned token to the residual stream (position 0, so
+// tokens sit at 1..T for the positional encodings), dropped again before the
+// logits; the sink_logit op adds a value-less logit column. Each is visible to
+// every query under every mask, and is column 0 of the probe's attention rows
+// (ProbeOutput.Slots = 1): column 1 is then token 1. A model has at most one
+// slot. Columns without a value (sink logit, K bias with v* = 0) are sliced off
+// before the values are mixed.
+//
 // Initialisation. Every variable is drawn on the host from its own PCG stream
-// seeded by (seed, FNV hash of its path): normal(0, init_std) for matrices and
-// the embedding, ones for norm gains, zeros for norm biases. GoMLX's default
-// initialiser draws from an unseeded RNG and is not used.
+// seeded by (seed, FNV hash of its path): normal(0, init_std) for matrices, the
+// embedding and the variants' vectors (learned positions, relative biases, k*,
+// v*, sink token, gate), ones for norm gains, zeros for norm biases and sink
+// logits, and fan-in normals for the mlp kernel (sqrt(2/dh), then sqrt(1/dh)).
+// GoMLX's default initialiser draws from an unseeded RNG and is not used.
 //
 // GoMLX pitfalls handled here (v0.28.16, Go backend):
 //   - The Go backend advertises PreferConstantsForVariables: a graph not marked

@@ -39,7 +39,13 @@ type Model struct {
 	blocks    []blockParams
 	finalNorm normParams // unused (nil variables) for post-norm
 
+	// Optional parameters, nil when their setting is off.
+	sinkToken *gmodel.Variable // bias sink_token: the learned token embedding [D]
+	wpe       *gmodel.Variable // position learnable: [length, D]
+	relBias   *gmodel.Variable // position relative: [buckets, H], shared by the layers
+
 	params []*gmodel.Variable // trainable, in a fixed order
+	decays []bool             // parallel to params: weight decay applies (optimizer decay)
 	m1, m2 []*gmodel.Variable // AdamW moments, parallel to params
 	nParam int64
 
@@ -54,10 +60,20 @@ type Model struct {
 // ProbeOutput holds the probe's per-layer tensors, row-major.
 type ProbeOutput struct {
 	N, T, Layers, Heads int
-	// Attention per layer: [N][H][T][T], rows = queries; the op's weights as
-	// used to mix the values (softmax rows sum to 1; sigmoid Z=one raw values,
-	// zeros above the diagonal).
+	// Slots is the number of slot columns (0 or 1) placed before token 1 in
+	// every attention row: the key of bias k or kv, the sink token, or the
+	// learned sink logit. Column 0 is then the slot and column 1 is token 1.
+	Slots int
+	// Attention per layer: [N][H][T][Slots+T], rows = queries (tokens 1..T);
+	// the op's weights as used to mix the values, slot included (softmax rows
+	// sum to 1; sigmoid Z=one raw values; zeros where keys are masked).
 	Attention [][]float32
+	// Visible per layer: [T][Slots+T], true where the column (slot or token)
+	// is visible to the query under the mask (the slot always is). Weights are
+	// exactly 0 where it is false. SPEC §1's alpha_k averages over the queries
+	// that can see token k: with window, shifted_window and prefix masks these
+	// are not simply the queries t >= k.
+	Visible [][]bool
 	// Hidden per layer: [N][T] L2 norm of the residual stream after the block
 	// (before the final norm).
 	Hidden [][]float32
@@ -118,10 +134,8 @@ func validate(m config.Model, t config.Train) error {
 	case m.InitStd < 0:
 		return fmt.Errorf("model: init_std must be >= 0")
 	}
-	switch m.Position.Kind {
-	case "rope", "nope":
-	default:
-		return fmt.Errorf("model: unknown position %q", m.Position.Kind)
+	if err := validateVariants(m); err != nil {
+		return err
 	}
 	switch m.Norm.Kind {
 	case "rmsnorm", "layernorm":
@@ -148,6 +162,11 @@ func validate(m config.Model, t config.Train) error {
 	if len(o.Betas) != 2 {
 		return fmt.Errorf("model: optimizer betas must have 2 values, got %d", len(o.Betas))
 	}
+	switch o.Decay {
+	case "", "all", "matrices":
+	default:
+		return fmt.Errorf("model: unknown optimizer decay %q", o.Decay)
+	}
 	switch t.Schedule.Kind {
 	case "constant", "cosine", "linear", "":
 	default:
@@ -163,6 +182,8 @@ func validate(m config.Model, t config.Train) error {
 func (m *Model) createVariables() error {
 	D, H, dh, V, F := m.cfg.DModel, m.cfg.Heads, m.headDim, m.cfg.Vocab, m.hidden
 	var firstErr error
+	// matrix: a weight matrix of a linear map, decayed under decay: matrices.
+	var matrix bool
 	newVar := func(path string, init func(path string, n int) []float32, dims ...int) *gmodel.Variable {
 		n := 1
 		for _, d := range dims {
@@ -173,19 +194,23 @@ func (m *Model) createVariables() error {
 			firstErr = err
 		}
 		m.params = append(m.params, v)
+		m.decays = append(m.decays, matrix || m.train.Optimizer.Decay != "matrices")
 		m.nParam += int64(n)
 		return v
 	}
-	normal := func(path string, n int) []float32 {
-		h := fnv.New64a()
-		h.Write([]byte(path))
-		rng := rand.New(rand.NewPCG(uint64(m.seed), h.Sum64()))
-		out := make([]float32, n)
-		for i := range out {
-			out[i] = float32(rng.NormFloat64() * m.cfg.InitStd)
+	normalStd := func(std float64) func(path string, n int) []float32 {
+		return func(path string, n int) []float32 {
+			h := fnv.New64a()
+			h.Write([]byte(path))
+			rng := rand.New(rand.NewPCG(uint64(m.seed), h.Sum64()))
+			out := make([]float32, n)
+			for i := range out {
+				out[i] = float32(rng.NormFloat64() * std)
+			}
+			return out
 		}
-		return out
 	}
+	normal := normalStd(m.cfg.InitStd)
 	ones := func(_ string, n int) []float32 {
 		out := make([]float32, n)
 		for i := range out {
@@ -203,26 +228,83 @@ func (m *Model) createVariables() error {
 	}
 
 	m.embed = newVar("/embed", normal, V, D)
+	switch m.cfg.Position.Kind {
+	case "learnable":
+		m.wpe = newVar("/position/learnable", normal, m.cfg.Position.Length, D)
+	case "relative":
+		m.relBias = newVar("/position/relative", normal, m.cfg.Position.Buckets, H)
+	}
+	if m.cfg.Bias.Kind == "sink_token" {
+		m.sinkToken = newVar("/sink_token", normal, D)
+	}
 	ffnIn := F
 	if m.cfg.FFN.Gated() {
 		ffnIn = 2 * F
+	}
+	woIn := H * dh
+	if m.cfg.HeadCombine == "sum" {
+		woIn = dh
+	}
+	biasHeads := 1
+	if m.cfg.Bias.PerHead {
+		biasHeads = H
 	}
 	for l := 0; l < m.cfg.Layers; l++ {
 		s := fmt.Sprintf("/layer_%d", l)
 		var bp blockParams
 		bp.norm1 = newNorm(s + "/norm1")
+		matrix = true
 		bp.wqkv = newVar(s+"/attn/wqkv", normal, D, 3*H*dh)
-		bp.wo = newVar(s+"/attn/wo", normal, H*dh, D)
+		bp.wo = newVar(s+"/attn/wo", normal, woIn, D)
+		switch m.cfg.Attention.Gate {
+		case "head":
+			bp.wg = newVar(s+"/attn/gate", normal, D, H)
+		case "element":
+			bp.wg = newVar(s+"/attn/gate", normal, D, H*dh)
+		}
+		matrix = false
+		switch m.cfg.Bias.Kind {
+		case "k", "kv":
+			da := m.cfg.Bias.Dims
+			if da == 0 {
+				da = dh
+			}
+			bp.kStar = newVar(s+"/attn/k_bias", normal, biasHeads, da)
+		}
+		switch m.cfg.Bias.Kind {
+		case "kv", "v":
+			bp.vStar = newVar(s+"/attn/v_bias", normal, biasHeads, dh)
+		}
+		if m.op.Params != nil {
+			for _, p := range m.op.Params(m.cfg.Attention, H, dh) {
+				init := zeros
+				if p.Std == 0 {
+					init = normal
+				} else if p.Std > 0 {
+					init = normalStd(p.Std)
+				}
+				matrix = p.Matrix
+				if bp.opParams == nil {
+					bp.opParams = map[string]*gmodel.Variable{}
+				}
+				bp.opParams[p.Name] = newVar(s+"/attn/"+p.Name, init, p.Dims...)
+				matrix = false
+			}
+		}
 		bp.norm2 = newNorm(s + "/norm2")
+		matrix = true
 		bp.w1 = newVar(s+"/ffn/w1", normal, D, ffnIn)
 		bp.w2 = newVar(s+"/ffn/w2", normal, D, F)
+		matrix = false
 		m.blocks = append(m.blocks, bp)
 	}
 	if m.cfg.Norm.Placement != "post" {
 		m.finalNorm = newNorm("/final_norm")
 	}
 	if !m.cfg.Tied {
+		matrix = true
 		m.head = newVar("/head", normal, D, V)
+		matrix = false
 	}
 	for _, p := range m.params {
 		shape := p.Shape()
@@ -249,14 +331,14 @@ func (m *Model) createVariables() error {
 func (m *Model) trainGraph(scope *gmodel.Scope, inputs []*Node) []*Node {
 	tokens, targets, hyper := inputs[0], inputs[1], inputs[2]
 	asParameters(scope, tokens.Graph())
-	loss := crossEntropy(m.forward(scope, tokens, nil), targets)
+	loss := crossEntropy(m.forward(scope, tokens, nil), targets, m.lossSkip())
 	gradNorm := m.adamwUpdate(loss, hyper)
 	return []*Node{loss, gradNorm}
 }
 
 func (m *Model) evalGraph(scope *gmodel.Scope, tokens, targets *Node) *Node {
 	asParameters(scope, tokens.Graph())
-	return crossEntropy(m.forward(scope, tokens, nil), targets)
+	return crossEntropy(m.forward(scope, tokens, nil), targets, m.lossSkip())
 }
 
 func (m *Model) probeGraph(scope *gmodel.Scope, tokens *Node) []*Node {
@@ -378,7 +460,10 @@ func (m *Model) Probe(tokens []int32, n, T int) (out *ProbeOutput, err error) {
 	if len(outs) != 4*L {
 		return nil, fmt.Errorf("model.Probe: got %d outputs, want %d", len(outs), 4*L)
 	}
-	out = &ProbeOutput{N: n, T: T, Layers: L, Heads: m.cfg.Heads}
+	out = &ProbeOutput{N: n, T: T, Layers: L, Heads: m.cfg.Heads, Slots: m.Slots()}
+	for l := 0; l < L; l++ {
+		out.Visible = append(out.Visible, m.probeVisible(l, T))
+	}
 	for i, t := range outs {
 		flat := tensors.MustCopyFlatData[float32](t)
 		t.MustFinalizeAll()
@@ -395,6 +480,11 @@ func (m *Model) Probe(tokens []int32, n, T int) (out *ProbeOutput, err error) {
 	}
 	return out, nil
 }
+
+// Slots is the number of slot columns before token 1 in the probe's
+// attention rows (ProbeOutput.Slots): 1 with bias k, kv or sink_token, or the
+// sink_logit op; else 0.
+func (m *Model) Slots() int { return m.cfg.Bias.Slots() + m.op.Slots }
 
 // NumParams is the number of trainable parameters.
 func (m *Model) NumParams() int64 { return m.nParam }

@@ -14,7 +14,8 @@ import (
 //	g    *= min(1, clip / (||g||_global + 1e-6))      (when clip > 0)
 //	m     = b1 m + (1-b1) g
 //	v     = b2 v + (1-b2) g²
-//	p     = p (1 - lr wd)                              (decoupled decay, every parameter)
+//	p     = p (1 - lr wd)                              (decoupled decay; every parameter, or
+//	                                                    only weight matrices with decay: matrices)
 //	p    -= (lr / (1-b1^t)) m / (sqrt(v) / sqrt(1-b2^t) + eps)
 //
 // The step-dependent scalars are computed on the host in float64 (like
@@ -71,7 +72,7 @@ func (m *Model) adamwUpdate(loss, hyper *Node) *Node {
 		m2 := Add(MulScalar(m.m2[i].NodeValue(g), b2), MulScalar(Square(gr), 1-b2))
 		denom := AddScalar(Div(Sqrt(m2), bc2Sqrt), o.Eps)
 		value := nodes[i]
-		if o.WeightDecay != 0 {
+		if o.WeightDecay != 0 && m.decays[i] {
 			value = Mul(value, decay)
 		}
 		value = Sub(value, Mul(stepSize, Div(m1, denom)))

@@ -5,13 +5,17 @@ package model
 // dh head width, F FFN hidden width, V vocabulary.
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	gmodel "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/nn"
+
+	"github.com/sinkrun/sinkrun/config"
 )
 
 // normParams are the weights of one normalisation layer (bias only for layernorm).
@@ -25,89 +29,222 @@ type normParams struct{ gain, bias *gmodel.Variable }
 type blockParams struct {
 	norm1, norm2 normParams
 	wqkv         *gmodel.Variable // [D, 3*H*dh]: q, k, v
-	wo           *gmodel.Variable // [H*dh, D]
+	wo           *gmodel.Variable // [H*dh, D], or [dh, D] when heads are summed
 	w1           *gmodel.Variable // [D, F] or [D, 2F] (gated)
 	w2           *gmodel.Variable // [D, F], applied as x @ w2^T (the paper's W3 of gated units)
+
+	// Optional parameters, nil when their setting is off.
+	wg       *gmodel.Variable            // output gate: [D, H] (head) or [D, H*dh] (element)
+	kStar    *gmodel.Variable            // bias k or kv: the slot key k*, [H or 1, d_a]
+	vStar    *gmodel.Variable            // bias kv or v: the slot / output value v*, [H or 1, dh]
+	opParams map[string]*gmodel.Variable // the attention op's parameters (AttentionOp.Params)
 }
 
 // probeRecord collects the probe's per-layer tensors; nil during training.
 type probeRecord struct {
-	attention []*Node // [N,H,T,T]
+	attention []*Node // [N,H,T,Slots+T]
 	hidden    []*Node // [N,T]
 	keys      []*Node // [N,H,T]
 	values    []*Node // [N,H,T]
+}
+
+// seqLayout describes the sequence one forward pass attends over.
+type seqLayout struct {
+	T       int  // tokens of the input
+	seq     int  // positions of the residual stream: T, or T+1 with the sink token at 0
+	off     int  // index of token 1 in the residual stream (1 with a sink token)
+	keySlot bool // a K/KV-bias key column (column 0) before the keys
+	masks   []attnMask
+	rope    *ropeTables
+	posBias *Node // ALiBi or relative-position bias [1,H,seq,keySlot+seq], or nil
+}
+
+// real drops the sink token (position 0) from an axis of length seq.
+func (s *seqLayout) real(x *Node, axis int) *Node {
+	if s.off == 0 {
+		return x
+	}
+	return SliceAxis(x, axis, AxisRange(s.off, s.seq))
 }
 
 // forward maps tokens [B,T] (int32) to logits [B,T,V]; with a probe record it
 // records the probe tensors and returns nil.
 func (m *Model) forward(scope *gmodel.Scope, tokens *Node, rec *probeRecord) *Node {
 	g := tokens.Graph()
-	T := tokens.Shape().Dim(1)
+	B, T := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 	x := Gather(m.embed.NodeValue(g), InsertAxes(tokens, -1)) // [B,T,D]
 
-	mask := newCausalMask(g, T)
-	var rope *ropeTables
-	if m.cfg.Position.Kind == "rope" {
-		rope = newRopeTables(g, T, m.headDim, m.cfg.Position.Base)
+	lay := &seqLayout{T: T, seq: T, keySlot: m.blocks[0].kStar != nil}
+	if m.sinkToken != nil {
+		// The learned sink token sits before token 1, at position 0.
+		D := m.cfg.DModel
+		tok := BroadcastToDims(Reshape(m.sinkToken.NodeValue(g), 1, 1, D), B, 1, D)
+		x = Concatenate([]*Node{tok, x}, 1)
+		lay.seq, lay.off = T+1, 1
+	}
+	x = m.addPositions(g, x, lay.seq)
+	lay.masks = m.newMasks(g, lay)
+	switch m.cfg.Position.Kind {
+	case "rope":
+		lay.rope = newRopeTables(g, lay.seq, m.headDim, m.cfg.Position.Base)
+	case "alibi", "relative":
+		lay.posBias = m.positionBias(g, lay)
 	}
 	post := m.cfg.Norm.Placement == "post"
 	for l, bp := range m.blocks {
 		ls := scope.In("layer_%d", l)
 		if post {
-			x = m.norm(g, bp.norm1, Add(x, m.attention(ls, l, bp, x, mask, rope, rec)))
+			x = m.norm(g, bp.norm1, Add(x, m.attention(ls, l, bp, x, lay, rec)))
 			x = m.norm(g, bp.norm2, Add(x, m.ffn(g, bp, x)))
 		} else {
-			x = Add(x, m.attention(ls, l, bp, m.norm(g, bp.norm1, x), mask, rope, rec))
+			x = Add(x, m.attention(ls, l, bp, m.norm(g, bp.norm1, x), lay, rec))
 			x = Add(x, m.ffn(g, bp, m.norm(g, bp.norm2, x)))
 		}
 		if rec != nil {
-			rec.hidden = append(rec.hidden, StopGradient(rowNorm(x))) // [N,T]
+			rec.hidden = append(rec.hidden, StopGradient(rowNorm(lay.real(x, 1)))) // [N,T]
 		}
 	}
 	if rec != nil {
 		return nil // the probe needs no logits
 	}
+	x = lay.real(x, 1)
 	if !post {
 		x = m.norm(g, m.finalNorm, x)
 	}
 	if m.cfg.Tied {
-		return nn.Dense(x, m.embed.NodeValue(g), nil, compute.DenseLayoutOutputsInput) // x @ E^T
+		return dense(x, m.embed.NodeValue(g), nil, compute.DenseLayoutOutputsInput) // x @ E^T
 	}
-	return nn.Dense(x, m.head.NodeValue(g), nil, compute.DenseLayoutInputOutputs)
+	return dense(x, m.head.NodeValue(g), nil, compute.DenseLayoutInputOutputs)
 }
 
-// attention is causal multi-head attention with the configured op.
-func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Node, mask causalMask, rope *ropeTables, rec *probeRecord) *Node {
+// attention is multi-head attention with the configured op, mask, position
+// bias, slots, gate and head combination. x is [B,seq,D].
+func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Node, lay *seqLayout, rec *probeRecord) *Node {
 	g := x.Graph()
 	B, T := x.Shape().Dim(0), x.Shape().Dim(1)
 	H, dh := m.cfg.Heads, m.headDim
-	qkv := nn.Dense(x, bp.wqkv.NodeValue(g), nil, compute.DenseLayoutInputOutputs) // [B,T,3*H*dh]
-	// One transpose to head-major [3,B,H,T,dh]: the attention products then have
-	// their batch axes (B,H) leading, the layout the matmul kernels take without copies.
-	qkv = TransposeAllAxes(Reshape(qkv, B, T, 3, H, dh), 2, 0, 3, 1, 4)
-	q := Reshape(SliceAxis(qkv, 0, AxisElem(0)), B, H, T, dh)
-	k := Reshape(SliceAxis(qkv, 0, AxisElem(1)), B, H, T, dh)
-	v := Reshape(SliceAxis(qkv, 0, AxisElem(2)), B, H, T, dh)
+	// Head-major q, k, v [B,H,T,dh]: the attention products then have their
+	// batch axes (B,H) leading, the layout the matmul kernels take without copies.
+	q, k, v := qkvHeads(x, bp.wqkv.NodeValue(g), H, dh)
+
+	in := OpInput{Attn: m.cfg.Attention, Layer: layer, Scope: scope}
+	if len(bp.opParams) > 0 {
+		in.Params = make(map[string]*Node, len(bp.opParams))
+		for name, p := range bp.opParams {
+			in.Params[name] = p.NodeValue(g)
+		}
+	}
 	scale := 1 / math.Sqrt(float64(dh))
-	if rope != nil {
-		q = rope.apply(q, scale) // the 1/sqrt(dh) score scale is folded into q's tables
-		k = rope.apply(k, 1)
-	} else {
-		q = MulScalar(q, scale)
+	qScale := scale
+	if m.op.Features != nil {
+		qScale = 1 // the feature map sees unscaled q; the scale comes after it
+	}
+	if lay.rope != nil {
+		q = lay.rope.apply(q, qScale) // the 1/sqrt(dh) score scale is folded into q's tables
+		k = lay.rope.apply(k, 1)
+	} else if qScale != 1 {
+		q = MulScalar(q, qScale)
+	}
+	kPost := k // post-RoPE keys, for the probe
+	if m.op.Features != nil {
+		q = MulScalar(m.op.Features(in, q), scale)
+		k = m.op.Features(in, k)
+	}
+	mixV := v // the values the weights mix (with a slot value when it is not zero)
+	if bp.kStar != nil {
+		// Slot column 0: the bias key k* (not rotated: it has no position).
+		k = Concatenate([]*Node{BroadcastToDims(m.slotKey(g, bp), B, H, 1, dh), k}, 2)
+		if vs := m.slotValue(g, bp); vs != nil {
+			mixV = Concatenate([]*Node{BroadcastToDims(vs, B, H, 1, dh), v}, 2)
+		}
 	}
 	// scores[b,h,t,s] = q[b,h,t,:]·k[b,h,s,:] / sqrt(dh)
-	scores := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B,H,T,S]
-	w := m.op.Weights(OpInput{Scores: scores, Allowed: mask.allowed, NegMask: mask.neg,
-		Attn: m.cfg.Attention, Layer: layer, Scope: scope})
+	scores := attnScores(q, k) // [B,H,T,S]
+	if lay.posBias != nil {
+		scores = Add(scores, lay.posBias)
+	}
+	mask := lay.masks[layer]
+	in.Scores, in.Allowed, in.NegMask = scores, mask.allowed, mask.neg
+	w := m.op.Weights(in)
 	if rec != nil {
-		rec.attention = append(rec.attention, StopGradient(w))
-		rec.keys = append(rec.keys, StopGradient(rowNorm(k)))     // [N,H,T]
-		rec.values = append(rec.values, StopGradient(rowNorm(v))) // [N,H,T]
+		rec.attention = append(rec.attention, StopGradient(lay.real(w, 2)))    // [N,H,T,Slots+T]
+		rec.keys = append(rec.keys, StopGradient(rowNorm(lay.real(kPost, 2)))) // [N,H,T]
+		rec.values = append(rec.values, StopGradient(rowNorm(lay.real(v, 2)))) // [N,H,T]
+	}
+	// Columns without a value vector (the op's sink logit, a K-bias slot with
+	// v* = 0) take part in the normalisation but not in the mix.
+	drop := m.op.Slots
+	if bp.kStar != nil && mixV == v {
+		drop++
+	}
+	if drop > 0 {
+		w = SliceAxis(w, 3, AxisRange(drop, w.Shape().Dim(3)))
 	}
 	// o[b,h,t,:] = sum_s w[b,h,t,s] v[b,h,s,:]
-	o := DotGeneral(w, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1}) // [B,H,T,dh]
-	o = Reshape(TransposeAllAxes(o, 0, 2, 1, 3), B, T, H*dh)
-	return nn.Dense(o, bp.wo.NodeValue(g), nil, compute.DenseLayoutInputOutputs) // [B,T,D]
+	o := attnMix(w, mixV) // [B,H,T,dh]
+	if m.cfg.Bias.Kind == "v" {
+		o = Add(o, Reshape(bp.vStar.NodeValue(g), 1, bp.vStar.Shape().Dim(0), 1, dh))
+	}
+	o = TransposeAllAxes(o, 0, 2, 1, 3) // [B,T,H,dh]
+	if bp.wg != nil {
+		gate := Sigmoid(dense(x, bp.wg.NodeValue(g), nil, compute.DenseLayoutInputOutputs)) // [B,T,H] or [B,T,H*dh]
+		if m.cfg.Attention.Gate == "head" {
+			gate = Reshape(gate, B, T, H, 1)
+		} else {
+			gate = Reshape(gate, B, T, H, dh)
+		}
+		o = Mul(o, gate)
+	}
+	if m.cfg.HeadCombine == "sum" {
+		o = ReduceSum(o, 2) // [B,T,dh]
+	} else {
+		o = Reshape(o, B, T, H*dh)
+	}
+	return dense(o, bp.wo.NodeValue(g), nil, compute.DenseLayoutInputOutputs) // [B,T,D]
+}
+
+// slotKey is the bias key k* as [1, H or 1, 1, dh]: the learned first d_a
+// dimensions, zeros after them.
+func (m *Model) slotKey(g *Graph, bp blockParams) *Node {
+	ks := bp.kStar.NodeValue(g) // [Hk, da]
+	hk, da := ks.Shape().Dim(0), ks.Shape().Dim(1)
+	if da < m.headDim {
+		ks = Concatenate([]*Node{ks, Zeros(g, shapes.Make(ks.DType(), hk, m.headDim-da))}, 1)
+	}
+	return Reshape(ks, 1, hk, 1, m.headDim)
+}
+
+// slotValue is the slot value v* as [1, H or 1, 1, dh], or nil when it is zero.
+func (m *Model) slotValue(g *Graph, bp blockParams) *Node {
+	b := m.cfg.Bias
+	dh := m.headDim
+	if b.Kind == "kv" {
+		return Reshape(bp.vStar.NodeValue(g), 1, bp.vStar.Shape().Dim(0), 1, dh)
+	}
+	if vals := fixedSlotValue(b, dh); vals != nil {
+		return Reshape(Const(g, vals), 1, 1, 1, dh)
+	}
+	return nil
+}
+
+// fixedSlotValue is the fixed v* of bias k: m·e1, or m/sqrt(dh) in every
+// dimension; nil for zero.
+func fixedSlotValue(b config.Bias, dh int) []float32 {
+	if b.Kind != "k" || b.M == 0 {
+		return nil
+	}
+	vals := make([]float32, dh)
+	switch b.Value {
+	case "e1":
+		vals[0] = float32(b.M)
+	case "uniform":
+		for i := range vals {
+			vals[i] = float32(b.M / math.Sqrt(float64(dh)))
+		}
+	default:
+		return nil
+	}
+	return vals
 }
 
 // ffn is the feed-forward block: W2(act(W1 x)), or W3(act(W1 x) * W2 x) for gated kinds.
@@ -116,9 +253,9 @@ func (m *Model) ffn(g *Graph, bp blockParams, x *Node) *Node {
 	var h *Node
 	switch m.cfg.FFN.Kind {
 	case "swiglu":
-		h = activation.SwiGLU(nn.Dense(x, w1, nil, compute.DenseLayoutInputOutputs)) // fused swish(gate)*value
+		h = activation.SwiGLU(dense(x, w1, nil, compute.DenseLayoutInputOutputs)) // fused swish(gate)*value
 	case "geglu", "reglu":
-		gv := nn.Dense(x, w1, nil, compute.DenseLayoutInputOutputs)
+		gv := dense(x, w1, nil, compute.DenseLayoutInputOutputs)
 		F := gv.Shape().Dim(-1) / 2
 		gate, value := SliceAxis(gv, -1, AxisRange(0, F)), SliceAxis(gv, -1, AxisRange(F, 2*F))
 		if m.cfg.FFN.Kind == "geglu" {
@@ -128,13 +265,13 @@ func (m *Model) ffn(g *Graph, bp blockParams, x *Node) *Node {
 		}
 		h = Mul(gate, value)
 	case "relu":
-		h = nn.Dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeRelu)
+		h = dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeRelu)
 	case "gelu":
-		h = nn.Dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeGelu)
+		h = dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeGelu)
 	case "swish":
-		h = nn.Dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeSwish)
+		h = dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeSwish)
 	}
-	return nn.Dense(h, w2, nil, compute.DenseLayoutOutputsInput)
+	return dense(h, w2, nil, compute.DenseLayoutOutputsInput)
 }
 
 // norm normalises over the last axis: RMSNorm x/sqrt(mean(x²)+eps)*w, or LayerNorm with gain and bias.
@@ -143,33 +280,7 @@ func (m *Model) norm(g *Graph, p normParams, x *Node) *Node {
 	if m.cfg.Norm.Kind == "layernorm" {
 		return nn.LayerNorm(x, []int{-1}, eps, p.gain.NodeValue(g), p.bias.NodeValue(g), nil)
 	}
-	// Sqrt and Div rather than Rsqrt: Rsqrt has no gradient in GoMLX.
-	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
-	return Mul(Div(x, Sqrt(AddScalar(ms, eps))), ExpandLeftToRank(p.gain.NodeValue(g), x.Rank()))
-}
-
-// causalMask holds the causal mask in the two forms ops use.
-type causalMask struct {
-	allowed *Node // bool [1,1,T,T], true where s <= t
-	neg     *Node // float32 [1,1,T,T], 0 where allowed, negBig elsewhere
-}
-
-func newCausalMask(g *Graph, T int) causalMask {
-	allowed := make([]bool, T*T)
-	neg := make([]float32, T*T)
-	for t := 0; t < T; t++ {
-		for s := 0; s < T; s++ {
-			if s <= t {
-				allowed[t*T+s] = true
-			} else {
-				neg[t*T+s] = negBig
-			}
-		}
-	}
-	return causalMask{
-		allowed: Reshape(Const(g, allowed), 1, 1, T, T),
-		neg:     Reshape(Const(g, neg), 1, 1, T, T),
-	}
+	return rmsNorm(x, p.gain.NodeValue(g), eps) // with its own gradient (fastpath.go)
 }
 
 // ropeTables hold RoPE's rotate-half tables, shaped [1,1,T,dh] to broadcast over [B,H,T,dh]:
@@ -220,13 +331,27 @@ func scaled(xs []float32, s float64) []float32 {
 	return out
 }
 
-// crossEntropy is the mean next-token cross-entropy of logits [B,T,V] against targets [B,T].
-func crossEntropy(logits, targets *Node) *Node {
+// crossEntropy is the mean next-token cross-entropy of logits [B,T,V] against
+// targets [B,T]. With skip > 0 the first skip positions (predictions) do not
+// count: the mean is over the others (prefix LM).
+func crossEntropy(logits, targets *Node, skip int) *Node {
 	V := logits.Shape().Dim(-1)
 	logp := LogSoftmax(logits, -1)
 	onehot := OneHot(targets, V, logits.DType())
 	nll := Neg(ReduceSum(Mul(logp, onehot), -1)) // [B,T]
-	return ReduceAllMean(nll)
+	if skip <= 0 {
+		return ReduceAllMean(nll)
+	}
+	B, T := nll.Shape().Dim(0), nll.Shape().Dim(1)
+	if skip >= T {
+		panic(fmt.Errorf("model: the prefix LM loss skips %d of %d positions: none is left", skip, T))
+	}
+	weights := make([]float32, T)
+	for t := skip; t < T; t++ {
+		weights[t] = 1
+	}
+	w := Reshape(Const(nll.Graph(), weights), 1, T)
+	return DivScalar(ReduceAllSum(Mul(nll, w)), float64(B*(T-skip)))
 }
 
 // rowNorm is the L2 norm over the last axis, which is dropped.

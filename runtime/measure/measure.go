@@ -46,8 +46,11 @@ func (k ProxyKind) String() string {
 // op: ProxySum for ops whose rows need not sum to 1 (sigmoid with Z=1),
 // ProxyNone otherwise.
 func ProxyFor(a config.Attention) ProxyKind {
-	if a.IsProxy() {
+	switch a.ProxyNorm() {
+	case "sum":
 		return ProxySum
+	case "abs_sum":
+		return ProxyAbsSum
 	}
 	return ProxyNone
 }
@@ -57,6 +60,14 @@ func ProxyFor(a config.Attention) ProxyKind {
 // read; entries above the diagonal are 0 in the result. Sums are taken in
 // float64. ProxyNone returns an unchanged copy (upper triangle included).
 func NormalizeRows(weights []float32, n, h, T int, kind ProxyKind) []float32 {
+	return normalizeRows(weights, n, h, T, 0, nil, kind)
+}
+
+// normalizeRows is NormalizeRows for maps of width slots+T whose visible
+// entries are given by vis ([T][slots+T]; nil means causal, slots always
+// visible). Only visible entries enter a row's sum; the rest come out 0.
+func normalizeRows(weights []float32, n, h, T, slots int, vis []bool, kind ProxyKind) []float32 {
+	S := slots + T
 	out := make([]float32, len(weights))
 	if kind == ProxyNone {
 		copy(out, weights)
@@ -64,27 +75,30 @@ func NormalizeRows(weights []float32, n, h, T int, kind ProxyKind) []float32 {
 	}
 	for m := range n * h {
 		for i := range T {
-			row := weights[(m*T+i)*T : (m*T+i)*T+i+1]
-			dst := out[(m*T+i)*T : (m*T+i)*T+i+1]
+			row := weights[(m*T+i)*S : (m*T+i+1)*S]
+			dst := out[(m*T+i)*S : (m*T+i+1)*S]
 			sum := 0.0
-			for _, v := range row {
+			for j, v := range row {
+				if !visible(vis, S, slots, i, j) {
+					continue
+				}
 				if kind == ProxyAbsSum {
 					sum += math.Abs(float64(v))
 				} else {
 					sum += float64(v)
 				}
 			}
-			switch kind {
-			case ProxySum:
-				for j, v := range row {
-					dst[j] = float32(float64(v) / (sum + 1e-8))
-				}
-			case ProxyAbsSum:
-				if sum == 0 {
+			if kind == ProxyAbsSum && sum == 0 {
+				continue
+			}
+			for j, v := range row {
+				if !visible(vis, S, slots, i, j) {
 					continue
 				}
-				for j, v := range row {
+				if kind == ProxyAbsSum {
 					dst[j] = float32(math.Abs(float64(v)) / sum)
+				} else {
+					dst[j] = float32(float64(v) / (sum + 1e-8))
 				}
 			}
 		}
@@ -92,21 +106,51 @@ func NormalizeRows(weights []float32, n, h, T int, kind ProxyKind) []float32 {
 	return out
 }
 
+// visible reports whether query i sees column j of a map with the given
+// number of slot columns: from vis when given, else causally.
+func visible(vis []bool, S, slots, i, j int) bool {
+	if vis != nil {
+		return vis[i*S+j]
+	}
+	return j < slots || j-slots <= i
+}
+
 // Alpha is alpha_k of one T×T attention map (row-major, rows = queries),
 // k 1-based: 1/(T-k+1) * sum_{t=k..T} A_{t,k}, the mean attention token k
 // receives from the queries that can see it.
 func Alpha(m []float32, T, k int) float64 {
-	c := k - 1
-	sum := 0.0
-	for t := c; t < T; t++ {
-		sum += float64(m[t*T+c])
+	return alphaColumn(m, T, 0, nil, k-1)
+}
+
+// alphaColumn is the mean attention that column c of one [T][slots+T] map
+// receives from the queries that can see it (SPEC §1's alpha; for a slot
+// column, every query sees it).
+func alphaColumn(m []float32, T, slots int, vis []bool, c int) float64 {
+	S := slots + T
+	sum, seen := 0.0, 0
+	for t := range T {
+		if visible(vis, S, slots, t, c) {
+			sum += float64(m[t*S+c])
+			seen++
+		}
 	}
-	return sum / float64(T-c)
+	if seen == 0 {
+		return 0
+	}
+	return sum / float64(seen)
 }
 
 // Probe holds the tensors of one probe pass over N sequences of T tokens.
 type Probe struct {
 	N, T, Layers, Heads int
+	// Slots is the number of slot columns (learnable key bias, KV bias, sink
+	// token, sink logit) before token 1 in every attention row: maps are
+	// [N][H][T][Slots+T] and column 0 is the slot. Its score is Sink* (K = 0).
+	Slots int
+	// Visible, per layer, is [T][Slots+T] row-major: true where a query sees
+	// a column. nil means causal. Window and prefix masks need it so that
+	// alpha averages over "the queries that can see" the token.
+	Visible [][]bool
 	// Attention[l] is layer l's attention weights, [N][Heads][T][T].
 	Attention [][]float32
 	// Hidden[l] is the L2 norm of layer l's output hidden state, [N][T].
@@ -150,7 +194,8 @@ func OptionsFor(r config.Run) Options {
 	return Options{Eps: slices.Clone(r.Measure.Eps), Ks: ks, Proxy: ProxyFor(r.Model.Attention)}
 }
 
-// SinkScore is Sink_K^Eps in percent.
+// SinkScore is Sink_K^Eps in percent. K = 0 is the slot column of models
+// with a key bias, KV bias, sink token or sink logit (the paper's Sink*).
 type SinkScore struct {
 	K       int
 	Eps     float64
@@ -225,20 +270,32 @@ func Analyze(p Probe, o Options) (Report, error) {
 	default:
 		return Report{}, fmt.Errorf("measure: unknown proxy kind %d", int(o.Proxy))
 	}
+	if p.Slots > 0 {
+		ks = append(ks, 0) // K = 0 is the slot: its score is the paper's Sink*
+	}
 	proxy := o.Proxy != ProxyNone
 	N, T, L, H, K := p.N, p.T, p.Layers, p.Heads, len(ks)
 
 	// alpha[((l*H+h)*K+ki)*N+n]
+	S := p.Slots + T
 	alpha := make([]float64, L*H*K*N)
 	for l, w := range p.Attention {
+		var vis []bool
+		if len(p.Visible) > 0 {
+			vis = p.Visible[l]
+		}
 		if proxy {
-			w = NormalizeRows(w, N, H, T, o.Proxy)
+			w = normalizeRows(w, N, H, T, p.Slots, vis, o.Proxy)
 		}
 		for n := range N {
 			for h := range H {
-				m := w[(n*H+h)*T*T : (n*H+h+1)*T*T]
+				m := w[(n*H+h)*T*S : (n*H+h+1)*T*S]
 				for ki, k := range ks {
-					alpha[((l*H+h)*K+ki)*N+n] = Alpha(m, T, k)
+					c := p.Slots + k - 1 // token k's column
+					if k == 0 {
+						c = 0 // the slot
+					}
+					alpha[((l*H+h)*K+ki)*N+n] = alphaColumn(m, T, p.Slots, vis, c)
 				}
 			}
 		}
@@ -340,7 +397,20 @@ func validate(p Probe) error {
 		return nil
 	}
 	nht := p.N * p.Heads * p.T
-	if err := check("attention", p.Attention, nht*p.T, "N*heads*T*T", false); err != nil {
+	if p.Slots < 0 {
+		return fmt.Errorf("measure: %d slot columns", p.Slots)
+	}
+	if len(p.Visible) != 0 {
+		if len(p.Visible) != p.Layers {
+			return fmt.Errorf("measure: visibility masks for %d layers, want %d", len(p.Visible), p.Layers)
+		}
+		for l, v := range p.Visible {
+			if len(v) != p.T*(p.Slots+p.T) {
+				return fmt.Errorf("measure: visibility mask %d has %d values, want T*(slots+T) = %d", l, len(v), p.T*(p.Slots+p.T))
+			}
+		}
+	}
+	if err := check("attention", p.Attention, nht*(p.Slots+p.T), "N*heads*T*(slots+T)", false); err != nil {
 		return err
 	}
 	if err := check("hidden norms", p.Hidden, p.N*p.T, "N*T", true); err != nil {

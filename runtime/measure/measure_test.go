@@ -319,7 +319,7 @@ func TestAnalyzeErrors(t *testing.T) {
 	}{
 		{"zero N", func(p *Probe, o *Options) { p.N = 0 }, "must be positive"},
 		{"layer count", func(p *Probe, o *Options) { p.Layers = 2 }, "1 attention maps for 2 layers"},
-		{"map size", func(p *Probe, o *Options) { p.T = 4 }, "want N*heads*T*T = 32"},
+		{"map size", func(p *Probe, o *Options) { p.T = 4 }, "want N*heads*T*(slots+T) = 32"},
 		{"heads", func(p *Probe, o *Options) { p.Heads = 2 }, "attention[0] has 18 values"},
 		{"hidden size", func(p *Probe, o *Options) { p.Hidden = [][]float32{{1, 2, 3}} }, "hidden norms[0] has 3 values"},
 		{"hidden layers", func(p *Probe, o *Options) { p.Hidden = [][]float32{{}, {}} }, "hidden norms has 2 layers"},
@@ -377,6 +377,69 @@ func TestOptionsFor(t *testing.T) {
 		}
 		if !slices.Equal(r.Measure.Sink, sink) {
 			t.Errorf("%s: OptionsFor changed the run's sink list", c.name)
+		}
+	}
+}
+
+// A map with one slot column: the slot's score is the mean over all queries
+// (every query sees the slot), and token k's column is shifted by one.
+func TestSlotColumn(t *testing.T) {
+	// T = 2, one slot: rows are [slot, tok1, tok2].
+	//   query 1: 0.5 0.5 0
+	//   query 2: 0.6 0.1 0.3
+	// alpha_slot = (0.5+0.6)/2 = 0.55; alpha_1 = (0.5+0.1)/2 = 0.3; alpha_2 = 0.3/1.
+	att := []float32{0.5, 0.5, 0, 0.6, 0.1, 0.3}
+	rep, err := Analyze(Probe{N: 1, T: 2, Layers: 1, Heads: 1, Slots: 1, Attention: [][]float32{att}},
+		Options{Eps: []float64{0.5}, Ks: []int{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]float64{0: 0.55, 1: 0.3, 2: 0.3}
+	for _, h := range rep.HeadAlpha {
+		if math.Abs(h.Alpha-want[h.K]) > 1e-6 {
+			t.Errorf("alpha_%d = %v, want %v", h.K, h.Alpha, want[h.K])
+		}
+	}
+	got := map[int]float64{}
+	for _, s := range rep.Sink {
+		got[s.K] = s.Percent
+	}
+	if got[0] != 100 || got[1] != 0 || got[2] != 0 {
+		t.Errorf("Sink at eps 0.5: slot %v%%, token 1 %v%%, token 2 %v%%; want 100, 0, 0", got[0], got[1], got[2])
+	}
+}
+
+// Under a visibility mask (e.g. a window of 1), alpha_k averages only over
+// the queries that see token k.
+func TestVisibleMask(t *testing.T) {
+	// T = 3, window 1: each query sees only itself.
+	att := []float32{1, 0, 0, 0, 1, 0, 0, 0, 1}
+	vis := []bool{true, false, false, false, true, false, false, false, true}
+	rep, err := Analyze(Probe{N: 1, T: 3, Layers: 1, Heads: 1, Attention: [][]float32{att}, Visible: [][]bool{vis}},
+		Options{Eps: []float64{0.3}, Ks: []int{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range rep.HeadAlpha {
+		if h.Alpha != 1 {
+			t.Errorf("alpha_%d = %v, want 1 (only query %d sees token %d)", h.K, h.Alpha, h.K, h.K)
+		}
+	}
+}
+
+func TestProxyForFollowsTheOp(t *testing.T) {
+	cases := []struct {
+		a    config.Attention
+		want ProxyKind
+	}{
+		{config.Attention{Op: "softmax"}, ProxyNone},
+		{config.Attention{Op: "sigmoid", Z: "one"}, ProxySum},
+		{config.Attention{Op: "sigmoid", Z: "sum"}, ProxyNone},
+		{config.Attention{Op: "linear", Kernel: "identity", Z: "one"}, ProxyAbsSum},
+	}
+	for _, c := range cases {
+		if got := ProxyFor(c.a); got != c.want {
+			t.Errorf("ProxyFor(%+v) = %v, want %v", c.a, got, c.want)
 		}
 	}
 }

@@ -41,6 +41,10 @@ type Options struct {
 	// CheckpointEvery steps and resumes from.
 	CheckpointDir   string
 	CheckpointEvery int
+	// CheckpointMinInterval skips a periodic checkpoint when the last one
+	// is more recent than this (0: never skip). Where checkpoints fall does
+	// not change the results: a run resumes from any of them bit for bit.
+	CheckpointMinInterval time.Duration
 	// Progress, if set, is called after every step.
 	Progress func(Progress)
 	// Warn, if set, receives problems that cost time but not results (a
@@ -79,6 +83,7 @@ type Result struct {
 // the run was interrupted or its data could not be prepared.
 func Train(ctx context.Context, run config.Run, ds *data.Dataset, opts Options) (res Result, err error) {
 	t := &training{run: run, ds: ds, opts: opts, id: run.ID(), began: time.Now()}
+	t.lastCkpt = t.began
 	t.rec = results.Run{
 		ID: t.id, Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
 		Status: StatusDone, DivergedStep: -1, StartedAt: t.began.UTC(), Backend: opts.BackendName,
@@ -116,6 +121,7 @@ type training struct {
 	stopped     int
 	ckpts       int
 	ckptTime    time.Duration
+	lastCkpt    time.Time // when the last checkpoint was saved (or the run started in this process)
 }
 
 func (t *training) warn(format string, args ...any) {
@@ -211,7 +217,8 @@ func (t *training) train(ctx context.Context) {
 				return
 			}
 		}
-		if t.opts.CheckpointEvery > 0 && (step+1)%t.opts.CheckpointEvery == 0 && !last {
+		if t.opts.CheckpointEvery > 0 && (step+1)%t.opts.CheckpointEvery == 0 && !last &&
+			time.Since(t.lastCkpt) >= t.opts.CheckpointMinInterval {
 			t.checkpoint(step + 1)
 		}
 	}
@@ -263,7 +270,7 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 	opts := measure.OptionsFor(run)
 	proxy := opts.Proxy
 	rep, err := measure.Analyze(measure.Probe{
-		N: out.N, T: out.T, Layers: out.Layers, Heads: out.Heads,
+		N: out.N, T: out.T, Layers: out.Layers, Heads: out.Heads, Slots: out.Slots, Visible: out.Visible,
 		Attention: out.Attention, Hidden: out.Hidden, Keys: out.Keys, Values: out.Values,
 	}, opts)
 	if err != nil {

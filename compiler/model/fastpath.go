@@ -1,0 +1,378 @@
+package model
+
+// Fast path of the training step on GoMLX's pure-Go backend: gradient rules
+// that avoid the backend's slow transposes and needless element-wise passes,
+// registered through GoMLX's public VJP registry (graph.VJPRegistration).
+// docs/performance.md has the measurements behind each rule.
+//
+// Why. The Go backend's matmul kernels take lhs [batch..., M, K] with K
+// trailing and rhs either [K, N] or [N, K]; any other axis order is first
+// copied by a generic element-by-element transpose (~10 ns per element), and
+// the fused Dense gradient transposes x (or dy) with a scalar loop whose
+// power-of-two strides thrash the cache. A weight gradient dW = xᵀ·dy
+// contracts over tokens, the leading axis of both operands, so one of them
+// must be transposed: the rules below do it as a matmul with the identity,
+// I·xᵀ (exact: every output is one product by 1 plus zeros), which runs on the
+// SIMD matmul kernel ~3× faster than the backend's transpose.
+//
+// The other rules cut element-wise passes: RMSNorm's gradient in 4 full-size
+// passes instead of ~9 for the autodiff of its Div/Sqrt decomposition; the
+// fused softmax's analytic gradient without the zero-valued identity terms a
+// custom gradient needs; and q, k, v projected by column slices of wqkv
+// rather than slicing one projection (whose gradient is three zero-padded
+// copies of [3,B,H,T,dh], summed).
+//
+// How. dense, attnScores, attnMix, rmsNorm and softmaxFast build stock nodes
+// (FusedDense, DotGeneral, Mul, FusedSoftmax) and record them in a side table
+// of weak pointers; the rules registered for those node types look a node up
+// and fall back to GoMLX's stock rule for nodes they do not know, so graphs
+// built elsewhere are unaffected. The transposing rules apply on the Go
+// backend only (elsewhere, e.g. XLA, dense is plain nn.Dense and the stock
+// rules run). SINKRUN_FASTPATH=off switches every rule off (for A/B runs),
+// and SINKRUN_FASTPATH=-dense,-attn,... individual ones.
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"weak"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/nn"
+)
+
+// fastOn switches the fast rules; it is read when a graph is built.
+var fastOn = fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true}
+
+type fastSwitches struct{ dense, attn, qkv, norm, softmax bool }
+
+// parseFastPath applies $SINKRUN_FASTPATH: "off" (or "0") disables every
+// rule, a comma list like "-dense,-attn" disables the named ones.
+func parseFastPath(env string) fastSwitches {
+	on := fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true}
+	switch env = strings.TrimSpace(env); env {
+	case "", "on", "1":
+		return on
+	case "off", "0":
+		return fastSwitches{}
+	}
+	for _, f := range strings.Split(env, ",") {
+		switch strings.TrimPrefix(strings.TrimSpace(f), "-") {
+		case "dense":
+			on.dense = false
+		case "attn":
+			on.attn = false
+		case "qkv":
+			on.qkv = false
+		case "norm":
+			on.norm = false
+		case "softmax":
+			on.softmax = false
+		}
+	}
+	return on
+}
+
+// onGoBackend reports whether g compiles for GoMLX's pure-Go backend, whose
+// transposes the dense and attention rules route around.
+func onGoBackend(g *Graph) bool {
+	b := g.Backend()
+	return b != nil && b.String() == "go"
+}
+
+// fastKind says which gradient rule a recorded node gets.
+type fastKind int
+
+const (
+	fastDenseIO    fastKind = iota + 1 // FusedDense, weight [in, out]
+	fastDenseOI                        // FusedDense, weight [out, in]
+	fastAttnScores                     // DotGeneral q[B,H,T,d]·k[B,H,S,d] over d → [B,H,T,S]
+	fastAttnMix                        // DotGeneral w[B,H,T,S]·v[B,H,S,d] over S → [B,H,T,d]
+	fastRMSNorm                        // Mul x·S of rmsNorm
+	fastSoftmax                        // FusedSoftmax over the last axis
+)
+
+// fastNodes maps weak node pointers to their fastKind; entries are deleted
+// when the node is collected.
+var fastNodes sync.Map // weak.Pointer[Node] → fastKind
+
+func markFast(n *Node, k fastKind) *Node {
+	wp := weak.Make(n)
+	fastNodes.Store(wp, k)
+	runtime.AddCleanup(n, func(wp weak.Pointer[Node]) { fastNodes.Delete(wp) }, wp)
+	return n
+}
+
+func fastKindOf(n *Node) fastKind {
+	if k, ok := fastNodes.Load(weak.Make(n)); ok {
+		return k.(fastKind)
+	}
+	return 0
+}
+
+func init() {
+	fastOn = parseFastPath(os.Getenv("SINKRUN_FASTPATH"))
+	stockDense := VJPRegistration[NodeTypeFusedDense]
+	VJPRegistration[NodeTypeFusedDense] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+		switch fastKindOf(node) {
+		case fastDenseIO, fastDenseOI:
+			return denseVJP(node, vjps[0], fastKindOf(node))
+		}
+		return stockDense(node, vjps, outShape)
+	}
+	stockSoftmax := VJPRegistration[NodeTypeFusedSoftmax] // nil in v0.28.16: it has a decomposed alternate
+	VJPRegistration[NodeTypeFusedSoftmax] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+		if fastKindOf(node) == fastSoftmax || stockSoftmax == nil {
+			// y = softmax(x) over the last axis: dx = y ⊙ (v − Σ_row v⊙y).
+			y, v := node, vjps[0]
+			return []*Node{Mul(y, Sub(v, ReduceAndKeep(Mul(v, y), ReduceSum, -1)))}
+		}
+		return stockSoftmax(node, vjps, outShape)
+	}
+	stockMul := VJPRegistration[NodeTypeMul]
+	VJPRegistration[NodeTypeMul] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+		if fastKindOf(node) == fastRMSNorm {
+			return rmsNormVJP(node, vjps[0])
+		}
+		return stockMul(node, vjps, outShape)
+	}
+	stockDot := VJPRegistration[NodeTypeDotGeneral]
+	VJPRegistration[NodeTypeDotGeneral] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+		switch k := fastKindOf(node); k {
+		case fastAttnScores, fastAttnMix:
+			return attnVJP(node, vjps[0], k)
+		}
+		return stockDot(node, vjps, outShape)
+	}
+}
+
+// dense is nn.Dense; without bias and activation, and when the backend fuses
+// Dense with its gradient, its gradient is denseVJP's.
+func dense(x, weight, bias *Node, layout compute.DenseLayout, act ...activation.Type) *Node {
+	y := nn.Dense(x, weight, bias, layout, act...)
+	if !fastOn.dense || bias != nil || len(act) > 0 || y.Type() != NodeTypeFusedDense || len(y.Inputs()) != 2 ||
+		!onGoBackend(y.Graph()) {
+		return y
+	}
+	switch layout {
+	case compute.DenseLayoutInputOutputs:
+		return markFast(y, fastDenseIO)
+	case compute.DenseLayoutOutputsInput:
+		return markFast(y, fastDenseOI)
+	}
+	return y
+}
+
+// denseVJP: y[...,N] = x[...,K]·W. Both products run without copies:
+//
+//	dx = dy·Wᵀ          (rhs [K,N] contracted on its trailing axis, or [N,K] on its leading one)
+//	dW = (I·xᵀ)·dy       for W [K,N];   dW = (I·dyᵀ)·x for W [N,K]
+func denseVJP(node, dy *Node, kind fastKind) []*Node {
+	x, w := node.Inputs()[0], node.Inputs()[1]
+	K := x.Shape().Dim(-1)
+	N := dy.Shape().Dim(-1)
+	M := x.Shape().Size() / K
+	last := dy.Rank() - 1
+	x2, dy2 := Reshape(x, M, K), Reshape(dy, M, N)
+	var dx, dw *Node
+	if kind == fastDenseIO { // W [K,N]
+		dx = DotGeneral(dy, []int{last}, nil, w, []int{1}, nil)
+		dw = DotGeneral(transposed2D(x), []int{1}, nil, dy2, []int{0}, nil) // [K,M]·[M,N]
+	} else { // W [N,K]
+		dx = DotGeneral(dy, []int{last}, nil, w, []int{0}, nil)
+		dw = DotGeneral(transposed2D(dy), []int{1}, nil, x2, []int{0}, nil) // [N,M]·[M,K]
+	}
+	return []*Node{dx, dw}
+}
+
+// attnScores is q[B,H,T,d]·k[B,H,S,d] over d: the scores [B,H,T,S].
+func attnScores(q, k *Node) *Node {
+	s := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1})
+	if fastOn.attn && onGoBackend(s.Graph()) {
+		markFast(s, fastAttnScores)
+	}
+	return s
+}
+
+// attnMix is w[B,H,T,S]·v[B,H,S,d] over S: the mixed values [B,H,T,d].
+func attnMix(w, v *Node) *Node {
+	o := DotGeneral(w, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
+	if fastOn.attn && onGoBackend(o.Graph()) {
+		markFast(o, fastAttnMix)
+	}
+	return o
+}
+
+// attnVJP: every product with its contracted axis trailing on the lhs.
+//
+//	scores = q·kᵀ:  dq = dS·k,  dk = dSᵀ·q
+//	o = w·v:        dw = do·vᵀ, dv = wᵀ·do
+func attnVJP(node, v *Node, kind fastKind) []*Node {
+	a, b := node.Inputs()[0], node.Inputs()[1]
+	batch := []int{0, 1}
+	if kind == fastAttnScores {
+		q, k := a, b
+		dq := DotGeneral(v, []int{3}, batch, k, []int{2}, batch)
+		dk := DotGeneral(transposedLast2(v), []int{3}, batch, q, []int{2}, batch)
+		return []*Node{dq, dk}
+	}
+	w, vv := a, b
+	dw := DotGeneral(v, []int{3}, batch, vv, []int{3}, batch)
+	dv := DotGeneral(transposedLast2(w), []int{3}, batch, v, []int{2}, batch)
+	return []*Node{dw, dv}
+}
+
+// transposed2D is xᵀ for x [M,K] (any x reshaped to its last axis), computed
+// as I_K·xᵀ on the matmul kernel, once per node: q, k and v share their input's.
+func transposed2D(x *Node) *Node {
+	K := x.Shape().Dim(-1)
+	M := x.Shape().Size() / K
+	return memoNode(x.Graph(), "T", x.Id(), func() *Node {
+		return DotGeneral(identityMatrix(x.Graph(), x.DType(), K), []int{1}, nil, Reshape(x, M, K), []int{1}, nil)
+	})
+}
+
+// transposedLast2 swaps the last two axes of x [B,H,T,S]: I_S·x over S gives
+// [S,B,H,T], and moving the leading axis to third place copies whole rows of T.
+func transposedLast2(x *Node) *Node {
+	S := x.Shape().Dim(-1)
+	y := DotGeneral(identityMatrix(x.Graph(), x.DType(), S), []int{1}, nil, x, []int{x.Rank() - 1}, nil)
+	return TransposeAllAxes(y, 1, 2, 0, 3)
+}
+
+// identityMatrix is the n×n identity, one constant per graph and size.
+func identityMatrix(g *Graph, dt dtypes.DType, n int) *Node {
+	c := ConstCachedTensor(g, eyeTensor(n))
+	if dt != dtypes.Float32 {
+		c = ConvertDType(c, dt)
+	}
+	return c
+}
+
+var eyes sync.Map // int → *tensors.Tensor
+
+func eyeTensor(n int) *tensors.Tensor {
+	if t, ok := eyes.Load(n); ok {
+		return t.(*tensors.Tensor)
+	}
+	eye := make([]float32, n*n)
+	for i := 0; i < n; i++ {
+		eye[i*n+i] = 1
+	}
+	t, _ := eyes.LoadOrStore(n, tensors.FromFlatDataAndDimensions(eye, n, n))
+	return t.(*tensors.Tensor)
+}
+
+// memoKey names a node derived once per graph.
+type memoKey struct {
+	g    weak.Pointer[Graph]
+	what string
+	id   NodeId
+}
+
+var memo sync.Map // memoKey → weak.Pointer[Node]; deleted when the node is collected
+
+// memoNode returns the node built for (g, what, id), building it on first use.
+func memoNode(g *Graph, what string, id NodeId, build func() *Node) *Node {
+	key := memoKey{weak.Make(g), what, id}
+	if v, ok := memo.Load(key); ok {
+		if n := v.(weak.Pointer[Node]).Value(); n != nil {
+			return n
+		}
+	}
+	n := build()
+	memo.Store(key, weak.Make(n))
+	runtime.AddCleanup(n, func(k memoKey) { memo.Delete(k) }, key)
+	return n
+}
+
+// qkvHeads projects x [B,T,D] with wqkv [D, 3·H·dh] (q, k, v column blocks)
+// to q, k, v [B,H,T,dh]. Three projections by column slices of the weight
+// rather than one and slices of its output: the gradient of a slice is a
+// zero-padded copy, three of them summed, of the whole [3,B,H,T,dh] tensor,
+// while the weight's slices are small.
+func qkvHeads(x, wqkv *Node, H, dh int) (q, k, v *Node) {
+	B, T := x.Shape().Dim(0), x.Shape().Dim(1)
+	if !fastOn.qkv {
+		qkv := dense(x, wqkv, nil, compute.DenseLayoutInputOutputs) // [B,T,3*H*dh]
+		qkv = TransposeAllAxes(Reshape(qkv, B, T, 3, H, dh), 2, 0, 3, 1, 4)
+		q = Reshape(SliceAxis(qkv, 0, AxisElem(0)), B, H, T, dh)
+		k = Reshape(SliceAxis(qkv, 0, AxisElem(1)), B, H, T, dh)
+		v = Reshape(SliceAxis(qkv, 0, AxisElem(2)), B, H, T, dh)
+		return q, k, v
+	}
+	HD := H * dh
+	head := func(i int) *Node {
+		w := SliceAxis(wqkv, 1, AxisRange(i*HD, (i+1)*HD))
+		y := dense(x, w, nil, compute.DenseLayoutInputOutputs) // [B,T,H*dh]
+		return TransposeAllAxes(Reshape(y, B, T, H, dh), 0, 2, 1, 3)
+	}
+	return head(0), head(1), head(2)
+}
+
+// rmsNorm is x/sqrt(mean(x²)+eps)·gain over the last axis, computed as
+// y = x·S with S = r⊗gain, r = 1/sqrt(mean(x²)+eps) (r enters S without a
+// gradient), so that rmsNormVJP sees x and S as the inputs of y. Its gradient
+// takes 4 full-size element-wise ops for x (stock autodiff of the
+// Div/Sqrt/Square decomposition takes about twice as many).
+func rmsNorm(x, gain *Node, eps float64) *Node {
+	ms := ReduceAndKeep(Mul(x, x), ReduceMean, -1)
+	if !fastOn.norm {
+		return Mul(Div(x, Sqrt(AddScalar(ms, eps))), ExpandLeftToRank(gain, x.Rank()))
+	}
+	r := StopGradient(Rsqrt(AddScalar(ms, eps)))  // [...,1]
+	S := Mul(r, ExpandLeftToRank(gain, x.Rank())) // [...,D]
+	return markFast(Mul(x, S), fastRMSNorm)
+}
+
+// rmsNormVJP, with n = x·r, y = n·g, u = dy·S = r·(dy·g):
+//
+//	dx = r·(dn − n·mean(dn·n)) = u − x·(r²·mean(u·x)),   dS = dy·x (→ dgain = Σ dS·r)
+func rmsNormVJP(node, dy *Node) []*Node {
+	x, S := node.Inputs()[0], node.Inputs()[1]
+	r := S.Inputs()[0] // the stopped r, [...,1]
+	u := Mul(dy, S)
+	w := ReduceAndKeep(Mul(u, x), ReduceMean, -1)
+	dx := Sub(u, Mul(x, Mul(Mul(r, r), w)))
+	return []*Node{dx, Mul(dy, x)}
+}
+
+// softmaxFast is the backend's fused softmax over the last axis with the
+// analytic gradient dx = y ⊙ (v − Σ_row v⊙y) registered for it; without a
+// fused softmax it is graph.Softmax. (graph.Softmax differentiates a
+// decomposed copy of itself, which then also runs in the forward pass.)
+func softmaxFast(x *Node) *Node {
+	if !fastOn.softmax {
+		return softmaxIdentityTrick(x)
+	}
+	y, fused := InternalFusedOpCaller(
+		func() *Node { return BackendFusedSoftmax(x, x.Rank()-1) },
+		func() *Node { return Softmax(x, -1) },
+		false)
+	if fused {
+		markFast(y, fastSoftmax)
+	}
+	return y
+}
+
+// softmaxIdentityTrick is the earlier way to the same gradient, kept for A/B
+// runs (SINKRUN_FASTPATH=-softmax): GoMLX attaches a custom gradient only to
+// an identity, so it enters through y = y0 + (x' − sg(x')), x' = identity(x),
+// a term that is exactly zero in value but costs two extra passes.
+func softmaxIdentityTrick(x *Node) *Node {
+	y0, _ := InternalFusedOpCaller(
+		func() *Node { return BackendFusedSoftmax(StopGradient(x), x.Rank()-1) },
+		func() *Node { return Softmax(StopGradient(x), -1) },
+		false)
+	y0 = StopGradient(y0)
+	xid := IdentityWithCustomGradient(x, func(_, v *Node) *Node {
+		return Mul(y0, Sub(v, ReduceAndKeep(Mul(v, y0), ReduceSum, -1)))
+	})
+	return Add(y0, Sub(xid, StopGradient(xid)))
+}
