@@ -184,6 +184,16 @@ func colAs[T arrow.Array](c *cols, name string) T {
 	return t
 }
 
+// optional is colAs for a column that files of older versions lack: a
+// missing column gives nil (read as NULL), a mistyped one an error.
+func optional[T arrow.Array](c *cols, name string) T {
+	var zero T
+	if len(c.rec.Schema().FieldIndices(name)) == 0 {
+		return zero
+	}
+	return colAs[T](c, name)
+}
+
 // Typed readers that tolerate a missing column (nil array) and nulls.
 func str(a *array.String, i int) string {
 	if a == nil || a.IsNull(i) {
@@ -221,6 +231,7 @@ func runsFrom(rec arrow.Record) ([]Run, error) {
 	c := &cols{rec: rec}
 	id := colAs[*array.String](c, "run_id")
 	varied := colAs[*array.String](c, "varied")
+	gridIndex := optional[*array.Int64](c, "grid_index")
 	status := colAs[*array.String](c, "status")
 	errCol := colAs[*array.String](c, "error")
 	diverged := colAs[*array.Int64](c, "diverged_step")
@@ -235,6 +246,7 @@ func runsFrom(rec arrow.Record) ([]Run, error) {
 	trainLoss := colAs[*array.Float64](c, "final_train_loss")
 	sink1 := colAs[*array.Float64](c, "final_sink1")
 	sink1Proxy := colAs[*array.Boolean](c, "final_sink1_is_proxy")
+	sinkSlot := optional[*array.Float64](c, "final_sink_slot")
 	alpha1 := colAs[*array.Float64](c, "final_mean_alpha1")
 	massive := colAs[*array.Float64](c, "final_massive")
 	hash := colAs[*array.String](c, "config_hash")
@@ -264,6 +276,7 @@ func runsFrom(rec arrow.Record) ([]Run, error) {
 	for i := range runs {
 		r := Run{
 			ID:              str(id, i),
+			GridIndex:       i64(gridIndex, i, -1),
 			Status:          str(status, i),
 			Error:           str(errCol, i),
 			DivergedStep:    i64(diverged, i, -1),
@@ -277,6 +290,7 @@ func runsFrom(rec arrow.Record) ([]Run, error) {
 			FinalTrainLoss:  f64(trainLoss, i),
 			FinalSink1:      f64(sink1, i),
 			Sink1Proxy:      boolean(sink1Proxy, i),
+			FinalSinkSlot:   f64(sinkSlot, i),
 			FinalMeanAlpha1: f64(alpha1, i),
 			FinalMassive:    f64(massive, i),
 			ConfigHash:      str(hash, i),

@@ -76,10 +76,13 @@ func Variants(runs []Run) []Variant {
 // run` lists a batch (grid order), so that a summary of ReadRuns matches the
 // one printed at the end of the run even when runs finished out of order
 // (several jobs at once, resumed or re-run runs). Runs are first ordered by
-// start time (then ID); experiments then keep the order in which they first
-// started; within one, runs are ordered axis by axis, first axis slowest,
-// each axis's values in the order in which they were first used; runs that
-// differ only in their seed keep their start order.
+// start time (then ID), and experiments keep the order in which they first
+// started. When every run has its GridIndex (files of sinkrun versions that
+// write grid_index), runs are then ordered by experiment and GridIndex.
+// Otherwise the grid order is recovered from the start times: within an
+// experiment, runs are ordered axis by axis, first axis slowest, each axis's
+// values in the order in which they were first used; runs that differ only
+// in their seed keep their start order.
 func SortRuns(runs []Run) {
 	sort.SliceStable(runs, func(i, j int) bool {
 		if !runs[i].StartedAt.Equal(runs[j].StartedAt) {
@@ -88,12 +91,26 @@ func SortRuns(runs []Run) {
 		return runs[i].ID < runs[j].ID
 	})
 	expRank := map[string]int{}
-	axes := map[string][]string{}
-	valRank := map[string]map[string]int{} // experiment\x01path -> value -> rank
+	indexed := true
 	for _, r := range runs {
 		if _, ok := expRank[r.Experiment]; !ok {
 			expRank[r.Experiment] = len(expRank)
 		}
+		indexed = indexed && r.GridIndex >= 0
+	}
+	if indexed {
+		sort.SliceStable(runs, func(i, j int) bool {
+			a, b := runs[i], runs[j]
+			if ea, eb := expRank[a.Experiment], expRank[b.Experiment]; ea != eb {
+				return ea < eb
+			}
+			return a.GridIndex < b.GridIndex
+		})
+		return
+	}
+	axes := map[string][]string{}
+	valRank := map[string]map[string]int{} // experiment\x01path -> value -> rank
+	for _, r := range runs {
 		for _, s := range r.Varied {
 			if isSeedPath(s.Path) {
 				continue

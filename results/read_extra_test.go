@@ -27,6 +27,7 @@ func gridRuns() []Run {
 					},
 					Varied:    []config.Setting{{Path: "model.norm.placement", Value: norm}, {Path: "train.optimizer.lr", Value: lr}},
 					StartedAt: t0.Add(time.Duration(len(runs)) * time.Second),
+					GridIndex: -1, // files without grid_index
 				})
 			}
 		}
@@ -40,6 +41,41 @@ func ids(runs []Run) []string {
 		out = append(out, r.ID)
 	}
 	return out
+}
+
+// With grid_index on every run, SortRuns orders by experiment (in order of
+// first start) and grid index, whatever the start times.
+func TestSortRunsGridIndex(t *testing.T) {
+	want := gridRuns()
+	for i := range want {
+		want[i].GridIndex = int64(i)
+	}
+	t0 := want[0].StartedAt
+	other := Run{ID: "z", Experiment: "later", StartedAt: t0.Add(-time.Hour), GridIndex: 0}
+	got := append([]Run(nil), want...)
+	// Start times in an order that the start-time heuristic cannot undo:
+	// whole cells reversed, and the values of axis lr first used out of
+	// grid order.
+	for i := range got {
+		got[i].StartedAt = t0.Add(time.Duration(len(got)-i) * time.Minute)
+	}
+	got = append(got, other)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
+	SortRuns(got)
+	if w := append([]string{"z"}, ids(want)...); !reflect.DeepEqual(ids(got), w) {
+		t.Errorf("SortRuns:\n got %v\nwant %v", ids(got), w)
+	}
+
+	// One run without a grid index: the start-time heuristic for all.
+	got = append([]Run(nil), want...)
+	got[3].GridIndex = -1
+	for i := range got {
+		got[i].StartedAt = t0.Add(time.Duration(len(got)-i) * time.Minute)
+	}
+	SortRuns(got)
+	if got[0].ID != want[len(want)-1].ID {
+		t.Errorf("without every grid index: first %s, want %s (the earliest start's cell)", got[0].ID, want[len(want)-1].ID)
+	}
 }
 
 func TestSortRuns(t *testing.T) {

@@ -39,6 +39,10 @@ type Run struct {
 	// Varied lists the varied axes (config.Run.Varied), stored as the JSON
 	// column "varied" so summaries can be rebuilt from disk.
 	Varied []config.Setting
+	// GridIndex is the run's 0-based place in its experiment's grid
+	// (config.Run.Index; seeds vary fastest). -1 means unknown (NULL in
+	// Parquet, and what files written before the column read back as).
+	GridIndex int64
 	// Status is "done", "diverged" or "failed"; Error explains the latter two.
 	Status, Error string
 	// DivergedStep is -1 when the run did not diverge (NULL in Parquet).
@@ -53,8 +57,13 @@ type Run struct {
 	FinalTrainLoss         float64
 	// FinalSink1 is Sink_1^eps at the first eps, in %; Sink1Proxy says it was
 	// computed on row-normalised maps.
-	FinalSink1      float64
-	Sink1Proxy      bool
+	FinalSink1 float64
+	Sink1Proxy bool
+	// FinalSinkSlot is Sink* in %: the score of the slot column (learnable
+	// key bias, KV bias, sink token or sink logit) at the first eps, last
+	// measurement; metric "sink" with k = 0. NaN when the model has no slot.
+	// It is a proxy score exactly when FinalSink1 is (Sink1Proxy).
+	FinalSinkSlot   float64
 	FinalMeanAlpha1 float64
 	// FinalMassive is the max over layers of the hidden-state
 	// massive-activation ratio.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/apache/arrow/go/v17/parquet"
 	"github.com/apache/arrow/go/v17/parquet/compress"
@@ -31,6 +32,7 @@ func testRun(id, exp string) Run {
 			{Name: "seed", Value: int64(7)},
 		},
 		Varied:          []config.Setting{{Path: "model.attention", Value: "sigmoid"}},
+		GridIndex:       3,
 		Status:          "diverged",
 		Error:           "loss is NaN at step 120",
 		DivergedStep:    120,
@@ -45,6 +47,7 @@ func testRun(id, exp string) Run {
 		FinalTrainLoss:  3.25,
 		FinalSink1:      42.5,
 		Sink1Proxy:      true,
+		FinalSinkSlot:   87.5,
 		FinalMeanAlpha1: 0.61,
 		FinalMassive:    123.4,
 		ConfigJSON:      `{"experiment":"` + exp + `","seed":7}`,
@@ -85,6 +88,7 @@ func equalRun(t *testing.T, got, want Run) {
 		{"FinalValLoss", got.FinalValLoss, want.FinalValLoss},
 		{"FinalTrainLoss", got.FinalTrainLoss, want.FinalTrainLoss},
 		{"FinalSink1", got.FinalSink1, want.FinalSink1},
+		{"FinalSinkSlot", got.FinalSinkSlot, want.FinalSinkSlot},
 		{"FinalMeanAlpha1", got.FinalMeanAlpha1, want.FinalMeanAlpha1},
 		{"FinalMassive", got.FinalMassive, want.FinalMassive},
 	} {
@@ -98,7 +102,7 @@ func equalRun(t *testing.T, got, want Run) {
 	// Compare the rest with the floats and times blanked.
 	blank := func(r Run) Run {
 		r.WallSeconds, r.MsPerStep, r.FinalValLoss, r.FinalTrainLoss = 0, 0, 0, 0
-		r.FinalSink1, r.FinalMeanAlpha1, r.FinalMassive = 0, 0, 0
+		r.FinalSink1, r.FinalMeanAlpha1, r.FinalMassive, r.FinalSinkSlot = 0, 0, 0, 0
 		r.StartedAt = time.Time{}
 		return r
 	}
@@ -123,6 +127,7 @@ func TestRoundTrip(t *testing.T) {
 	// A second run of another experiment, finished, without metrics.
 	r2 := testRun("fedcba9876543210", "plain")
 	r2.Status, r2.Error, r2.DivergedStep, r2.Sink1Proxy = "done", "", -1, false
+	r2.FinalSinkSlot, r2.GridIndex = math.NaN(), -1 // no slot, no grid index: NULLs
 	r2.Varied = nil
 	r2.StartedAt = r.StartedAt.Add(time.Hour)
 	if err := Write(dir, r2, nil, nil); err != nil {
@@ -181,8 +186,9 @@ func TestRoundTrip(t *testing.T) {
 		checkFile(t, p, wantFooter)
 	}
 	checkNulls(t, Path(dir, TableMetrics, r.Experiment, r.ID), map[string]int64{"k": 3, "eps": 4, "layer": 3, "head": 4, "value": 0})
-	checkNulls(t, Path(dir, TableRuns, r.Experiment, r.ID), map[string]int64{"ms_per_step": 1, "final_val_loss": 1, "diverged_step": 0, "error": 0})
-	checkNulls(t, Path(dir, TableRuns, r2.Experiment, r2.ID), map[string]int64{"diverged_step": 1, "error": 1})
+	checkNulls(t, Path(dir, TableRuns, r.Experiment, r.ID), map[string]int64{"ms_per_step": 1, "final_val_loss": 1, "diverged_step": 0, "error": 0,
+		"grid_index": 0, "final_sink_slot": 0})
+	checkNulls(t, Path(dir, TableRuns, r2.Experiment, r2.ID), map[string]int64{"diverged_step": 1, "error": 1, "grid_index": 1, "final_sink_slot": 1})
 	checkRunsSchema(t, Path(dir, TableRuns, r.Experiment, r.ID))
 
 	// No temporary files remain.
@@ -283,9 +289,9 @@ func checkRunsSchema(t *testing.T, path string) {
 		names = append(names, f.Name)
 	}
 	want := []string{"run_id", "model_layers", "model_init_std", "model_tied", "model_attention",
-		"train_optimizer_betas", "seed", "varied", "status", "error", "diverged_step", "steps",
+		"train_optimizer_betas", "seed", "varied", "grid_index", "status", "error", "diverged_step", "steps",
 		"tokens_seen", "started_at", "wall_seconds", "ms_per_step", "params", "backend",
-		"final_val_loss", "final_train_loss", "final_sink1", "final_sink1_is_proxy",
+		"final_val_loss", "final_train_loss", "final_sink1", "final_sink1_is_proxy", "final_sink_slot",
 		"final_mean_alpha1", "final_massive", "config_hash", "tool_version", "git_revision"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("runs columns\n got %v\nwant %v", names, want)
@@ -293,6 +299,7 @@ func checkRunsSchema(t *testing.T, path string) {
 	types := map[string]string{
 		"model_layers": "int64", "model_init_std": "float64", "model_tied": "bool",
 		"model_attention": "utf8", "started_at": "timestamp[us, tz=UTC]",
+		"grid_index": "int64", "final_sink_slot": "float64",
 	}
 	for name, typ := range types {
 		f, _ := tbl.Schema().FieldsByName(name)
@@ -358,4 +365,41 @@ func TestIgnoresTempFiles(t *testing.T) {
 	if runs, err := ReadRuns(dir); err != nil || len(runs) != 0 {
 		t.Errorf("ReadRuns = %v, %v", runs, err)
 	}
+}
+
+// Files written before grid_index and final_sink_slot existed read back with
+// GridIndex -1 and FinalSinkSlot NaN, and their other columns unchanged.
+func TestReadOlderRuns(t *testing.T) {
+	dir := t.TempDir()
+	r := testRun("0123456789abcdef", "old")
+	if err := Write(dir, r, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := Path(dir, TableRuns, r.Experiment, r.ID)
+	tbl := openTable(t, p)
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for i, f := range tbl.Schema().Fields() {
+		if f.Name == "grid_index" || f.Name == "final_sink_slot" {
+			continue
+		}
+		fields = append(fields, f)
+		cols = append(cols, tbl.Column(i).Data().Chunk(0))
+	}
+	md := footer(r)
+	rec := array.NewRecord(arrow.NewSchema(fields, &md), cols, tbl.NumRows())
+	defer rec.Release()
+	if err := writeFile(memory.NewGoAllocator(), p, rec); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ReadRuns(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("%d runs, want 1", len(runs))
+	}
+	want := r
+	want.GridIndex, want.FinalSinkSlot = -1, math.NaN()
+	equalRun(t, runs[0], want)
 }

@@ -46,7 +46,7 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("results: unknown summary format %q (want table, markdown or csv)", s)
 }
 
-// ProxyFootnote explains the proxy marker of Sink_1 values.
+// ProxyFootnote explains the proxy marker of Sink_1 and Sink* values.
 const ProxyFootnote = "* proxy score on row-normalised maps"
 
 // stat is the mean and sample standard deviation of a group's values.
@@ -87,6 +87,7 @@ type row struct {
 	axes                       map[string]string // varied path -> value
 	runs                       []Run
 	sink, loss, massive, alpha stat
+	slot                       stat // Sink*, the slot column's score
 	proxy                      bool
 	nDone                      int
 	status                     string
@@ -97,6 +98,9 @@ type expTable struct {
 	name string
 	axes []string
 	eps  string // the first eps, when shared by all runs; "" otherwise
+	// slot says some finished run has a slot score (Sink*): the tables then
+	// show it.
+	slot bool
 	rows []*row
 }
 
@@ -183,6 +187,7 @@ func summarise(runs []Run) []*expTable {
 		}
 		for _, rw := range e.rows {
 			rw.finish()
+			e.slot = e.slot || rw.slot.n > 0
 		}
 	}
 	return exps
@@ -191,7 +196,7 @@ func summarise(runs []Run) []*expTable {
 // finish computes a row's statistics over its finished ("done") runs and
 // its status over all runs.
 func (rw *row) finish() {
-	var sink, loss, massive, alpha []float64
+	var sink, loss, massive, alpha, slot []float64
 	counts := map[string]int{}
 	var order []string
 	for _, r := range rw.runs {
@@ -211,9 +216,11 @@ func (rw *row) finish() {
 		loss = append(loss, r.FinalValLoss)
 		massive = append(massive, r.FinalMassive)
 		alpha = append(alpha, r.FinalMeanAlpha1)
+		slot = append(slot, r.FinalSinkSlot)
 		rw.proxy = rw.proxy || r.Sink1Proxy
 	}
 	rw.sink, rw.loss, rw.massive, rw.alpha = statOf(sink), statOf(loss), statOf(massive), statOf(alpha)
+	rw.slot = statOf(slot)
 	n := len(rw.runs)
 	if len(order) == 1 {
 		rw.status = order[0]
@@ -287,12 +294,13 @@ func fmtFloat(v float64, prec int) string {
 	return strconv.FormatFloat(v, 'f', prec, 64)
 }
 
-func (rw *row) sinkCell() string {
-	s := fmtFloat(rw.sink.mean, 2)
-	if !math.IsNaN(rw.sink.sd) {
-		s += " ± " + fmtFloat(rw.sink.sd, 2)
+// sinkCell is "mean ± sd" of a sink score in %, "*" marking a proxy score.
+func (rw *row) sinkCell(st stat) string {
+	s := fmtFloat(st.mean, 2)
+	if !math.IsNaN(st.sd) {
+		s += " ± " + fmtFloat(st.sd, 2)
 	}
-	if rw.proxy && rw.sink.n > 0 {
+	if rw.proxy && st.n > 0 {
 		s += "*"
 	}
 	return s
@@ -305,7 +313,11 @@ func (e *expTable) displayHeader() []string {
 	if e.eps != "" {
 		sink += " (eps " + e.eps + ")"
 	}
-	return append(h, sink, "n", "val loss", "massive", "alpha_1", "status")
+	h = append(h, sink)
+	if e.slot {
+		h = append(h, "Sink* %")
+	}
+	return append(h, "n", "val loss", "massive", "alpha_1", "status")
 }
 
 func (e *expTable) displayRows() ([][]string, bool) {
@@ -316,15 +328,18 @@ func (e *expTable) displayRows() ([][]string, bool) {
 		for _, a := range e.axes {
 			cells = append(cells, rw.axes[a])
 		}
+		cells = append(cells, rw.sinkCell(rw.sink))
+		if e.slot {
+			cells = append(cells, rw.sinkCell(rw.slot))
+		}
 		cells = append(cells,
-			rw.sinkCell(),
 			strconv.Itoa(len(rw.runs)),
 			fmtFloat(rw.loss.mean, 3),
 			fmtFloat(rw.massive.mean, 1),
 			fmtFloat(rw.alpha.mean, 3),
 			rw.status,
 		)
-		anyProxy = anyProxy || (rw.proxy && rw.sink.n > 0)
+		anyProxy = anyProxy || (rw.proxy && (rw.sink.n > 0 || rw.slot.n > 0))
 		rows = append(rows, cells)
 	}
 	return rows, anyProxy
@@ -333,12 +348,14 @@ func (e *expTable) displayRows() ([][]string, bool) {
 // WriteSummary writes one table per experiment (in order of first
 // appearance): the varied axes as columns, then Sink_1 as "mean ± sd" over
 // seeds (sd omitted for one seed; "*" marks a proxy score, explained by a
-// footnote), the number of seeds n, the mean validation loss, the mean
+// footnote), Sink* (the slot column's score, FinalSinkSlot) likewise when
+// some finished run of the experiment has one, the number of seeds n, the mean validation loss, the mean
 // massive-activation ratio, the mean alpha_1 and the status ("done",
 // "diverged", or e.g. "1/2 diverged"). Runs that differ only in seed share a
 // row; rows keep the order of the runs given. Means and sd are over the
 // row's "done" runs. CSV instead writes a single table over all experiments,
-// with an experiment column and the numbers in separate columns.
+// with an experiment column and the numbers in separate columns (always
+// with sink_slot_mean and sink_slot_sd, empty where there is no slot).
 func WriteSummary(w io.Writer, runs []Run, f Format) error {
 	exps := summarise(runs)
 	switch f {
@@ -476,7 +493,7 @@ func writeCSV(w io.Writer, exps []*expTable) error {
 		}
 	}
 	header := append([]string{"experiment"}, shortNames(paths)...)
-	header = append(header, "sink1_mean", "sink1_sd", "sink1_is_proxy", "eps", "n", "n_done",
+	header = append(header, "sink1_mean", "sink1_sd", "sink1_is_proxy", "sink_slot_mean", "sink_slot_sd", "eps", "n", "n_done",
 		"val_loss", "massive", "mean_alpha1", "status")
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
@@ -490,7 +507,8 @@ func writeCSV(w io.Writer, exps []*expTable) error {
 			}
 			rec = append(rec,
 				csvFloat(rw.sink.mean), csvFloat(rw.sink.sd),
-				strconv.FormatBool(rw.proxy && rw.sink.n > 0), e.eps,
+				strconv.FormatBool(rw.proxy && rw.sink.n > 0),
+				csvFloat(rw.slot.mean), csvFloat(rw.slot.sd), e.eps,
 				strconv.Itoa(len(rw.runs)), strconv.Itoa(rw.nDone),
 				csvFloat(rw.loss.mean), csvFloat(rw.massive.mean), csvFloat(rw.alpha.mean),
 				rw.status)

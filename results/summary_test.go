@@ -25,6 +25,7 @@ func sumRun(exp, attn string, seed int64, sink, loss float64) Run {
 		Status:       "done",
 		DivergedStep: -1,
 		FinalSink1:   sink, FinalValLoss: loss, FinalMassive: 100, FinalMeanAlpha1: 0.5,
+		FinalSinkSlot: math.NaN(),
 	}
 }
 
@@ -99,7 +100,7 @@ func TestSummaryCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantHeader := []string{"experiment", "attention", "first_token", "sink1_mean", "sink1_sd", "sink1_is_proxy",
-		"eps", "n", "n_done", "val_loss", "massive", "mean_alpha1", "status"}
+		"sink_slot_mean", "sink_slot_sd", "eps", "n", "n_done", "val_loss", "massive", "mean_alpha1", "status"}
 	if !reflect.DeepEqual(recs[0], wantHeader) {
 		t.Fatalf("header %v, want %v", recs[0], wantHeader)
 	}
@@ -116,11 +117,16 @@ func TestSummaryCSV(t *testing.T) {
 		t.Errorf("softmax sink1 = %v ± %v, want 15 ± 7.0711", mean, sd)
 	}
 	if got := recs[2]; got[1] != "sigmoid" || got[3] != "5" || got[4] != "" || got[5] != "true" ||
-		got[7] != "2" || got[8] != "1" || got[12] != "1/2 diverged" {
+		got[9] != "2" || got[10] != "1" || got[14] != "1/2 diverged" {
 		t.Errorf("sigmoid row = %v", got)
 	}
-	if got := recs[3]; got[0] != "bos" || got[2] != "fixed" || got[5] != "false" || got[12] != "done" {
+	if got := recs[3]; got[0] != "bos" || got[2] != "fixed" || got[5] != "false" || got[14] != "done" {
 		t.Errorf("bos row = %v", got)
+	}
+	for _, r := range recs[1:] {
+		if r[6] != "" || r[7] != "" {
+			t.Errorf("sink_slot without a slot: %v", r)
+		}
 	}
 }
 
@@ -182,5 +188,87 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("html"); err == nil {
 		t.Error("ParseFormat(html) succeeded")
+	}
+}
+
+// slotRuns has a slot score (Sink*) in experiment "bias" only: the slot
+// column appears there, with the proxy marker where the scores are proxies,
+// and not in "plain". A failed run's zero FinalSinkSlot does not count.
+func slotRuns() []Run {
+	k1 := sumRun("bias", "softmax", 1, 10, 2.0)
+	k2 := sumRun("bias", "softmax", 2, 20, 3.0)
+	k1.FinalSinkSlot, k2.FinalSinkSlot = 70, 80
+	g1 := sumRun("bias", "sigmoid", 1, 5, 2.5)
+	g1.FinalSinkSlot, g1.Sink1Proxy = 40, true
+	n := sumRun("bias", "none", 1, 30, 2.0) // no slot in this cell
+	p := sumRun("plain", "softmax", 1, 60, 1.5)
+	f := sumRun("plain", "softmax", 2, math.NaN(), math.NaN())
+	f.Status, f.Error, f.FinalSinkSlot = "failed", "out of memory", 0
+	return []Run{k1, k2, g1, n, p, f}
+}
+
+func TestSummarySlot(t *testing.T) {
+	runs := slotRuns()
+	for _, tc := range []struct {
+		format Format
+		want   []string // substrings, in order
+	}{
+		{Table, []string{
+			"experiment bias", "Sink_1 % (eps 0.3)", "Sink* %", "n", "status",
+			"softmax", "15.00 ± 7.07", "75.00 ± 7.07", "2", "done",
+			"sigmoid", "5.00*", "40.00*", "1", "done",
+			"none", "30.00", "-", "1", "done",
+			ProxyFootnote, "experiment plain",
+		}},
+		{Markdown, []string{
+			"### bias", "| attention | Sink_1 % (eps 0.3) | Sink* % | n | val loss | massive | alpha_1 | status |",
+			"|---|---:|---:|---:|---:|---:|---:|---|",
+			"| softmax | 15.00 ± 7.07 | 75.00 ± 7.07 | 2 | 2.500 | 100.0 | 0.500 | done |",
+			"| sigmoid | 5.00* | 40.00* | 1 | 2.500 | 100.0 | 0.500 | done |",
+			"| none | 30.00 | - | 1 | 2.000 | 100.0 | 0.500 | done |",
+			`\` + ProxyFootnote,
+			"### plain", "| attention | Sink_1 % (eps 0.3) | n | val loss | massive | alpha_1 | status |",
+			"| softmax | 60.00 | 2 | 1.500 | 100.0 | 0.500 | 1/2 failed |",
+		}},
+	} {
+		t.Run(tc.format.String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteSummary(&buf, runs, tc.format); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			rest := out
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("missing %q (in order) in:\n%s", w, out)
+				}
+				rest = rest[i+len(w):]
+			}
+			if strings.Contains(rest, "Sink*") {
+				t.Errorf("Sink* column in experiment plain:\n%s", out)
+			}
+		})
+	}
+
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, runs, CSV); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := recs[0]; h[5] != "sink_slot_mean" || h[6] != "sink_slot_sd" {
+		t.Fatalf("header %v", h)
+	}
+	want := [][2]string{{"75", "7.0710678118654755"}, {"40", ""}, {"", ""}, {"", ""}}
+	if len(recs) != 1+len(want) {
+		t.Fatalf("%d records, want %d: %v", len(recs), 1+len(want), recs)
+	}
+	for i, w := range want {
+		if got := [2]string{recs[i+1][5], recs[i+1][6]}; got != w {
+			t.Errorf("row %d (%v): sink_slot = %v, want %v", i+1, recs[i+1], got, w)
+		}
 	}
 }

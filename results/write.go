@@ -23,6 +23,7 @@ import (
 // Fixed columns of the runs table; every other column is a setting.
 var runsFixed = []arrow.Field{
 	{Name: "varied", Type: arrow.BinaryTypes.String},
+	{Name: "grid_index", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	{Name: "status", Type: arrow.BinaryTypes.String},
 	{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "diverged_step", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -37,6 +38,7 @@ var runsFixed = []arrow.Field{
 	{Name: "final_train_loss", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "final_sink1", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "final_sink1_is_proxy", Type: arrow.FixedWidthTypes.Boolean},
+	{Name: "final_sink_slot", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "final_mean_alpha1", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "final_massive", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "config_hash", Type: arrow.BinaryTypes.String},
@@ -244,6 +246,11 @@ func runsRecord(mem memory.Allocator, r Run, meta arrow.Metadata) (arrow.Record,
 		}
 	}
 	next().(*array.StringBuilder).Append(string(vj))
+	if r.GridIndex < 0 {
+		next().AppendNull()
+	} else {
+		next().(*array.Int64Builder).Append(r.GridIndex)
+	}
 	next().(*array.StringBuilder).Append(r.Status)
 	if r.Error == "" {
 		next().AppendNull()
@@ -266,6 +273,7 @@ func runsRecord(mem memory.Allocator, r Run, meta arrow.Metadata) (arrow.Record,
 	appendFloatOrNull(next(), r.FinalTrainLoss)
 	appendFloatOrNull(next(), r.FinalSink1)
 	next().(*array.BooleanBuilder).Append(r.Sink1Proxy)
+	appendFloatOrNull(next(), r.FinalSinkSlot)
 	appendFloatOrNull(next(), r.FinalMeanAlpha1)
 	appendFloatOrNull(next(), r.FinalMassive)
 	next().(*array.StringBuilder).Append(r.ConfigHash)

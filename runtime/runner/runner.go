@@ -1,6 +1,13 @@
 // Package runner executes the runs of compiled experiments as a batch: it
 // skips finished runs, resumes interrupted ones, isolates failures, runs
-// several at once, and writes each run's results as soon as it ends.
+// several at once, shows progress, and writes each run's results as soon as
+// it ends.
+//
+// A batch is crash-safe: results are written with temp files and renames
+// (package results), the runs file last, and a run's checkpoint is removed
+// only after its results are in place. Killing the process at any moment and
+// running the same command again loses no finished run, resumes the run that
+// was in flight from its last checkpoint, and completes the batch.
 package runner
 
 import (
@@ -8,9 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,133 +36,249 @@ import (
 
 // Options configure a batch.
 type Options struct {
-	Out      string // results root
-	Backend  string // backend spec ("" = $GOMLX_BACKEND or the pure-Go backend)
-	Jobs     int    // runs at once (>= 1)
-	Threads  int    // worker threads per run for the Go backend (0 = cores / jobs)
-	Force    bool   // re-run finished runs
-	FailFast bool   // stop at the first failed or diverged run
-	Shard    Shard  // run only this slice of the batch
-	// CheckpointEvery saves long runs every N steps (0 = every measurement).
+	Out     string // results root
+	Backend string // backend spec ("" = $GOMLX_BACKEND or the pure-Go backend)
+	// Jobs is the number of runs trained at once; 0 chooses it from the
+	// machine and the runs (see Size).
+	Jobs int
+	// Threads is the worker threads per run of the Go backend; 0 = cores / Jobs.
+	Threads  int
+	Force    bool  // re-run finished runs
+	FailFast bool  // stop at the first failed or diverged run
+	Shard    Shard // run only this slice of the batch
+	// CheckpointEvery saves runs every N steps; < 0 = never; 0 = at every
+	// measurement (every steps/10 when the run measures only at the end),
+	// skipping those less than 30 s after the last one.
 	CheckpointEvery int
 	Log             io.Writer
-	GitRevision     string
+	// Progress is "bar" (one updating line per run in flight and a batch
+	// line, for terminals), "lines" (plain log lines, for CI and batch
+	// logs) or "" / "auto": bar when Log is a terminal.
+	Progress    string
+	GitRevision string
 }
-
-// Shard selects the i-th of n deterministic slices of a batch (0 <= I < N).
-type Shard struct{ I, N int }
 
 // Outcome counts what happened to the runs of a batch.
 type Outcome struct {
+	Total                           int // runs in the batch (this shard)
 	Done, Skipped, Diverged, Failed int
-	Runs                            []results.Run // every run of the batch (this shard), finished or skipped, in grid order
+	Interrupted                     int           // runs stopped mid-way and checkpointed
+	Runs                            []results.Run // every finished or skipped run, in grid order
 }
 
-// Run executes every run of the experiments. It returns an error when the
-// batch was interrupted (trainer.ErrInterrupted) or could not start; failed
-// runs are counted in the outcome, not returned.
+// Run executes every run of the experiments (of opts.Shard). It returns
+// trainer.ErrInterrupted when ctx was cancelled (the runs in flight are
+// checkpointed), the error that stopped the batch with FailFast or when
+// results could not be written, and nil otherwise: failed and diverged runs
+// are counted in the outcome, not returned.
 func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcome, error) {
-	if opts.Jobs < 1 {
-		opts.Jobs = 1
-	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	var all []config.Run
-	for _, e := range exps {
-		all = append(all, e.Runs...)
+	runs, err := Select(exps, opts.Shard)
+	if err != nil {
+		return Outcome{}, err
 	}
-	runs := opts.Shard.pick(all)
-
 	existing, err := previous(opts.Out)
 	if err != nil {
 		return Outcome{}, err
 	}
+	b := &batch{opts: opts, runs: runs, cache: data.NewCache(), records: make([]*results.Run, len(runs)),
+		disp: newDisplay(opts.Log, opts.Progress)}
+	b.outcome.Total = len(runs)
+	b.disp.batchLine = b.batchLine
+
+	var todo []int
+	for i, run := range runs {
+		prev, ok := existing[run.Experiment+"/"+run.ID()]
+		if ok && !opts.Force && prev.Status != trainer.StatusFailed {
+			b.disp.event(fmt.Sprintf("%s: already %s (run-%s), skipped; --force re-runs", b.label(i), prev.Status, prev.ID))
+			b.record(i, prev, func(o *Outcome) { o.Skipped++ })
+			// A crash after the results were written but before the
+			// checkpoint was removed leaves the checkpoint behind.
+			removeCheckpoint(b.checkpointDir(run))
+			continue
+		}
+		todo = append(todo, i)
+	}
+	removeTemps(opts.Out, runs)
+	if len(todo) == 0 {
+		return b.result(), nil
+	}
+	todoRuns := make([]config.Run, len(todo))
+	for k, i := range todo {
+		todoRuns[k] = runs[i]
+	}
+	size := Size(opts, todoRuns)
+	b.spec = size.Spec
+	if size.Note != "" {
+		b.disp.event(size.Note)
+	}
+	threads := ""
+	if size.Threads > 0 {
+		threads = fmt.Sprintf(", %d thread%s each", size.Threads, plural(size.Threads))
+	}
+	b.disp.event(fmt.Sprintf("%d runs to train (%d have results), %d at once%s, backend %s",
+		len(todo), len(runs)-len(todo), size.Jobs, threads, size.Spec))
+
 	// Each worker gets its own backend sized to its share of the cores.
-	spec := backend.Spec(opts.Backend, opts.threads())
-	backends := make([]compute.Backend, opts.Jobs)
+	backends := make([]compute.Backend, size.Jobs)
 	for w := range backends {
-		if backends[w], err = backend.Open(spec); err != nil {
-			return Outcome{}, err
+		if backends[w], err = backend.Open(size.Spec); err != nil {
+			return b.result(), err
 		}
 		defer backends[w].Finalize()
 	}
+	b.disp.plan(todoRuns, todo)
 
-	b := &batch{opts: opts, spec: spec, cache: data.NewCache(), existing: existing,
-		records: make([]*results.Run, len(runs))}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
+	stopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			b.disp.event("interrupted: checkpointing the runs in flight (interrupt again to quit at once)")
+		case <-finished:
+		}
+	}()
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < opts.Jobs; w++ {
+	for _, be := range backends {
 		wg.Add(1)
 		go func(be compute.Backend) {
 			defer wg.Done()
 			for i := range work {
-				if err := b.one(ctx, be, i, len(runs), runs[i]); err != nil {
-					cancel()
+				if stopCtx.Err() != nil {
+					continue // the batch is stopping: start nothing new
+				}
+				if err := b.one(stopCtx, be, i); err != nil {
+					b.stopWith(err)
+					stop()
 				}
 			}
-		}(backends[w])
+		}(be)
 	}
 feed:
-	for i := range runs {
+	for _, i := range todo {
 		select {
 		case work <- i:
-		case <-ctx.Done():
+		case <-stopCtx.Done():
 			break feed
 		}
 	}
 	close(work)
 	wg.Wait()
+	close(finished)
+	b.disp.close()
 
-	out := b.outcome
-	for _, r := range b.records {
-		if r != nil {
-			out.Runs = append(out.Runs, *r)
-		}
-	}
+	out := b.result()
 	switch {
-	case b.interrupted:
+	case ctx.Err() != nil:
 		return out, trainer.ErrInterrupted
-	case b.failFastHit != nil:
-		return out, b.failFastHit
+	case b.stopErr != nil:
+		return out, b.stopErr
 	}
 	return out, nil
 }
 
-func (o Options) threads() int {
-	if o.Threads > 0 {
-		return o.Threads
+// Select returns the runs of the experiments that a batch (of a shard)
+// trains, in grid order: the experiments' runs in the order given, each run
+// once (two grid cells that resolve to the same config are one run).
+//
+// Shard i of n takes the runs whose position is i modulo n when the runs are
+// ordered by experiment name, then grid order. That order does not depend on
+// the order of the files on the command line, so every process of a job
+// array computes the same slices; together the n shards hold every run
+// exactly once.
+func Select(exps []*compiler.Experiment, shard Shard) ([]config.Run, error) {
+	if err := shard.check(); err != nil {
+		return nil, err
 	}
-	n := goruntime.NumCPU() / o.Jobs
-	if n < 1 {
-		n = 1
+	seen := map[string]bool{}
+	var runs []config.Run
+	for _, e := range exps {
+		for _, r := range e.Runs {
+			key := r.Experiment + "/" + r.ID()
+			if !seen[key] {
+				seen[key] = true
+				runs = append(runs, r)
+			}
+		}
 	}
-	return n
-}
-
-func (s Shard) pick(runs []config.Run) []config.Run {
-	if s.N <= 1 {
-		return runs
+	if shard.N <= 1 {
+		return runs, nil
+	}
+	order := make([]int, len(runs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return runs[order[a]].Experiment < runs[order[b]].Experiment })
+	mine := make([]bool, len(runs))
+	for pos, i := range order {
+		mine[i] = pos%shard.N == shard.I
 	}
 	var out []config.Run
 	for i, r := range runs {
-		if i%s.N == s.I {
+		if mine[i] {
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// Shard selects the i-th of n deterministic slices of a batch (0 <= I < N).
+// The zero value is the whole batch.
+type Shard struct{ I, N int }
+
+// ParseShard parses "i/n" with 0 <= i < n: the form of
+// $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT (with --array=0-(n-1)) and of
+// $JOB_COMPLETION_INDEX/<completions> in a Kubernetes Indexed Job.
+func ParseShard(s string) (Shard, error) {
+	var sh Shard
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if ok {
+		var err1, err2 error
+		sh.I, err1 = strconv.Atoi(a)
+		sh.N, err2 = strconv.Atoi(b)
+		ok = err1 == nil && err2 == nil
+	}
+	if !ok || sh.N < 1 {
+		return Shard{}, fmt.Errorf("--shard %q: want i/n with n >= 1, e.g. 0/4 (i counts from 0)", s)
+	}
+	return sh, sh.check()
+}
+
+func (s Shard) check() error {
+	if s == (Shard{}) {
+		return nil
+	}
+	if s.N < 1 || s.I < 0 || s.I >= s.N {
+		return fmt.Errorf("shard %d/%d: want i/n with 0 <= i < n (i counts from 0, like $SLURM_ARRAY_TASK_ID with --array=0-%d)", s.I, s.N, max(s.N-1, 0))
+	}
+	return nil
+}
+
+func (s Shard) String() string {
+	if s.N <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.I, s.N)
 }
 
 // previous reads the runs already recorded under the results root.
 func previous(out string) (map[string]results.Run, error) {
 	m := map[string]results.Run{}
-	if _, err := os.Stat(filepath.Join(out, "runs")); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(out, results.TableRuns)); errors.Is(err, os.ErrNotExist) {
 		return m, nil
 	}
 	rs, err := results.ReadRuns(out)
+	for try := 0; err != nil && try < 3; try++ {
+		// Another shard re-running a run with --force removes its runs file
+		// before writing it again: a file may vanish between the listing
+		// and the reading.
+		time.Sleep(100 * time.Millisecond)
+		rs, err = results.ReadRuns(out)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading earlier results in %s: %w", out, err)
 	}
@@ -163,99 +289,134 @@ func previous(out string) (map[string]results.Run, error) {
 }
 
 type batch struct {
-	opts     Options
-	spec     string
-	cache    *data.Cache
-	existing map[string]results.Run
+	opts  Options
+	runs  []config.Run
+	spec  string
+	cache *data.Cache
+	disp  *display
 
-	mu          sync.Mutex
-	outcome     Outcome
-	records     []*results.Run
-	interrupted bool
-	failFastHit error
+	mu      sync.Mutex
+	outcome Outcome
+	records []*results.Run
+	stopErr error
 }
 
-func (b *batch) logf(format string, args ...any) {
+// result is the outcome with the runs recorded so far, in grid order.
+func (b *batch) result() Outcome {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fmt.Fprintf(b.opts.Log, format+"\n", args...)
+	out := b.outcome
+	for _, r := range b.records {
+		if r != nil {
+			out.Runs = append(out.Runs, *r)
+		}
+	}
+	return out
 }
 
-// one executes run i of n. It returns an error when the batch must stop.
-func (b *batch) one(ctx context.Context, be compute.Backend, i, n int, run config.Run) error {
-	id := run.ID()
-	label := fmt.Sprintf("[%d/%d] %s %s", i+1, n, run.Experiment, describe(run))
-	if prev, ok := b.existing[run.Experiment+"/"+id]; ok && !b.opts.Force && prev.Status != trainer.StatusFailed {
-		b.logf("%s: already %s (run-%s), skipped; --force re-runs", label, prev.Status, id)
-		b.record(i, prev, func(o *Outcome) { o.Skipped++ })
-		return nil
+func (b *batch) label(i int) string {
+	run := b.runs[i]
+	return fmt.Sprintf("[%d/%d] %s %s", i+1, len(b.runs), run.Experiment, describe(run))
+}
+
+func (b *batch) checkpointDir(run config.Run) string {
+	return filepath.Join(results.PartitionDir(b.opts.Out, "checkpoints", run.Experiment), "run-"+run.ID())
+}
+
+// defaultCheckpointGap is the least time between two checkpoints of a run
+// when the interval is the default: short runs, whose steps take
+// milliseconds, would otherwise spend much of their time saving.
+const defaultCheckpointGap = 30 * time.Second
+
+// checkpointing is a run's checkpoint interval in steps (0 = never), and the
+// least time between two checkpoints.
+func (b *batch) checkpointing(run config.Run) (int, time.Duration) {
+	switch every := b.opts.CheckpointEvery; {
+	case every < 0:
+		return 0, 0
+	case every > 0:
+		return every, 0
+	case run.Measure.Every > 0:
+		return run.Measure.Every, defaultCheckpointGap
+	default:
+		return max(1, run.Train.Steps/10), defaultCheckpointGap
 	}
+}
+
+func (b *batch) stopWith(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopErr == nil {
+		b.stopErr = err
+	}
+}
+
+// one trains run i. It returns an error when the batch must stop.
+func (b *batch) one(ctx context.Context, be compute.Backend, i int) error {
+	run := b.runs[i]
+	id := run.ID()
+	label := b.label(i)
 	ds, err := b.cache.Load(run.Data, run.SourceDir)
 	if err != nil {
-		res := failed(run, fmt.Errorf("loading data: %w", err), b.spec)
-		return b.finish(i, label, res, nil, nil)
+		return b.finish(i, label, trainer.Result{Run: failed(run, fmt.Errorf("loading data: %w", err), b.spec)})
 	}
-	b.logf("%s: training run-%s (%d steps, data: %s)", label, id, run.Train.Steps, ds.Describe())
-	ckpt := filepath.Join(b.opts.Out, "checkpoints", "experiment="+run.Experiment, "run-"+id)
-	every := b.opts.CheckpointEvery
-	if every == 0 {
-		every = run.Measure.Every
-	}
-	lastLog := time.Now()
+	b.disp.event(fmt.Sprintf("%s: training run-%s (%d steps, data: %s)", label, id, run.Train.Steps, ds.Describe()))
+	ckpt := b.checkpointDir(run)
+	every, gap := b.checkpointing(run)
+	b.disp.start(i, label)
 	res, err := trainer.Train(ctx, run, ds, trainer.Options{
-		Backend: be, BackendName: b.spec, CheckpointDir: ckpt, CheckpointEvery: every,
-		Progress: func(p trainer.Progress) {
-			if time.Since(lastLog) < 10*time.Second && p.Step != p.Steps {
-				return
-			}
-			lastLog = time.Now()
-			eta := time.Duration(float64(p.Elapsed) / float64(p.Step) * float64(p.Steps-p.Step))
-			b.logf("%s: step %d/%d loss %.4f %.0f tok/s eta %s", label, p.Step, p.Steps, p.Loss, p.TokensPerS, eta.Round(time.Second))
-		},
+		Backend: be, BackendName: b.spec, CheckpointDir: ckpt, CheckpointEvery: every, CheckpointMinInterval: gap,
+		Progress: func(p trainer.Progress) { b.disp.progress(i, p) },
+		Warn:     func(msg string) { b.disp.event(label + ": " + msg) },
 	})
+	b.disp.end(i)
 	if errors.Is(err, trainer.ErrInterrupted) {
 		b.mu.Lock()
-		b.interrupted = true
+		b.outcome.Interrupted++
 		b.mu.Unlock()
-		b.logf("%s: interrupted; checkpointed, re-run the same command to resume", label)
-		return err
+		where := "not checkpointed (no step finished)"
+		if res.Stopped > 0 {
+			where = fmt.Sprintf("checkpointed at step %d of %d", res.Stopped, run.Train.Steps)
+		}
+		b.disp.event(fmt.Sprintf("%s: interrupted, %s; the same command resumes it", label, where))
+		return nil
 	}
 	res.Run.GitRevision = b.opts.GitRevision
-	if err := b.finish(i, label, res.Run, res.Metrics, res.Heads); err != nil {
+	if err := b.finish(i, label, res); err != nil {
 		return err
 	}
-	os.RemoveAll(ckpt)
+	removeCheckpoint(ckpt)
 	return nil
 }
 
 // finish writes a run's results and counts it. It returns an error when the
 // batch must stop (fail-fast, or results could not be written).
-func (b *batch) finish(i int, label string, r results.Run, metrics []results.Metric, heads []results.Head) error {
-	if err := results.Write(b.opts.Out, r, metrics, heads); err != nil {
-		b.logf("%s: writing results: %v", label, err)
+func (b *batch) finish(i int, label string, res trainer.Result) error {
+	r := res.Run
+	if err := results.Write(b.opts.Out, r, res.Metrics, res.Heads); err != nil {
+		b.disp.event(fmt.Sprintf("%s: writing results: %v", label, err))
 		return err
 	}
+	var stop error
 	switch r.Status {
 	case trainer.StatusDone:
-		b.logf("%s: done in %.1fs (%.0f ms/step): Sink_1 %.2f%%%s, val loss %.4f", label, r.WallSeconds, r.MsPerStep,
-			r.FinalSink1, proxyMark(r.Sink1Proxy), r.FinalValLoss)
 		b.record(i, r, func(o *Outcome) { o.Done++ })
-		return nil
+		b.disp.event(fmt.Sprintf("%s: done in %s (%.0f ms/step%s%s): Sink_1 %.2f%%%s, val loss %.4f", label,
+			roundDur(time.Duration(r.WallSeconds*float64(time.Second))), r.MsPerStep, resumedText(res), checkpointText(res),
+			r.FinalSink1, proxyMark(r.Sink1Proxy), r.FinalValLoss))
 	case trainer.StatusDiverged:
-		b.logf("%s: diverged: %s", label, r.Error)
 		b.record(i, r, func(o *Outcome) { o.Diverged++ })
+		b.disp.event(fmt.Sprintf("%s: diverged at step %d: %s", label, r.DivergedStep, r.Error))
 	default:
-		b.logf("%s: FAILED: %s", label, r.Error)
 		b.record(i, r, func(o *Outcome) { o.Failed++ })
+		b.disp.event(fmt.Sprintf("%s: FAILED: %s", label, r.Error))
 	}
-	if b.opts.FailFast {
-		err := fmt.Errorf("%s: %s (--fail-fast)", label, r.Status)
-		b.mu.Lock()
-		b.failFastHit = err
-		b.mu.Unlock()
-		return err
+	if r.Status != trainer.StatusDone && b.opts.FailFast {
+		stop = fmt.Errorf("%s: %s (--fail-fast)", label, r.Status)
+		b.disp.event("stopping the batch (--fail-fast); runs in flight are checkpointed")
 	}
-	return nil
+	b.disp.finished(i)
+	return stop
 }
 
 func (b *batch) record(i int, r results.Run, count func(*Outcome)) {
@@ -265,11 +426,74 @@ func (b *batch) record(i int, r results.Run, count func(*Outcome)) {
 	count(&b.outcome)
 }
 
+// batchLine is the batch's state in one line.
+func (b *batch) batchLine(running int, elapsed, eta time.Duration) string {
+	b.mu.Lock()
+	o := b.outcome
+	b.mu.Unlock()
+	s := fmt.Sprintf("batch: %d of %d runs finished (%d done, %d skipped, %d diverged, %d failed)",
+		o.Done+o.Skipped+o.Diverged+o.Failed, o.Total, o.Done, o.Skipped, o.Diverged, o.Failed)
+	if running > 0 {
+		s += fmt.Sprintf(", %d running", running)
+	}
+	if elapsed > 0 {
+		s += ", " + roundDur(elapsed).String() + " elapsed"
+	}
+	if eta > 0 {
+		s += ", ETA " + roundDur(eta).String()
+	}
+	return s
+}
+
+// removeCheckpoint removes a run's checkpoint (and the directories above it
+// that it leaves empty).
+func removeCheckpoint(dir string) {
+	for _, d := range []string{dir, dir + ".tmp", dir + ".old"} {
+		os.RemoveAll(d)
+	}
+	// Fails harmlessly while other runs' checkpoints are there.
+	if os.Remove(filepath.Dir(dir)) == nil {
+		os.Remove(filepath.Dir(filepath.Dir(dir)))
+	}
+}
+
+// removeTemps removes the temporary files that a killed process left in the
+// partitions of these runs. Only this batch writes these runs' files (shards
+// are disjoint), so no other process's temp file is touched.
+func removeTemps(out string, runs []config.Run) {
+	mine := map[string]bool{}
+	exps := map[string]bool{}
+	for _, r := range runs {
+		mine[r.Experiment+"/.run-"+r.ID()+".parquet."] = true
+		exps[r.Experiment] = true
+	}
+	for exp := range exps {
+		for _, table := range []string{results.TableRuns, results.TableMetrics, results.TableHeads} {
+			dir := results.PartitionDir(out, table, exp)
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				name := e.Name()
+				if !strings.HasSuffix(name, ".tmp") {
+					continue
+				}
+				if k := strings.Index(name, ".parquet."); k > 0 && mine[exp+"/"+name[:k+len(".parquet.")]] {
+					os.Remove(filepath.Join(dir, name))
+				}
+			}
+		}
+	}
+}
+
 func failed(run config.Run, err error, backendName string) results.Run {
 	return results.Run{ID: run.ID(), Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
-		Status: trainer.StatusFailed, Error: err.Error(), DivergedStep: -1, StartedAt: time.Now().UTC(),
-		Backend: backendName, ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version}
+		GridIndex: int64(run.Index), Status: trainer.StatusFailed, Error: err.Error(), DivergedStep: -1, StartedAt: time.Now().UTC(),
+		Backend: backendName, ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
+		// Nothing was measured: NULL in Parquet, not a zero that reads as a result.
+		WallSeconds: nan, MsPerStep: nan, FinalValLoss: nan, FinalTrainLoss: nan,
+		FinalSink1: nan, FinalSinkSlot: nan, FinalMeanAlpha1: nan, FinalMassive: nan}
 }
+
+var nan = math.NaN()
 
 func describe(run config.Run) string {
 	s := ""
@@ -284,4 +508,36 @@ func proxyMark(p bool) string {
 		return " (proxy)"
 	}
 	return ""
+}
+
+func resumedText(res trainer.Result) string {
+	if res.Resumed > 0 {
+		return fmt.Sprintf(", resumed at step %d", res.Resumed)
+	}
+	return ""
+}
+
+func checkpointText(res trainer.Result) string {
+	if res.Checkpoints > 0 {
+		return fmt.Sprintf(", %d checkpoints in %s", res.Checkpoints, res.CheckpointTime.Round(time.Millisecond))
+	}
+	return ""
+}
+
+// roundDur rounds a duration for display.
+func roundDur(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Hour:
+		return d.Round(time.Minute)
+	case d >= 10*time.Second:
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

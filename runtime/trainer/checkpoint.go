@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,56 +12,67 @@ import (
 )
 
 // A checkpoint is a directory holding the model's variables and optimiser
-// state (model.Save) and the rows measured so far (state.gob). It is written
-// beside the final location and renamed into place, so a crash while saving
-// leaves the previous checkpoint intact.
+// state (model.Save: parameters, both AdamW moments and the update count) and
+// the run's bookkeeping (state.gob: the rows measured so far, timings and the
+// final-metric fields). It is written to <dir>.tmp and renamed into place
+// (the previous one moved to <dir>.old first and removed last), so a crash at
+// any moment leaves a complete checkpoint in <dir> or <dir>.old.
+//
+// Resuming from step s replays exactly what an uninterrupted run does from s
+// on: the batch of each step is a pure function of (seed, step), the learning
+// rate of (config, step), and every float the model holds is restored bit for
+// bit. So a resumed run's metrics equal an uninterrupted run's on the same
+// backend.
 type checkpointState struct {
 	RunID     string
 	Step      int
 	Metrics   []results.Metric
 	Heads     []results.Head
-	TrainTime time.Duration
+	TrainTime time.Duration // time inside train steps, all processes so far
 	StepsRun  int
-	Final     results.Run // the final-metric fields measured so far
+	Wall      time.Duration // wall time on the run, all processes so far
+	LastLoss  float64
+	Final     results.Run // the final-metric fields measured so far, and StartedAt
 }
 
+const stateFile = "state.gob"
+
+// checkpoint saves the run at a step. A checkpoint that cannot be saved costs
+// time on a resume, not results: it is reported and the run goes on.
 func (t *training) checkpoint(step int) {
 	if t.opts.CheckpointDir == "" || t.m == nil || step == 0 {
 		return
 	}
+	t0 := time.Now()
 	if err := t.saveCheckpoint(step); err != nil {
-		// Losing a checkpoint costs time, not results: note it and go on.
-		t.rec.Error = fmt.Sprintf("checkpoint at step %d failed: %v", step, err)
+		t.warn("checkpoint at step %d failed: %v", step, err)
+		return
 	}
+	t.ckpts++
+	t.ckptTime += time.Since(t0)
+	t.lastCkpt = time.Now()
 }
 
 func (t *training) saveCheckpoint(step int) error {
 	dir := t.opts.CheckpointDir
-	tmp := dir + ".tmp"
-	old := dir + ".old"
-	os.RemoveAll(tmp)
+	tmp, old := dir+".tmp", dir+".old"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return err
 	}
 	if err := t.m.Save(filepath.Join(tmp, "model")); err != nil {
 		return fmt.Errorf("saving the model: %w", err)
 	}
-	f, err := os.Create(filepath.Join(tmp, "state.gob"))
-	if err != nil {
-		return err
-	}
 	st := checkpointState{RunID: t.id, Step: step, Metrics: t.metrics, Heads: t.heads,
-		TrainTime: t.trainTime, StepsRun: t.stepsRun, Final: t.rec}
-	if err := gob.NewEncoder(f).Encode(&st); err != nil {
-		f.Close()
+		TrainTime: t.trainTime, StepsRun: t.stepsRun, Wall: t.wall(), LastLoss: t.lastLoss, Final: t.rec}
+	if err := writeGob(filepath.Join(tmp, stateFile), &st); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := os.RemoveAll(old); err != nil {
 		return err
 	}
-	f.Close()
-	os.RemoveAll(old)
 	if _, err := os.Stat(dir); err == nil {
 		if err := os.Rename(dir, old); err != nil {
 			return err
@@ -69,38 +81,79 @@ func (t *training) saveCheckpoint(step int) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
+	syncDir(filepath.Dir(dir))
 	return os.RemoveAll(old)
 }
 
-// restore loads the run's checkpoint, if there is one, and returns the step
-// to continue from.
-func (t *training) restore() (int, bool, error) {
-	dir := t.opts.CheckpointDir
-	if _, err := os.Stat(filepath.Join(dir, "state.gob")); err != nil {
-		// A crash between the two renames leaves only the .old copy.
-		if _, err2 := os.Stat(filepath.Join(dir+".old", "state.gob")); err2 != nil {
-			return 0, false, nil
-		}
-		dir += ".old"
-	}
-	f, err := os.Open(filepath.Join(dir, "state.gob"))
+func writeGob(path string, v any) error {
+	f, err := os.Create(path)
 	if err != nil {
-		return 0, false, err
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(v); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir persists renames in dir (best effort).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// restore loads the run's checkpoint, if there is one, and returns the step
+// to continue from (0 when there is none, or it belongs to another config).
+// On error the model may be partly loaded and must be rebuilt; nothing else
+// has changed.
+func (t *training) restore() (int, error) {
+	dir := t.opts.CheckpointDir
+	st, err := readState(dir)
+	if err != nil {
+		// A crash between the two renames of saveCheckpoint leaves only the
+		// .old copy; a damaged current copy also falls back to it.
+		old := dir + ".old"
+		if st2, err2 := readState(old); err2 == nil {
+			st, err, dir = st2, nil, old
+		}
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if st.RunID != t.id || st.Step <= 0 || st.Step >= t.run.Train.Steps {
+		return 0, nil // a stale checkpoint of another config: start afresh
+	}
+	if err := t.m.Load(filepath.Join(dir, "model")); err != nil {
+		return 0, fmt.Errorf("loading the model: %w", err)
+	}
+	t.metrics, t.heads, t.trainTime, t.stepsRun = st.Metrics, st.Heads, st.TrainTime, st.StepsRun
+	t.wallBefore, t.lastLoss = st.Wall, st.LastLoss
+	t.rec.FinalValLoss, t.rec.FinalSink1, t.rec.Sink1Proxy = st.Final.FinalValLoss, st.Final.FinalSink1, st.Final.Sink1Proxy
+	t.rec.FinalMeanAlpha1, t.rec.FinalMassive = st.Final.FinalMeanAlpha1, st.Final.FinalMassive
+	t.rec.FinalSinkSlot = st.Final.FinalSinkSlot
+	t.rec.StartedAt = st.Final.StartedAt
+	return st.Step, nil
+}
+
+func readState(dir string) (*checkpointState, error) {
+	f, err := os.Open(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	var st checkpointState
 	if err := gob.NewDecoder(f).Decode(&st); err != nil {
-		return 0, false, fmt.Errorf("reading state: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", stateFile, err)
 	}
-	if st.RunID != t.id {
-		return 0, false, nil // a stale checkpoint of another config: start afresh
-	}
-	if err := t.m.Load(filepath.Join(dir, "model")); err != nil {
-		return 0, false, fmt.Errorf("loading the model: %w", err)
-	}
-	t.metrics, t.heads, t.trainTime, t.stepsRun = st.Metrics, st.Heads, st.TrainTime, st.StepsRun
-	t.rec.FinalValLoss, t.rec.FinalSink1, t.rec.Sink1Proxy = st.Final.FinalValLoss, st.Final.FinalSink1, st.Final.Sink1Proxy
-	t.rec.FinalMeanAlpha1, t.rec.FinalMassive = st.Final.FinalMeanAlpha1, st.Final.FinalMassive
-	t.rec.StartedAt = st.Final.StartedAt
-	return st.Step, true, nil
+	return &st, nil
 }

@@ -88,6 +88,7 @@ func Train(ctx context.Context, run config.Run, ds *data.Dataset, opts Options) 
 		ID: t.id, Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
 		Status: StatusDone, DivergedStep: -1, StartedAt: t.began.UTC(), Backend: opts.BackendName,
 		ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
+		GridIndex: int64(run.Index), FinalSinkSlot: math.NaN(),
 	}
 	defer func() {
 		// GoMLX reports errors by panic: a panic anywhere in this run becomes
@@ -281,6 +282,9 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 		t.add("sink", step, tokens, s.K, s.Eps, -1, -1, s.Percent, s.Proxy)
 		if s.K == 1 && s.Eps == rep.Sink[0].Eps {
 			t.rec.FinalSink1, t.rec.Sink1Proxy = s.Percent, s.Proxy
+		}
+		if s.K == 0 && s.Eps == rep.Sink[0].Eps { // the slot: Sink*
+			t.rec.FinalSinkSlot = s.Percent
 		}
 	}
 	for _, h := range rep.HeadAlpha {

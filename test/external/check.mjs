@@ -49,6 +49,7 @@ const SCHEMA = {
   // runs: run_id, then one column per setting, then these.
   runsTail: [
     ['varied', 'VARCHAR', 'BYTE_ARRAY', 'STRING', false],
+    ['grid_index', 'BIGINT', 'INT64', 'INTEGER', true],
     ['status', 'VARCHAR', 'BYTE_ARRAY', 'STRING', false],
     ['error', 'VARCHAR', 'BYTE_ARRAY', 'STRING', true],
     ['diverged_step', 'BIGINT', 'INT64', 'INTEGER', true],
@@ -63,6 +64,7 @@ const SCHEMA = {
     ['final_train_loss', 'DOUBLE', 'DOUBLE', undefined, true],
     ['final_sink1', 'DOUBLE', 'DOUBLE', undefined, true],
     ['final_sink1_is_proxy', 'BOOLEAN', 'BOOLEAN', undefined, false],
+    ['final_sink_slot', 'DOUBLE', 'DOUBLE', undefined, true],
     ['final_mean_alpha1', 'DOUBLE', 'DOUBLE', undefined, true],
     ['final_massive', 'DOUBLE', 'DOUBLE', undefined, true],
     ['config_hash', 'VARCHAR', 'BYTE_ARRAY', 'STRING', false],
@@ -142,11 +144,19 @@ test('DuckDB: footer key/values of every file', async () => {
 })
 
 test('DuckDB: run values, NULLs and time stamps', async () => {
-  const got = await rows(`SELECT run_id, experiment, status, seed, diverged_step, final_sink1, final_sink1_is_proxy,
-      epoch_us(started_at) AS started_us, config_hash
+  const got = await rows(`SELECT run_id, experiment, status, seed, grid_index, diverged_step, final_sink1, final_sink1_is_proxy,
+      final_sink_slot, epoch_us(started_at) AS started_us, config_hash
     FROM read_parquet('${glob('runs')}', hive_partitioning = true) ORDER BY started_at`)
-  assert.deepEqual(got.map(r => ({ ...r, seed: Number(r.seed), started_us: Number(r.started_us),
+  assert.deepEqual(got.map(r => ({ ...r, seed: Number(r.seed), started_us: Number(r.started_us), grid_index: Number(r.grid_index),
     diverged_step: r.diverged_step === null ? null : Number(r.diverged_step) })), expect.runs)
+  assert.ok(expect.runs.some(r => r.final_sink_slot !== null), 'some run has a slot score')
+  assert.ok(expect.runs.some(r => r.final_sink_slot === null), 'some run has no slot')
+  // The slot's scores: metric "sink" and heads rows with k = 0, only in runs with a slot.
+  for (const table of ['metrics', 'heads']) {
+    const slot = await rows(`SELECT DISTINCT run_id FROM read_parquet('${glob(table)}', hive_partitioning = true)
+      WHERE k = 0 ${table === 'metrics' ? "AND metric = 'sink'" : ''} ORDER BY run_id`)
+    assert.deepEqual(slot.map(r => r.run_id), [...expect.slotRuns].sort(), `${table}: runs with k = 0 rows`)
+  }
   const nulls = await rows(`SELECT count(*) FILTER (WHERE k IS NOT NULL OR eps IS NOT NULL OR layer IS NOT NULL OR head IS NOT NULL) AS bad,
       count(*) AS n
     FROM read_parquet('${glob('metrics')}', hive_partitioning = true) WHERE metric = 'val_loss'`)
@@ -207,6 +217,8 @@ test('hyparquet: schema, footer and rows of every file', async () => {
       assert.equal(Number(r.seed), want.seed)
       assert.equal(r.diverged_step === null ? null : Number(r.diverged_step), want.diverged_step)
       assert.equal(r.final_sink1, want.final_sink1)
+      assert.equal(r.final_sink_slot, want.final_sink_slot)
+      assert.equal(Number(r.grid_index), want.grid_index)
       assert.equal(r.started_at.getTime() * 1000, want.started_us)
     }
     if (f.table === 'metrics') {

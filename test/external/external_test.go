@@ -60,6 +60,7 @@ func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 	t.Helper()
 	counts := map[string]map[string]int{results.TableRuns: {}, results.TableMetrics: {}, results.TableHeads: {}}
 	var files, runs []map[string]any
+	slotRuns := []string{}
 	for _, r := range rs {
 		run := r.Run
 		seed, _ := results.Seed(run)
@@ -71,9 +72,20 @@ func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 		if run.DivergedStep >= 0 {
 			diverged = run.DivergedStep
 		}
+		var slot any
+		if !math.IsNaN(run.FinalSinkSlot) {
+			slot = run.FinalSinkSlot
+		}
+		for _, m := range r.Metrics {
+			if m.Metric == "sink" && m.K == 0 {
+				slotRuns = append(slotRuns, run.ID)
+				break
+			}
+		}
 		runs = append(runs, map[string]any{
 			"run_id": run.ID, "experiment": run.Experiment, "status": run.Status, "seed": seed,
-			"diverged_step": diverged, "final_sink1": sink, "final_sink1_is_proxy": run.Sink1Proxy,
+			"grid_index": run.GridIndex, "diverged_step": diverged, "final_sink1": sink,
+			"final_sink1_is_proxy": run.Sink1Proxy, "final_sink_slot": slot,
 			"started_us": run.StartedAt.UnixMicro(), "config_hash": run.ConfigHash,
 		})
 		for table, n := range map[string]int{results.TableRuns: 1, results.TableMetrics: len(r.Metrics), results.TableHeads: len(r.Heads)} {
@@ -97,7 +109,7 @@ func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 		t.Fatalf("%d Parquet files on disk, %d expected", onDisk, len(files))
 	}
 	return map[string]any{
-		"dir": dir, "counts": counts, "files": files, "runs": runs,
+		"dir": dir, "counts": counts, "files": files, "runs": runs, "slotRuns": slotRuns,
 		"settingColumns": len(config.Flatten(config.Default())),
 	}
 }

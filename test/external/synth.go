@@ -28,11 +28,14 @@ type SynthRun struct {
 //     train.optimizer.weight_decay [0.1, 0.5], seeds [1, 2]: 8 runs, all
 //     done; Sink_1 grows during training, more with rope and weight decay 0.5.
 //   - experiment "attention": vary model.attention [softmax, sigmoid],
-//     seeds [1, 2]: softmax seed 1 done, seed 2 diverged at step 300;
-//     sigmoid (Z=1, proxy scores) seed 1 done, seed 2 failed before training.
+//     seeds [1, 2]: softmax (with a learnable key bias, so a slot column and
+//     Sink* scores, metric "sink" with k = 0) seed 1 done, seed 2 diverged
+//     at step 300; sigmoid (Z=1, proxy scores) seed 1 done, seed 2 failed
+//     before training.
 //
 // Models have 4 layers x 4 heads, measured every 100 of 400 steps (and at
-// step 0), probe T = 64, eps [0.3, 0.5], sink [1, 2].
+// step 0), probe T = 64, eps [0.3, 0.5], sink [1, 2]. GridIndex counts the
+// runs of each experiment from 0.
 func Synthetic() []SynthRun {
 	var out []SynthRun
 	start := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
@@ -63,6 +66,9 @@ func Synthetic() []SynthRun {
 		for _, seed := range []int64{1, 2} {
 			cfg := base("attention", seed)
 			cfg.Model.Attention.Op = op
+			if op == "softmax" {
+				cfg.Model.Bias.Kind = "k"
+			}
 			proxy := op == "sigmoid"
 			if proxy {
 				cfg.Model.Attention.Z = "one"
@@ -81,6 +87,12 @@ func Synthetic() []SynthRun {
 			}
 			out = append(out, synth(cfg, varied, next(), strength, proxy, diverge, fail))
 		}
+	}
+	index := map[string]int64{}
+	for i := range out {
+		r := &out[i].Run
+		r.GridIndex = index[r.Experiment]
+		index[r.Experiment]++
 	}
 	return out
 }
@@ -147,7 +159,7 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 		ConfigJSON: cfg.JSON(), ConfigHash: cfg.Hash(), ToolVersion: config.Version, GitRevision: "0123456789ab",
 		WallSeconds: 61.5 + float64(cfg.Seed), MsPerStep: 150,
 		FinalValLoss: math.NaN(), FinalTrainLoss: math.NaN(), FinalSink1: math.NaN(),
-		FinalMeanAlpha1: math.NaN(), FinalMassive: math.NaN(),
+		FinalSinkSlot: math.NaN(), FinalMeanAlpha1: math.NaN(), FinalMassive: math.NaN(),
 	}
 	if fail {
 		r.Status, r.Error = "failed", "building the model: out of memory (synthetic)"
@@ -176,6 +188,7 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 			}
 		}
 	}
+	slot := cfg.Model.Bias.Slots() > 0
 	lastLoss := math.NaN()
 	for step := 1; step <= steps; step++ {
 		loss := 5.5*math.Exp(-float64(step)/120) + 1.6 + 0.05*rng.NormFloat64()
@@ -196,10 +209,10 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 			continue
 		}
 		if step == 1 {
-			measure(&s, &r, 0, 0, id, target, uniform, proxy, rng)
+			measure(&s, &r, 0, 0, id, target, uniform, proxy, slot, rng)
 			continue
 		}
-		measure(&s, &r, step, float64(step)/steps, id, target, uniform, proxy, rng)
+		measure(&s, &r, step, float64(step)/steps, id, target, uniform, proxy, slot, rng)
 		r.FinalValLoss = loss + 0.1
 	}
 	r.Steps, r.TokensSeen = steps, steps*batch*ctx
@@ -207,8 +220,10 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 	return SynthRun{Run: r, Metrics: s.Metrics, Heads: s.Heads}
 }
 
-// measure adds the rows of one measurement at progress p in [0, 1].
-func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target [][]float64, uniform float64, proxy bool, rng *rand.Rand) {
+// measure adds the rows of one measurement at progress p in [0, 1]. With a
+// slot, every head also puts weight on the slot column (k = 0): from 0.1
+// towards 0.25..0.7 as training goes on.
+func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target [][]float64, uniform float64, proxy, slot bool, rng *rand.Rand) {
 	tokens := int64(step * batch * ctx)
 	add := func(metric string, k int32, eps float64, layer int32, v float64, px bool) {
 		s.Metrics = append(s.Metrics, results.Metric{RunID: id, Step: int64(step), TokensSeen: tokens,
@@ -220,7 +235,7 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 	}
 	add("val_loss", -1, math.NaN(), -1, 5.5*math.Exp(-float64(step)/120)+1.7, false)
 	var sum float64
-	sinkHeads := map[float64]int{}
+	sinkHeads, slotHeads := map[float64]int{}, map[float64]int{}
 	for l := range target {
 		for h := range target[l] {
 			a := uniform + (target[l][h]-uniform)*ramp + 0.01*rng.Float64()
@@ -238,6 +253,16 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 					sinkHeads[eps]++
 				}
 			}
+			if slot {
+				sa := 0.1 + ramp*(0.15+0.45*rng.Float64())
+				s.Heads = append(s.Heads, results.Head{RunID: id, Step: int64(step), TokensSeen: tokens,
+					Layer: int32(l), Head: int32(h), K: 0, Alpha: sa, SinkPercent: 100 / (1 + math.Exp(-(sa-0.3)*25)), IsProxy: proxy})
+				for _, eps := range []float64{0.3, 0.5} {
+					if sa > eps {
+						slotHeads[eps]++
+					}
+				}
+			}
 		}
 	}
 	n := float64(layers * heads)
@@ -247,6 +272,15 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 		add("sink", 2, eps, -1, 0, proxy)
 		if eps == 0.3 {
 			r.FinalSink1, r.Sink1Proxy = v, proxy
+		}
+	}
+	if slot {
+		for _, eps := range []float64{0.3, 0.5} {
+			v := 100 * float64(slotHeads[eps]) / n
+			add("sink", 0, eps, -1, v, proxy)
+			if eps == 0.3 {
+				r.FinalSinkSlot = v
+			}
 		}
 	}
 	mean := sum / n
