@@ -16,17 +16,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
-	"github.com/sinkrun/sinkrun/results/plot"
-	"github.com/sinkrun/sinkrun/runtime/runner"
-	"github.com/sinkrun/sinkrun/runtime/trainer"
 )
 
 // gitRevision is set by the Makefile (-ldflags -X main.gitRevision=...).
@@ -49,7 +44,7 @@ func commands() []command {
 	return []command{
 		{"run", "FILES... [flags]", "train every run of the experiments, write Parquet results, print a summary", cmdRun},
 		{"check", "FILES...", "parse and validate .sink files without training", cmdCheck},
-		{"plan", "FILES... [flags]", "list every run with its size, cost and results; --resolved prints configs", cmdPlan},
+		{"plan", "FILES... [flags]", "list every run with its size, cost and results, and estimate the time on this machine", cmdPlanTimed},
 		{"fmt", "FILES... [flags]", "format .sink files canonically (-w rewrite, -l list, -d diff)", cmdFmt},
 		{"summarize", "DIR... [flags]", "print the summary tables of results directories, re-read from their Parquet files", cmdSummarize},
 		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},
@@ -59,6 +54,13 @@ func commands() []command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first Ctrl-C (or SIGTERM, as Slurm and Kubernetes send) stops
+		// cleanly: runs in flight are checkpointed, results flushed, exit 130.
+		// Restoring the default handling lets a second Ctrl-C quit at once.
+		<-ctx.Done()
+		stop()
+	}()
 	os.Exit(dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -174,64 +176,6 @@ func axes(e *compiler.Experiment) string {
 		return "none"
 	}
 	return strings.Join(e.Axes, ", ")
-}
-
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "FILES... [flags]", "Train every run of the experiments in FILES, write Parquet tables under --out, and print a summary table.\nFinished runs are skipped, interrupted runs resume.", stderr)
-	out := fs.String("out", "results", "results directory (Hive layout: <out>/<table>/experiment=<name>/run-<id>.parquet)")
-	be := fs.String("backend", "", "compute backend: go, go:parallelism=N, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
-	jobs := fs.Int("j", 1, "runs trained at once; each gets cores/j threads")
-	force := fs.Bool("force", false, "re-run runs whose results already exist")
-	failFast := fs.Bool("fail-fast", false, "stop the batch at the first failed or diverged run")
-	format := fs.String("format", "table", "summary format: table, markdown or csv")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(files) == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	sf, err := results.ParseFormat(*format)
-	if err != nil {
-		fmt.Fprintln(stderr, "sinkrun run:", err)
-		return exitUsage
-	}
-	exps, ok := compile(files, stderr)
-	if !ok {
-		return exitError
-	}
-	outcome, err := runner.Run(ctx, exps, runner.Options{
-		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast,
-		Log: stderr, GitRevision: revision(),
-	})
-	if len(outcome.Runs) > 0 {
-		fmt.Fprintln(stdout)
-		if serr := results.WriteSummary(stdout, outcome.Runs, sf); serr != nil {
-			fmt.Fprintln(stderr, "sinkrun run: summary:", serr)
-		}
-		if !errors.Is(err, trainer.ErrInterrupted) {
-			plots := filepath.Join(*out, "plots")
-			if files, perr := plot.Runs(*out, plots, outcome.Runs, plot.Options{}); perr != nil {
-				fmt.Fprintln(stderr, "sinkrun run: plots:", perr)
-			} else if len(files) > 0 {
-				fmt.Fprintf(stderr, "figures in %s\n", plots)
-			}
-		}
-	}
-	fmt.Fprintf(stderr, "%d done, %d skipped, %d diverged, %d failed; results in %s\n",
-		outcome.Done, outcome.Skipped, outcome.Diverged, outcome.Failed, *out)
-	switch {
-	case errors.Is(err, trainer.ErrInterrupted):
-		fmt.Fprintln(stderr, "sinkrun run: interrupted; run the same command again to resume")
-		return exitInterrupted
-	case err != nil:
-		fmt.Fprintln(stderr, "sinkrun run:", err)
-		return exitError
-	case outcome.Failed > 0:
-		return exitError
-	}
-	return exitOK
 }
 
 func flagExit(err error) int {

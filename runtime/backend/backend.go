@@ -2,7 +2,9 @@
 //
 // The backend is a setting, never a constant: the pure-Go backend ("go") is the
 // default and needs no C libraries; the XLA backend (PJRT plugins, CPU or CUDA)
-// is the GPU path, compiled in with the `xla` build tag (see README).
+// is the GPU path, compiled in with the `xla` build tag (`make build-xla`,
+// file xla.go) and pointed at a PJRT plugin at run time (docs/performance.md,
+// "GPU").
 package backend
 
 import (
@@ -16,6 +18,15 @@ import (
 	_ "github.com/gomlx/compute/gobackend" // registers "go"
 )
 
+// xlaNames are the names go-xla registers its backend under.
+var xlaNames = []string{"xla", "stablehlo", "shlo", "hlo", "pjrt"}
+
+// installXLA says how to get a binary with the XLA backend and a plugin.
+const installXLA = "build sinkrun with the XLA backend (`make build-xla`, i.e. `go build -tags xla`, which needs a C compiler for cgo) " +
+	"and install a PJRT plugin: for an NVIDIA GPU, JAX's CUDA plugin (`pip install jax[cuda13]`, file xla_cuda_plugin.so), " +
+	"then GOMLX_BACKEND=xla:/abs/path/to/xla_cuda_plugin.so, or link it as pjrt_c_api_cuda_plugin.so into a directory on " +
+	"PJRT_PLUGIN_LIBRARY_PATH and use xla:cuda (docs/performance.md, \"GPU\")"
+
 // Spec resolves the backend configuration string: an explicit flag wins,
 // then $GOMLX_BACKEND, then the pure-Go backend with `threads` workers
 // (0 = all cores).
@@ -24,39 +35,53 @@ func Spec(flag string, threads int) string {
 		return withThreads(flag, threads)
 	}
 	if env := os.Getenv(compute.ConfigEnvVar); env != "" {
-		return env
+		return withThreads(env, threads)
 	}
 	return withThreads("go", threads)
 }
 
-// withThreads adds a worker count to a bare "go" spec.
+// withThreads adds a worker count to a Go spec that has none ("go",
+// "go:ops_sequential"); other specs are returned as they are.
 func withThreads(spec string, threads int) string {
-	if spec != "go" {
+	name, conf, _ := strings.Cut(spec, ":")
+	if name != "go" || strings.Contains(conf, "parallelism=") {
 		return spec
 	}
 	if threads <= 0 {
-		threads = goruntime.NumCPU()
+		threads = goruntime.GOMAXPROCS(0)
 	}
-	return fmt.Sprintf("go:parallelism=%d", threads)
+	p := fmt.Sprintf("parallelism=%d", threads)
+	if conf == "" {
+		return "go:" + p
+	}
+	return "go:" + conf + "," + p
 }
+
+// XLACompiled reports whether this binary has the XLA backend (build tag xla).
+func XLACompiled() bool { return slices.Contains(compute.List(), "xla") }
 
 // Open creates the backend named by spec ("go", "go:parallelism=2",
 // "xla:cuda", "xla:/abs/path/plugin.so", ...). It never panics: GoMLX
-// reports unknown backends by panic, and those become errors that say what
-// to install.
+// reports some failures by panic, and those become errors; errors of the XLA
+// backend say what to install.
 func Open(spec string) (b compute.Backend, err error) {
 	name, _, _ := strings.Cut(spec, ":")
+	isXLA := slices.Contains(xlaNames, name)
 	if !slices.Contains(compute.List(), name) {
-		if name == "xla" {
-			return nil, fmt.Errorf("backend %q: the XLA backend is not compiled into this binary; "+
-				"build with `make build-xla` (Go build tag `xla`) and install a PJRT plugin "+
-				"(see README, \"GPU\")", spec)
+		if isXLA {
+			return nil, fmt.Errorf("backend %q: the XLA backend is not compiled into this binary; %s", spec, installXLA)
 		}
 		return nil, fmt.Errorf("backend %q: unknown backend; available: %s", spec, strings.Join(compute.List(), ", "))
 	}
+	hint := func(err error) error {
+		if isXLA {
+			return fmt.Errorf("backend %q: %w\n(to use a GPU, %s)", spec, err, installXLA)
+		}
+		return fmt.Errorf("backend %q: %w", spec, err)
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("backend %q: %v", spec, r)
+			b, err = nil, hint(fmt.Errorf("%v", r))
 		}
 	}()
 	// The Go backend prints its worker count to stdout; keep that out of the
@@ -68,7 +93,12 @@ func Open(spec string) (b compute.Backend, err error) {
 	}
 	b, err = compute.NewWithConfig(spec)
 	if err != nil {
-		return nil, fmt.Errorf("backend %q: %w", spec, err)
+		// A failed constructor can return a non-nil interface holding a nil
+		// pointer together with the error: never hand that out.
+		return nil, hint(err)
+	}
+	if b == nil {
+		return nil, hint(fmt.Errorf("the constructor returned no backend"))
 	}
 	return b, nil
 }

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/plot"
+	"github.com/sinkrun/sinkrun/runtime/runner"
+	"github.com/sinkrun/sinkrun/runtime/trainer"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run", "FILES... [flags]", "Train every run of the experiments in FILES, write Parquet tables under --out, and print a summary table.\n"+
+		"Finished runs are skipped (a run's id is a hash of its resolved config and the tool version), failed runs are\n"+
+		"retried, interrupted runs resume from their last checkpoint. Ctrl-C checkpoints the runs in flight and exits 130.\n"+
+		"See docs/running.md for big grids: plan, -j, --shard, resume.", stderr)
+	out := fs.String("out", "results", "results directory (Hive layout: <out>/<table>/experiment=<name>/run-<id>.parquet)")
+	be := fs.String("backend", "", "compute backend: go, go:parallelism=N, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
+	jobs := fs.Int("j", 0, "runs trained at once, each with cores/j threads (0: chosen from the cores and the model sizes; 1 on non-Go backends)")
+	force := fs.Bool("force", false, "re-run runs whose results already exist")
+	failFast := fs.Bool("fail-fast", false, "stop the batch at the first failed or diverged run (runs in flight are checkpointed)")
+	shard := fs.String("shard", "", "run only slice `i/n` of the batch (0 <= i < n), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT;\nall shards may write into one --out")
+	every := fs.Int("checkpoint-every", 0, "checkpoint runs every `N` steps; -1: never; 0: at every measurement (every steps/10 when measure.every\nis 0), at most once in 30 s. Ctrl-C always checkpoints the runs in flight")
+	progress := fs.String("progress", "auto", "progress display: bar (redrawn in place), lines (plain log lines), or auto (bar on a terminal)")
+	format := fs.String("format", "table", "summary format: table, markdown or csv")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	sf, err := results.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintln(stderr, "sinkrun run:", err)
+		return exitUsage
+	}
+	var sh runner.Shard
+	if *shard != "" {
+		if sh, err = runner.ParseShard(*shard); err != nil {
+			fmt.Fprintln(stderr, "sinkrun run:", err)
+			return exitUsage
+		}
+	}
+	switch *progress {
+	case "auto", "bar", "lines":
+	default:
+		fmt.Fprintf(stderr, "sinkrun run: --progress %q: want auto, bar or lines\n", *progress)
+		return exitUsage
+	}
+	if *jobs < 0 {
+		fmt.Fprintln(stderr, "sinkrun run: -j must be >= 0")
+		return exitUsage
+	}
+	exps, ok := compile(files, stderr)
+	if !ok {
+		return exitError
+	}
+	outcome, err := runner.Run(ctx, exps, runner.Options{
+		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast, Shard: sh,
+		CheckpointEvery: *every, Progress: *progress, Log: stderr, GitRevision: revision(),
+	})
+	if len(outcome.Runs) > 0 {
+		fmt.Fprintln(stdout)
+		if serr := results.WriteSummary(stdout, outcome.Runs, sf); serr != nil {
+			fmt.Fprintln(stderr, "sinkrun run: summary:", serr)
+		}
+		switch {
+		case errors.Is(err, trainer.ErrInterrupted):
+		case sh.N > 1:
+			// Shards share --out: figures of a part of the grid would be
+			// overwritten by the next shard's. Draw them once at the end.
+			fmt.Fprintf(stderr, "shard %s: draw the figures of the whole grid when every shard is done: sinkrun plot %s\n", sh, *out)
+		default:
+			plots := filepath.Join(*out, "plots")
+			if files, perr := plot.Runs(*out, plots, outcome.Runs, plot.Options{}); perr != nil {
+				fmt.Fprintln(stderr, "sinkrun run: plots:", perr)
+			} else if len(files) > 0 {
+				fmt.Fprintf(stderr, "figures in %s\n", plots)
+			}
+		}
+	}
+	left := outcome.Total - outcome.Done - outcome.Skipped - outcome.Diverged - outcome.Failed
+	notRun := ""
+	if left > 0 {
+		notRun = fmt.Sprintf(", %d not finished", left)
+	}
+	fmt.Fprintf(stderr, "%d done, %d skipped, %d diverged, %d failed%s; results in %s\n",
+		outcome.Done, outcome.Skipped, outcome.Diverged, outcome.Failed, notRun, *out)
+	switch {
+	case errors.Is(err, trainer.ErrInterrupted):
+		fmt.Fprintln(stderr, "sinkrun run: interrupted; run the same command again to resume")
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintln(stderr, "sinkrun run:", err)
+		return exitError
+	case outcome.Failed > 0:
+		return exitError
+	}
+	return exitOK
+}
