@@ -90,6 +90,18 @@ func ReadHeads(dir, experiment string) ([]Head, error) {
 	return out, err
 }
 
+// ReadMaps reads the maps table of one experiment (all its runs, in run-id
+// order). A missing partition gives no rows and no error.
+func ReadMaps(dir, experiment string) ([]Map, error) {
+	var out []Map
+	err := readPartition(dir, TableMaps, experiment, func(rec arrow.Record) error {
+		ms, err := mapsFrom(rec)
+		out = append(out, ms...)
+		return err
+	})
+	return out, err
+}
+
 func readPartition(dir, table, experiment string, fn func(arrow.Record) error) error {
 	paths, err := filepath.Glob(filepath.Join(PartitionDir(dir, table, experiment), "run-*.parquet"))
 	if err != nil {
@@ -386,6 +398,29 @@ func headsFrom(rec arrow.Record) ([]Head, error) {
 			RunID: str(id, i), Step: i64(step, i, 0), TokensSeen: i64(tokens, i, 0),
 			Layer: i32(layer, i), Head: i32(head, i), K: i32(k, i),
 			Alpha: f64(alpha, i), SinkPercent: f64(sink, i), IsProxy: boolean(proxy, i),
+		}
+	}
+	return out, nil
+}
+
+func mapsFrom(rec arrow.Record) ([]Map, error) {
+	c := &cols{rec: rec}
+	id := colAs[*array.String](c, "run_id")
+	step := colAs[*array.Int64](c, "step")
+	layer := colAs[*array.Int32](c, "layer")
+	head := colAs[*array.Int32](c, "head")
+	query := colAs[*array.Int32](c, "query")
+	key := colAs[*array.Int32](c, "key")
+	weight := colAs[*array.Float64](c, "weight")
+	if c.err != nil {
+		return nil, c.err
+	}
+	out := make([]Map, rec.NumRows())
+	for i := range out {
+		out[i] = Map{
+			RunID: str(id, i), Step: i64(step, i, 0),
+			Layer: layer.Value(i), Head: head.Value(i),
+			Query: query.Value(i), Key: key.Value(i), Weight: f64(weight, i),
 		}
 	}
 	return out, nil

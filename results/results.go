@@ -5,6 +5,7 @@
 //
 //	<dir>/metrics/experiment=<name>/run-<id>.parquet
 //	<dir>/heads/experiment=<name>/run-<id>.parquet
+//	<dir>/maps/experiment=<name>/run-<id>.parquet   (optional: only when the run kept maps)
 //	<dir>/runs/experiment=<name>/run-<id>.parquet   (written last: "run finished")
 //
 // The experiment is a Hive partition key: it is the directory name, not a
@@ -95,11 +96,24 @@ type Head struct {
 	IsProxy            bool
 }
 
+// Map is one row of the maps table: one attention weight of probe sequence
+// 0 at the final measurement step, for every layer, head, query and key.
+// Key is the key's token position 0..T-1, or -1 for the slot column (learnable
+// key bias, KV bias, sink token or sink logit) when the model has one.
+type Map struct {
+	RunID       string
+	Step        int64
+	Layer, Head int32
+	Query, Key  int32
+	Weight      float64
+}
+
 // Table names: the first directory level under the results root.
 const (
 	TableRuns    = "runs"
 	TableMetrics = "metrics"
 	TableHeads   = "heads"
+	TableMaps    = "maps"
 )
 
 // Footer keys of every file.

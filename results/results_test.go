@@ -1,6 +1,8 @@
 package results
 
 import (
+	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -402,4 +404,38 @@ func TestReadOlderRuns(t *testing.T) {
 	want := r
 	want.GridIndex, want.FinalSinkSlot = -1, math.NaN()
 	equalRun(t, runs[0], want)
+}
+
+func TestMapsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	r := testRun("0123456789abcdef", "sig moid/z")
+	maps := []Map{
+		{RunID: r.ID, Step: 120, Layer: 0, Head: 1, Query: 0, Key: -1, Weight: 0.75},
+		{RunID: r.ID, Step: 120, Layer: 0, Head: 1, Query: 0, Key: 0, Weight: 0.25},
+		{RunID: r.ID, Step: 120, Layer: 1, Head: 0, Query: 1, Key: 1, Weight: 0.5},
+	}
+	if err := WriteWithMaps(dir, r, testMetrics(r.ID), testHeads(r.ID), maps); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadMaps(dir, r.Experiment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, maps) {
+		t.Errorf("ReadMaps = %+v, want %+v", got, maps)
+	}
+	checkFile(t, Path(dir, TableMaps, r.Experiment, r.ID), map[string]string{
+		KeyConfig: r.ConfigJSON, KeyConfigHash: "abc123", KeyVersion: "0.1.0",
+		KeyGitRevision: "deadbeef", KeyRunID: r.ID,
+	})
+	// Rewriting the run without maps removes its maps file.
+	if err := Write(dir, r, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(Path(dir, TableMaps, r.Experiment, r.ID)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("maps file after Write without maps: %v", err)
+	}
+	if got, err := ReadMaps(dir, r.Experiment); err != nil || len(got) != 0 {
+		t.Errorf("ReadMaps after rewrite = %v, %v; want no rows", got, err)
+	}
 }

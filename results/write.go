@@ -71,13 +71,30 @@ var headsFields = []arrow.Field{
 	{Name: "is_proxy", Type: arrow.FixedWidthTypes.Boolean},
 }
 
+var mapsFields = []arrow.Field{
+	{Name: "run_id", Type: arrow.BinaryTypes.String},
+	{Name: "step", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "layer", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "head", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "query", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "key", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "weight", Type: arrow.PrimitiveTypes.Float64},
+}
+
 // Write writes the run's three tables: metrics and heads first, runs last
 // (the runs file marks the run finished). Each file is written to a hidden
 // temporary name in its partition directory and renamed into place, so no
 // partial file is ever visible under its final name. An existing runs file of
 // the same run is removed first, so Done is false while the run's files are
-// being replaced.
+// being replaced. It is WriteWithMaps with no maps.
 func Write(dir string, r Run, metrics []Metric, heads []Head) error {
+	return WriteWithMaps(dir, r, metrics, heads, nil)
+}
+
+// WriteWithMaps is Write plus the maps table, written before the runs file.
+// With no maps rows no maps file is written (and a stale one of the same run
+// is removed).
+func WriteWithMaps(dir string, r Run, metrics []Metric, heads []Head, maps []Map) error {
 	if err := checkNames(r.Experiment, r.ID); err != nil {
 		return err
 	}
@@ -97,10 +114,20 @@ func Write(dir string, r Run, metrics []Metric, heads []Head) error {
 	if err := os.Remove(Path(dir, TableRuns, r.Experiment, r.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("results: %w", err)
 	}
-	for _, t := range []struct {
+	type table struct {
 		table string
 		rec   arrow.Record
-	}{{TableMetrics, metricsRec}, {TableHeads, headsRec}, {TableRuns, runsRec}} {
+	}
+	tables := []table{{TableMetrics, metricsRec}, {TableHeads, headsRec}}
+	if len(maps) > 0 {
+		mapsRec := mapsRecord(mem, maps, meta)
+		defer mapsRec.Release()
+		tables = append(tables, table{TableMaps, mapsRec})
+	} else if err := os.Remove(Path(dir, TableMaps, r.Experiment, r.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("results: %w", err)
+	}
+	tables = append(tables, table{TableRuns, runsRec}) // last: marks the run finished
+	for _, t := range tables {
 		if err := writeFile(mem, Path(dir, t.table, r.Experiment, r.ID), t.rec); err != nil {
 			return err
 		}
@@ -350,6 +377,29 @@ func headsRecord(mem memory.Allocator, hs []Head, meta arrow.Metadata) arrow.Rec
 		alpha.Append(h.Alpha)
 		sink.Append(h.SinkPercent)
 		proxy.Append(h.IsProxy)
+	}
+	return b.NewRecord()
+}
+
+func mapsRecord(mem memory.Allocator, ms []Map, meta arrow.Metadata) arrow.Record {
+	b := array.NewRecordBuilder(mem, arrow.NewSchema(mapsFields, &meta))
+	defer b.Release()
+	b.Reserve(len(ms))
+	runID := b.Field(0).(*array.StringBuilder)
+	step := b.Field(1).(*array.Int64Builder)
+	layer := b.Field(2).(*array.Int32Builder)
+	head := b.Field(3).(*array.Int32Builder)
+	query := b.Field(4).(*array.Int32Builder)
+	key := b.Field(5).(*array.Int32Builder)
+	weight := b.Field(6).(*array.Float64Builder)
+	for _, m := range ms {
+		runID.Append(m.RunID)
+		step.Append(m.Step)
+		layer.Append(m.Layer)
+		head.Append(m.Head)
+		query.Append(m.Query)
+		key.Append(m.Key)
+		weight.Append(m.Weight)
 	}
 	return b.NewRecord()
 }

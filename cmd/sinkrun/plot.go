@@ -17,10 +17,14 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("plot", "DIR [flags]",
 		"Draw the figures of the Parquet results under DIR, per experiment: Sink_1, mean alpha_1 and validation loss\n"+
 			"against training tokens (one line per variant, mean over seeds), first-token norm ratios per layer, and a\n"+
-			"layer x head heat map of alpha_1 for every run. Writes PNG and SVG under --out (default DIR/plots).", stderr)
+			"layer x head heat map of alpha_1 for every run, and the final attention map of probe sequence 0 of one head\n"+
+			"(--layer, --head; default: the head with the largest alpha_1) for every run with a maps table.\n"+
+			"Writes PNG and SVG under --out (default DIR/plots).", stderr)
 	out := fs.String("out", "", "output directory (default DIR/plots): <out>/<experiment>/<figure>.png|svg")
 	formats := fs.String("format", "png,svg", "image formats, comma-separated: png, svg")
 	only := fs.String("experiment", "", "only these experiments (comma-separated names)")
+	layer := fs.Int("layer", -1, "layer of the attention maps drawn (default -1: the head with the largest alpha_1)")
+	head := fs.Int("head", -1, "head of the attention maps drawn (default -1: the head with the largest alpha_1)")
 	dirs, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -62,6 +66,11 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	opts := plot.Options{Formats: fmts}
+	if *layer >= 0 || *head >= 0 {
+		// One given: the other defaults to 0.
+		l, h := max(*layer, 0), max(*head, 0)
+		opts.Layer, opts.Head = &l, &h
+	}
 	if *only != "" {
 		for _, e := range strings.Split(*only, ",") {
 			if e = strings.TrimSpace(e); e != "" {

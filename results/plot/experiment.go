@@ -20,6 +20,10 @@ type Options struct {
 	Formats []string
 	// Experiments, if set, restricts All to these experiments.
 	Experiments []string
+	// Layer and Head choose the head whose attention map (maps table) is
+	// drawn for every run that has one. Nil: the run's head with the largest
+	// alpha_1 at its last measurement (layer 0, head 0 without heads rows).
+	Layer, Head *int
 }
 
 // Figure files written per experiment, under <out>/<experiment>/:
@@ -29,6 +33,7 @@ const (
 	FileValLoss  = "val_loss"         // validation loss vs training tokens
 	FileMassive  = "massive"          // massive-activation ratios per layer at the last measurement
 	DirHeads     = "heads"            // heads/alpha1_<variant>_seed<N>: layer x head alpha_1 per run
+	DirMaps      = "maps"             // maps/attention_<variant>_seed<N>_L<layer>H<head>: probe sequence 0's attention map per run
 	proxyNote    = "* proxy score (Sink*) on row-normalised attention maps"
 	seedBandNote = "lines: mean over seeds; bands: ± 1 sd"
 )
@@ -109,6 +114,15 @@ func Experiment(dir, out string, runs []results.Run, opts Options) ([]string, er
 	if err != nil {
 		return nil, err
 	}
+	maps, err := results.ReadMaps(dir, exp)
+	if err != nil {
+		return nil, err
+	}
+	mfigs, err := MapFigures(runs, heads, maps, opts)
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, mfigs...)
 	base := ExperimentDir(out, exp)
 	var written []string
 	for _, f := range figs {
@@ -288,6 +302,132 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 		}
 	}
 	return figs, nil
+}
+
+// MapFigures builds, for every run with maps rows, the attention map of probe
+// sequence 0 at the final measurement for the layer and head chosen by
+// opts.Layer and opts.Head (see Options). Masked entries are drawn grey.
+func MapFigures(runs []results.Run, heads []results.Head, maps []results.Map, opts Options) ([]NamedFigure, error) {
+	if len(runs) == 0 || len(maps) == 0 {
+		return nil, nil
+	}
+	exp := runs[0].Experiment
+	mapsByRun := map[string][]results.Map{}
+	for _, m := range maps {
+		mapsByRun[m.RunID] = append(mapsByRun[m.RunID], m)
+	}
+	headsByRun := map[string][]results.Head{}
+	for _, h := range heads {
+		if h.K == 1 {
+			headsByRun[h.RunID] = append(headsByRun[h.RunID], h)
+		}
+	}
+	var figs []NamedFigure
+	used := map[string]bool{}
+	for _, v := range results.Variants(runs) {
+		for _, r := range v.Runs {
+			ms := mapsByRun[r.ID]
+			if len(ms) == 0 {
+				continue
+			}
+			layer, head := topHead(headsByRun[r.ID])
+			if opts.Layer != nil {
+				layer = *opts.Layer
+			}
+			if opts.Head != nil {
+				head = *opts.Head
+			}
+			att, step, slot := attentionMatrix(ms, layer, head)
+			if att == nil {
+				continue
+			}
+			seed, hasSeed := results.Seed(r)
+			who := exp
+			if v.Label != exp {
+				who += ": " + v.Label
+			}
+			name := "attention_" + fileSafe(v.Label)
+			if hasSeed {
+				who += fmt.Sprintf(", seed %d", seed)
+				name += fmt.Sprintf("_seed%d", seed)
+			}
+			name += fmt.Sprintf("_L%dH%d", layer, head)
+			if used[name] {
+				name += "_" + r.ID
+			}
+			used[name] = true
+			title := fmt.Sprintf("attention of probe sequence 0, layer %d head %d, step %d\n%s", layer, head, step, who)
+			if slot {
+				title += " (first column: slot)"
+			}
+			f, err := AttentionMap(title, att, nil)
+			if err != nil {
+				return nil, fmt.Errorf("plot: %s %s: %w", exp, name, err)
+			}
+			figs = append(figs, NamedFigure{Name: filepath.Join(DirMaps, name), Figure: f})
+		}
+	}
+	return figs, nil
+}
+
+// topHead is the layer and head with the largest alpha_1 at the last step of
+// a run's heads rows (K = 1), or 0, 0 without rows.
+func topHead(hs []results.Head) (layer, head int) {
+	var step int64 = -1
+	for _, h := range hs {
+		step = max(step, h.Step)
+	}
+	best := math.Inf(-1)
+	for _, h := range hs {
+		if h.Step == step && h.Layer >= 0 && h.Head >= 0 && h.Alpha > best {
+			best, layer, head = h.Alpha, int(h.Layer), int(h.Head)
+		}
+	}
+	return layer, head
+}
+
+// attentionMatrix is the map of one layer and head at the last step of a
+// run's maps rows: att[query][column], the slot (key -1) in column 0 when
+// there is one. Entries without a row (masked keys) and zero entries above
+// the causal diagonal are NaN. nil when the head has no rows.
+func attentionMatrix(ms []results.Map, layer, head int) (att [][]float64, step int64, slot bool) {
+	step = -1
+	var T int32
+	for _, m := range ms {
+		if int(m.Layer) == layer && int(m.Head) == head {
+			step = max(step, m.Step)
+		}
+	}
+	for _, m := range ms {
+		if m.Step == step && int(m.Layer) == layer && int(m.Head) == head {
+			T = max(T, m.Query+1, m.Key+1)
+			slot = slot || m.Key < 0
+		}
+	}
+	if step < 0 || T == 0 {
+		return nil, 0, false
+	}
+	off := 0
+	if slot {
+		off = 1
+	}
+	att = make([][]float64, T)
+	for q := range att {
+		att[q] = make([]float64, int(T)+off)
+		for j := range att[q] {
+			att[q][j] = math.NaN()
+		}
+	}
+	for _, m := range ms {
+		if m.Step != step || int(m.Layer) != layer || int(m.Head) != head || m.Key < -1 || m.Query < 0 {
+			continue
+		}
+		if m.Key > m.Query && m.Weight == 0 {
+			continue // masked by the causal mask
+		}
+		att[m.Query][int(m.Key)+off] = m.Weight
+	}
+	return att, step, slot
 }
 
 func lineFigure(p Panel, note string) (*Figure, error) {

@@ -239,3 +239,50 @@ func TestPreview(t *testing.T) {
 		}
 	}
 }
+
+// A run with a maps file gets an attention-map figure for the chosen head
+// (default: the head with the largest alpha_1) or for --layer/--head.
+func TestAttentionMapFromMapsTable(t *testing.T) {
+	dir := t.TempDir()
+	var sr external.SynthRun
+	for _, r := range external.Synthetic() {
+		if r.Run.Experiment == "attention" && len(r.Heads) > 0 {
+			sr = r
+			break
+		}
+	}
+	var maps []results.Map
+	for l := int32(0); l < 2; l++ {
+		for h := int32(0); h < 2; h++ {
+			for q := int32(0); q < 6; q++ {
+				for k := int32(-1); k <= q; k++ { // slot and the visible tokens
+					maps = append(maps, results.Map{RunID: sr.Run.ID, Step: 100, Layer: l, Head: h, Query: q, Key: k, Weight: 1 / float64(q+2)})
+				}
+			}
+		}
+	}
+	if err := results.WriteWithMaps(dir, sr.Run, sr.Metrics, sr.Heads, maps); err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	out := filepath.Join(dir, "plots")
+	files, err := plot.All(dir, out, plot.Options{Formats: []string{plot.PNG}, Layer: &one, Head: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		if strings.Contains(filepath.ToSlash(f), "/maps/") {
+			got = append(got, f)
+			checkImage(t, f)
+		}
+	}
+	if len(got) != 1 || !strings.HasPrefix(filepath.Base(got[0]), "attention_") || !strings.HasSuffix(got[0], "_L1H1.png") {
+		t.Errorf("attention maps %v, want one maps/attention_..._L1H1.png", got)
+	}
+	// Default head: drawn for whichever head has the largest alpha_1.
+	figs, err := plot.MapFigures([]results.Run{sr.Run}, sr.Heads, maps, plot.Options{})
+	if err != nil || len(figs) != 1 || !strings.HasPrefix(filepath.ToSlash(figs[0].Name), plot.DirMaps+"/attention_") {
+		t.Errorf("MapFigures default head: %v, %v", figs, err)
+	}
+}

@@ -57,6 +57,24 @@ func withThreads(spec string, threads int) string {
 	return "go:" + conf + "," + p
 }
 
+// goScheduling adds ops_sequential to a Go backend spec that picks no op
+// scheduling. The Go backend's default runs independent ops on parallel
+// executors, but each executor holds one of the `parallelism` worker slots
+// while it waits for work, leaving the ops' own parallel loops (matmul,
+// fused activations, softmax) fewer slots: a training step, a chain of
+// mostly dependent ops, ran ~17% slower in wall time at parallelism=2
+// (docs/performance.md). Sequential scheduling gives every op all the workers.
+func goScheduling(spec string) string {
+	name, conf, _ := strings.Cut(spec, ":")
+	if name != "go" || strings.Contains(conf, "ops_sequential") || strings.Contains(conf, "ops_parallel") {
+		return spec
+	}
+	if conf == "" {
+		return "go:ops_sequential"
+	}
+	return spec + ",ops_sequential"
+}
+
 // XLACompiled reports whether this binary has the XLA backend (build tag xla).
 func XLACompiled() bool { return slices.Contains(compute.List(), "xla") }
 
@@ -91,7 +109,7 @@ func Open(spec string) (b compute.Backend, err error) {
 		os.Stdout = devnull
 		defer func() { os.Stdout = stdout; devnull.Close() }()
 	}
-	b, err = compute.NewWithConfig(spec)
+	b, err = compute.NewWithConfig(goScheduling(spec))
 	if err != nil {
 		// A failed constructor can return a non-nil interface holding a nil
 		// pointer together with the error: never hand that out.

@@ -68,3 +68,17 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("xla error: %v", err)
 	}
 }
+
+func TestGoScheduling(t *testing.T) {
+	for in, want := range map[string]string{
+		"go":                            "go:ops_sequential",
+		"go:parallelism=2":              "go:parallelism=2,ops_sequential",
+		"go:parallelism=2,ops_parallel": "go:parallelism=2,ops_parallel",
+		"go:ops_sequential":             "go:ops_sequential",
+		"xla:cuda":                      "xla:cuda",
+	} {
+		if got := goScheduling(in); got != want {
+			t.Errorf("goScheduling(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

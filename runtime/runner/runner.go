@@ -393,7 +393,7 @@ func (b *batch) one(ctx context.Context, be compute.Backend, i int) error {
 // batch must stop (fail-fast, or results could not be written).
 func (b *batch) finish(i int, label string, res trainer.Result) error {
 	r := res.Run
-	if err := results.Write(b.opts.Out, r, res.Metrics, res.Heads); err != nil {
+	if err := results.WriteWithMaps(b.opts.Out, r, res.Metrics, res.Heads, res.Maps); err != nil {
 		b.disp.event(fmt.Sprintf("%s: writing results: %v", label, err))
 		return err
 	}

@@ -28,6 +28,7 @@ type checkpointState struct {
 	Step      int
 	Metrics   []results.Metric
 	Heads     []results.Head
+	Maps      []results.Map
 	TrainTime time.Duration // time inside train steps, all processes so far
 	StepsRun  int
 	Wall      time.Duration // wall time on the run, all processes so far
@@ -65,7 +66,7 @@ func (t *training) saveCheckpoint(step int) error {
 	if err := t.m.Save(filepath.Join(tmp, "model")); err != nil {
 		return fmt.Errorf("saving the model: %w", err)
 	}
-	st := checkpointState{RunID: t.id, Step: step, Metrics: t.metrics, Heads: t.heads,
+	st := checkpointState{RunID: t.id, Step: step, Metrics: t.metrics, Heads: t.heads, Maps: t.maps,
 		TrainTime: t.trainTime, StepsRun: t.stepsRun, Wall: t.wall(), LastLoss: t.lastLoss, Final: t.rec}
 	if err := writeGob(filepath.Join(tmp, stateFile), &st); err != nil {
 		return err
@@ -137,6 +138,7 @@ func (t *training) restore() (int, error) {
 		return 0, fmt.Errorf("loading the model: %w", err)
 	}
 	t.metrics, t.heads, t.trainTime, t.stepsRun = st.Metrics, st.Heads, st.TrainTime, st.StepsRun
+	t.maps = st.Maps
 	t.wallBefore, t.lastLoss = st.Wall, st.LastLoss
 	t.rec.FinalValLoss, t.rec.FinalSink1, t.rec.Sink1Proxy = st.Final.FinalValLoss, st.Final.FinalSink1, st.Final.Sink1Proxy
 	t.rec.FinalMeanAlpha1, t.rec.FinalMassive = st.Final.FinalMeanAlpha1, st.Final.FinalMassive

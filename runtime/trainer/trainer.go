@@ -68,6 +68,9 @@ type Result struct {
 	Run     results.Run
 	Metrics []results.Metric
 	Heads   []results.Head
+	// Maps is the attention map of probe sequence 0 at the final
+	// measurement step: every layer, head and visible (query, key) pair.
+	Maps []results.Map
 	// Resumed is the step the run resumed from (0: it started afresh).
 	Resumed int
 	// Stopped is the step an interrupted run stopped (and was checkpointed) at.
@@ -112,6 +115,7 @@ type training struct {
 	rec         results.Run
 	metrics     []results.Metric
 	heads       []results.Head
+	maps        []results.Map // attention map of probe sequence 0, final measurement only
 	interrupted error
 	trainTime   time.Duration // time inside train steps only, over every process that ran this run
 	stepsRun    int           // train steps timed in trainTime
@@ -291,6 +295,9 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 		t.heads = append(t.heads, results.Head{RunID: t.id, Step: int64(step), TokensSeen: tokens,
 			Layer: int32(h.Layer), Head: int32(h.Head), K: int32(h.K), Alpha: h.Alpha, SinkPercent: h.SinkPercent, IsProxy: h.Proxy})
 	}
+	if step == run.Train.Steps {
+		t.maps = probeMaps(t.id, step, out)
+	}
 	t.add("mean_alpha", step, tokens, 1, math.NaN(), -1, -1, rep.MeanAlpha1, proxy != measure.ProxyNone)
 	t.rec.FinalMeanAlpha1 = rep.MeanAlpha1
 	maxMassive := 0.0
@@ -306,6 +313,42 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 	return true
 }
 
+// probeMaps is the attention map of probe sequence 0 for every layer and
+// head: one row per query and visible key (masked keys, weight 0 by
+// construction, are left out). Key is the token position, -1 for the slot.
+func probeMaps(id string, step int, out *model.ProbeOutput) []results.Map {
+	if out == nil || out.N == 0 {
+		return nil
+	}
+	T, S, H := out.T, out.Slots, out.Heads
+	cols := S + T
+	var rows []results.Map
+	for l := 0; l < out.Layers && l < len(out.Attention); l++ {
+		att := out.Attention[l]
+		var vis []bool
+		if l < len(out.Visible) {
+			vis = out.Visible[l]
+		}
+		for h := 0; h < H; h++ {
+			base := h * T * cols // sequence 0
+			for q := 0; q < T; q++ {
+				for c := 0; c < cols; c++ {
+					if vis != nil && !vis[q*cols+c] {
+						continue
+					}
+					i := base + q*cols + c
+					if i >= len(att) {
+						continue
+					}
+					rows = append(rows, results.Map{RunID: id, Step: int64(step), Layer: int32(l), Head: int32(h),
+						Query: int32(q), Key: int32(c - S), Weight: float64(att[i])})
+				}
+			}
+		}
+	}
+	return rows
+}
+
 func (t *training) add(metric string, step int, tokens int64, k int, eps float64, layer, head int, v float64, proxy bool) {
 	t.metrics = append(t.metrics, results.Metric{RunID: t.id, Step: int64(step), TokensSeen: tokens, Metric: metric,
 		K: int32(k), Eps: eps, Layer: int32(layer), Head: int32(head), Value: v, IsProxy: proxy})
@@ -319,7 +362,7 @@ func (t *training) result() Result {
 	if t.stepsRun > 0 {
 		t.rec.MsPerStep = t.trainTime.Seconds() * 1000 / float64(t.stepsRun)
 	}
-	return Result{Run: t.rec, Metrics: t.metrics, Heads: t.heads, Resumed: t.resumed, Stopped: t.stopped,
+	return Result{Run: t.rec, Metrics: t.metrics, Heads: t.heads, Maps: t.maps, Resumed: t.resumed, Stopped: t.stopped,
 		Checkpoints: t.ckpts, CheckpointTime: t.ckptTime}
 }
 

@@ -71,6 +71,9 @@ func sameResults(t *testing.T, got, want Result) {
 	if !reflect.DeepEqual(got.Heads, want.Heads) {
 		t.Errorf("heads differ: got %d rows, want %d", len(got.Heads), len(want.Heads))
 	}
+	if !reflect.DeepEqual(got.Maps, want.Maps) {
+		t.Errorf("maps differ: got %d rows, want %d", len(got.Maps), len(want.Maps))
+	}
 	g, w := got.Run, want.Run
 	for _, f := range []struct {
 		name     string
@@ -119,6 +122,7 @@ func testResume(t *testing.T, src string) {
 	if err != nil || want.Run.Status != StatusDone {
 		t.Fatalf("uninterrupted: %v %s %s", err, want.Run.Status, want.Run.Error)
 	}
+	checkMaps(t, want.Maps, run.Train.Steps)
 
 	dir := filepath.Join(t.TempDir(), "ckpt")
 	opts.CheckpointDir, opts.CheckpointEvery = dir, 7
@@ -252,5 +256,20 @@ func TestPanicRecorded(t *testing.T) {
 	}
 	if res.Run.Status != StatusFailed || !strings.Contains(res.Run.Error, "panic: injected failure") {
 		t.Fatalf("status %s, error %q; want failed with the panic's message", res.Run.Status, res.Run.Error)
+	}
+}
+
+// checkMaps checks the final attention map of probe sequence 0 of tiny
+// (1 layer, 2 heads, 16 tokens, causal, no slot): every visible (query, key)
+// pair once, at the last step.
+func checkMaps(t *testing.T, maps []results.Map, steps int) {
+	t.Helper()
+	if want := 2 * 16 * 17 / 2; len(maps) != want {
+		t.Fatalf("maps: %d rows, want %d", len(maps), want)
+	}
+	for _, m := range maps {
+		if m.Step != int64(steps) || m.Layer != 0 || m.Head < 0 || m.Head > 1 || m.Key < 0 || m.Key > m.Query {
+			t.Fatalf("bad maps row %+v", m)
+		}
 	}
 }
