@@ -9,10 +9,15 @@ REV      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.gitRevision=$(REV)
 BIN      := bin/sinkrun
 
-.PHONY: build quickstart test check vet fmt-check clean external-deps fuzz
+.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
+
+# With the XLA backend compiled in (the GPU path; needs cgo). A PJRT plugin is
+# loaded at run time: see docs/performance.md, "GPU".
+build-xla:
+	$(GO) build -tags xla -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
 
 # The README's first command: the quickstart study on built-in data.
 quickstart: build

@@ -150,7 +150,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return exitError
 	}
-	res.Model, res.Backend, res.BackendDesc = name, spec, b.Description()
+	res.Model, res.Backend, res.BackendDesc = name, backend.EffectiveSpec(spec), b.Description()
 	if *asJSON {
 		line, _ := json.Marshal(res)
 		fmt.Fprintln(stdout, string(line))

@@ -30,6 +30,12 @@ package model
 // backend only (elsewhere, e.g. XLA, dense is plain nn.Dense and the stock
 // rules run). SINKRUN_FASTPATH=off switches every rule off (for A/B runs),
 // and SINKRUN_FASTPATH=-dense,-attn,... individual ones.
+//
+// batchLoss (below) also splits the batch of the training and evaluation
+// graphs into two halves with independent forward and backward chains, which
+// the Go backend's second executor runs side by side: its element-wise ops
+// (norms, RoPE, residuals, softmax gradient) run on one core each, so two
+// chains keep both cores busy.
 
 import (
 	"os"
@@ -44,18 +50,19 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/activation"
+	gmodel "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // fastOn switches the fast rules; it is read when a graph is built.
-var fastOn = fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true}
+var fastOn = fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true, split: true}
 
-type fastSwitches struct{ dense, attn, qkv, norm, softmax bool }
+type fastSwitches struct{ dense, attn, qkv, norm, softmax, split bool }
 
 // parseFastPath applies $SINKRUN_FASTPATH: "off" (or "0") disables every
 // rule, a comma list like "-dense,-attn" disables the named ones.
 func parseFastPath(env string) fastSwitches {
-	on := fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true}
+	on := fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true, split: true}
 	switch env = strings.TrimSpace(env); env {
 	case "", "on", "1":
 		return on
@@ -74,6 +81,8 @@ func parseFastPath(env string) fastSwitches {
 			on.norm = false
 		case "softmax":
 			on.softmax = false
+		case "split":
+			on.split = false
 		}
 	}
 	return on
@@ -375,4 +384,56 @@ func softmaxIdentityTrick(x *Node) *Node {
 		return Mul(y0, Sub(v, ReduceAndKeep(Mul(v, y0), ReduceSum, -1)))
 	})
 	return Add(y0, Sub(xid, StopGradient(xid)))
+}
+
+// batchLoss is the mean next-token cross-entropy of the batch. On the Go
+// backend, a batch of at least 8 rows with an even count is computed as two
+// halves with independent graphs (the mean of the halves' means is the
+// batch's mean: the halves are equal); the variables, and so their gradients,
+// are shared.
+func (m *Model) batchLoss(scope *gmodel.Scope, tokens, targets *Node) *Node {
+	B := tokens.Shape().Dim(0)
+	if !fastOn.split || B < 8 || B%2 != 0 || !onGoBackend(tokens.Graph()) {
+		return crossEntropy(m.forward(scope, tokens, nil), targets, m.lossSkip())
+	}
+	var sum *Node
+	for i := 0; i < 2; i++ {
+		rows := AxisRange(i*B/2, (i+1)*B/2)
+		// Each half builds the layers again: a fresh visited set for scope.In.
+		l := crossEntropy(m.forward(scope.ResetVisited(), SliceAxis(tokens, 0, rows), nil), SliceAxis(targets, 0, rows), m.lossSkip())
+		if sum == nil {
+			sum = l
+		} else {
+			sum = Add(sum, l)
+		}
+	}
+	return MulScalar(sum, 0.5)
+}
+
+// probeForward runs the probe's forward pass and returns what it recorded.
+// Like batchLoss it splits the sequences into two independent halves on the
+// Go backend (at least 8, an even count) and joins each recorded tensor
+// along its leading (sequence) axis.
+func (m *Model) probeForward(scope *gmodel.Scope, tokens *Node) *probeRecord {
+	N := tokens.Shape().Dim(0)
+	if !fastOn.split || N < 8 || N%2 != 0 || !onGoBackend(tokens.Graph()) {
+		rec := &probeRecord{}
+		_ = m.forward(scope, tokens, rec) // logits unused: pruned from the graph
+		return rec
+	}
+	var halves [2]*probeRecord
+	for i := range halves {
+		halves[i] = &probeRecord{}
+		_ = m.forward(scope.ResetVisited(), SliceAxis(tokens, 0, AxisRange(i*N/2, (i+1)*N/2)), halves[i])
+	}
+	join := func(a, b []*Node) []*Node {
+		out := make([]*Node, len(a))
+		for i := range a {
+			out[i] = Concatenate([]*Node{a[i], b[i]}, 0)
+		}
+		return out
+	}
+	a, b := halves[0], halves[1]
+	return &probeRecord{attention: join(a.attention, b.attention), hidden: join(a.hidden, b.hidden),
+		keys: join(a.keys, b.keys), values: join(a.values, b.values)}
 }

@@ -331,20 +331,19 @@ func (m *Model) createVariables() error {
 func (m *Model) trainGraph(scope *gmodel.Scope, inputs []*Node) []*Node {
 	tokens, targets, hyper := inputs[0], inputs[1], inputs[2]
 	asParameters(scope, tokens.Graph())
-	loss := crossEntropy(m.forward(scope, tokens, nil), targets, m.lossSkip())
+	loss := m.batchLoss(scope, tokens, targets) // crossEntropy of forward, in two halves (fastpath.go)
 	gradNorm := m.adamwUpdate(loss, hyper)
 	return []*Node{loss, gradNorm}
 }
 
 func (m *Model) evalGraph(scope *gmodel.Scope, tokens, targets *Node) *Node {
 	asParameters(scope, tokens.Graph())
-	return crossEntropy(m.forward(scope, tokens, nil), targets, m.lossSkip())
+	return m.batchLoss(scope, tokens, targets)
 }
 
 func (m *Model) probeGraph(scope *gmodel.Scope, tokens *Node) []*Node {
 	asParameters(scope, tokens.Graph())
-	rec := &probeRecord{}
-	_ = m.forward(scope, tokens, rec) // logits unused: pruned from the graph
+	rec := m.probeForward(scope, tokens) // forward, in two halves (fastpath.go)
 	var out []*Node
 	out = append(out, rec.attention...)
 	out = append(out, rec.hidden...)

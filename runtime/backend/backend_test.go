@@ -71,14 +71,20 @@ func TestOpenErrors(t *testing.T) {
 
 func TestGoScheduling(t *testing.T) {
 	for in, want := range map[string]string{
-		"go":                            "go:ops_sequential",
-		"go:parallelism=2":              "go:parallelism=2,ops_sequential",
-		"go:parallelism=2,ops_parallel": "go:parallelism=2,ops_parallel",
-		"go:ops_sequential":             "go:ops_sequential",
-		"xla:cuda":                      "xla:cuda",
+		"go:parallelism=2":                  "go:parallelism=3,num_executors=2",
+		"go:parallelism=4":                  "go:parallelism=5,num_executors=2",
+		"go:parallelism=1":                  "go:parallelism=1,ops_sequential",
+		"go:parallelism=2,ops_parallel":     "go:parallelism=2,ops_parallel",
+		"go:parallelism=2,ops_sequential":   "go:parallelism=2,ops_sequential",
+		"go:parallelism=3,num_executors=3":  "go:parallelism=3,num_executors=3",
+		"go:dependency_order,parallelism=2": "go:dependency_order,parallelism=3,num_executors=2",
+		"xla:cuda":                          "xla:cuda",
 	} {
 		if got := goScheduling(in); got != want {
 			t.Errorf("goScheduling(%q) = %q, want %q", in, got, want)
 		}
+	}
+	if got := goScheduling("go"); !strings.HasPrefix(got, "go:parallelism=") {
+		t.Errorf("goScheduling(go) = %q", got)
 	}
 }
