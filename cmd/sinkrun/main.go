@@ -47,6 +47,7 @@ func commands() []command {
 		{"plan", "FILES... [flags]", "list every run with its size, cost and results, and estimate the time on this machine", cmdPlanTimed},
 		{"fmt", "FILES... [flags]", "format .sink files canonically (-w rewrite, -l list, -d diff)", cmdFmt},
 		{"summarize", "DIR... [flags]", "print the summary tables of results directories, re-read from their Parquet files", cmdSummarize},
+		{"bench", "[FILE.sink] [flags]", "time the training step against the reference model (or a run of FILE); --json for one line", cmdBench},
 		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},
 	}
 }
