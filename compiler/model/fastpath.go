@@ -31,8 +31,8 @@ package model
 // rules run). SINKRUN_FASTPATH=off switches every rule off (for A/B runs),
 // and SINKRUN_FASTPATH=-dense,-attn,... individual ones.
 //
-// batchLoss (below) also splits the batch of the training and evaluation
-// graphs into two halves with independent forward and backward chains, which
+// batchLoss and probeForward (below) also split the batch of the training,
+// evaluation and probe graphs into two halves with independent chains, which
 // the Go backend's second executor runs side by side: its element-wise ops
 // (norms, RoPE, residuals, softmax gradient) run on one core each, so two
 // chains keep both cores busy.
