@@ -171,6 +171,21 @@ type Column struct {
 func Flatten(run Run) []Column {
 	var cols []Column
 	v := reflect.ValueOf(run)
+	eachLeaf(v, func(f Field, applies bool) {
+		if f.Type.Kind() == reflect.Slice && f.Path == "train.seeds" {
+			return // expanded into runs: the run's own seed is its column
+		}
+		name := strings.ReplaceAll(f.Path, ".", "_")
+		cols = append(cols, Column{Name: name, Value: scalar(f.Value(v), applies)})
+	})
+	cols = append(cols, Column{Name: "seed", Value: run.Seed})
+	return cols
+}
+
+// eachLeaf calls fn for every scalar or list setting of the run in schema
+// order, saying whether it applies: a constructor argument applies only to
+// the kinds it is declared for (its parent's kind field chooses).
+func eachLeaf(v reflect.Value, fn func(f Field, applies bool)) {
 	var walk func(fields []Field, kind string)
 	walk = func(fields []Field, kind string) {
 		for _, f := range fields {
@@ -182,18 +197,10 @@ func Flatten(run Run) []Column {
 				walk(f.Children, childKind)
 				continue
 			}
-			if f.Type.Kind() == reflect.Slice && f.Path == "train.seeds" {
-				continue // expanded into runs: the run's own seed is its column
-			}
-			name := strings.ReplaceAll(f.Path, ".", "_")
-			fv := f.Value(v)
-			applies := kind == "" || f.Kind || f.AcceptsKind(kind)
-			cols = append(cols, Column{Name: name, Value: scalar(fv, applies)})
+			fn(f, kind == "" || f.Kind || f.AcceptsKind(kind))
 		}
 	}
 	walk(Schema().Children, "")
-	cols = append(cols, Column{Name: "seed", Value: run.Seed})
-	return cols
 }
 
 func scalar(v reflect.Value, applies bool) any {
@@ -233,24 +240,12 @@ func scalar(v reflect.Value, applies bool) any {
 // defaults of unused arguments are not part of the run's identity.
 func (r Run) Canonical() Run {
 	v := reflect.ValueOf(&r).Elem()
-	var walk func(fields []Field, kind string)
-	walk = func(fields []Field, kind string) {
-		for _, f := range fields {
-			if len(f.Children) > 0 {
-				childKind := ""
-				if kf := f.KindField(); kf != nil {
-					childKind = kf.Value(v).String()
-				}
-				walk(f.Children, childKind)
-				continue
-			}
-			if kind != "" && !f.Kind && !f.AcceptsKind(kind) {
-				fv := f.Value(v)
-				fv.Set(reflect.Zero(fv.Type()))
-			}
+	eachLeaf(v, func(f Field, applies bool) {
+		if !applies {
+			fv := f.Value(v)
+			fv.Set(reflect.Zero(fv.Type()))
 		}
-	}
-	walk(Schema().Children, "")
+	})
 	return r
 }
 
