@@ -136,6 +136,21 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseFiles parses a command's flags and its FILES arguments (flags may
+// come before or after them). It reports false, with the exit code, on a
+// flag error, --help, or no files (after printing the usage).
+func parseFiles(fs *flag.FlagSet, args []string) ([]string, int, bool) {
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, flagExit(err), false
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return nil, exitUsage, false
+	}
+	return files, exitOK, true
+}
+
 // compile parses and checks the files, printing errors with source context.
 func compile(files []string, stderr io.Writer) ([]*compiler.Experiment, bool) {
 	exps, err := compiler.CompileFiles(files)
@@ -154,13 +169,9 @@ func compile(files []string, stderr io.Writer) ([]*compiler.Experiment, bool) {
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", "FILES...", "Parse and validate .sink files; print each experiment's run count. Exit 0 only when all are valid.", stderr)
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(files) == 0 {
-		fs.Usage()
-		return exitUsage
+	files, code, ok := parseFiles(fs, args)
+	if !ok {
+		return code
 	}
 	exps, ok := compile(files, stderr)
 	if !ok {

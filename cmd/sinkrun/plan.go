@@ -25,13 +25,9 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"With --resolved, also print each run's fully resolved config: the JSON stored in its Parquet footer.", stderr)
 	out := fs.String("out", "results", "results directory to look for finished runs in")
 	resolved := fs.Bool("resolved", false, "print each run's fully resolved config as indented JSON")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(files) == 0 {
-		fs.Usage()
-		return exitUsage
+	files, code, ok := parseFiles(fs, args)
+	if !ok {
+		return code
 	}
 	exps, ok := compile(files, stderr)
 	if !ok {

@@ -27,13 +27,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	every := fs.Int("checkpoint-every", 0, "checkpoint runs every `N` steps; -1: never; 0: at every measurement (every steps/10 when measure.every\nis 0), at most once in 30 s. Ctrl-C always checkpoints the runs in flight")
 	progress := fs.String("progress", "auto", "progress display: bar (redrawn in place), lines (plain log lines), or auto (bar on a terminal)")
 	format := fs.String("format", "table", "summary format: table, markdown or csv")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(files) == 0 {
-		fs.Usage()
-		return exitUsage
+	files, code, ok := parseFiles(fs, args)
+	if !ok {
+		return code
 	}
 	sf, err := results.ParseFormat(*format)
 	if err != nil {
