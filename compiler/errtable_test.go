@@ -58,8 +58,10 @@ func TestErrorTable(t *testing.T) {
 			[]string{`t.sink:3:7: unexpected "{", expected a value (did you mean "variants" instead of "varaints" at line 2, column 3?)`}},
 		{"misspelt variants, parsed as a block", "experiment a {\n  varaints { x 1 }\n}",
 			[]string{`t.sink:2:3: unknown block "varaints": expected one of model, data, train, measure (did you mean "variants"?)`}},
-		{"block not ended", "experiment a {\n  model { x 1 }\n  data { y 2 } z\n}",
-			[]string{`t.sink:3:16: unexpected "z": end the previous block with a newline or ";" first`}},
+		{"lone word after a block", "experiment a {\n  model { x 1 }\n  data { y 2 } z\n}",
+			[]string{`t.sink:3:17: unexpected end of line, expected "{" or a value`}},
+		{"blocks on one line", "experiment a {\n  model { layers 0 } data { context 0 }\n}",
+			[]string{`t.sink:2:18: model.layers: must be between 1 and 256, found 0`, `t.sink:2:37: data.context: must be between 2 and 65536, found 0`}},
 		{"vary inside a variant", "experiment a {\n  variants { b { vary model.layers [1] } }\n}",
 			[]string{`t.sink:2:18: vary inside variant "b": a variant is a set of settings, not a grid; put the vary in the experiment (it combines with the variants as a product)`}},
 

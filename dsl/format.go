@@ -33,9 +33,9 @@ func Format(filename string, src []byte) ([]byte, error) {
 	if _, err := Parse(filename, src); err != nil {
 		return nil, err
 	}
-	toks, errs := scan(filename, src, true)
-	if len(errs) > 0 { // cannot happen: Parse lexed the same source
-		return nil, errs.err()
+	toks, err := scan(filename, src, true)
+	if err != nil { // cannot happen: Parse lexed the same source
+		return nil, syntaxError(filename, src, err)
 	}
 	root := &fnode{}
 	stack := []*fnode{root}

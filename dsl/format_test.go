@@ -68,6 +68,10 @@ func TestFormatCases(t *testing.T) {
 		{"experiment a { variants { b {} } }", "experiment a {\n  variants {\n    b {}\n  }\n}\n"},
 		{"experiment a { variants { b { model { layers 1 } }; c { model { layers 1; heads 2 } } } }",
 			"experiment a {\n  variants {\n    b { model { layers 1 } }\n    c {\n      model {\n        layers 1\n        heads 2\n      }\n    }\n  }\n}\n"},
+		// Blocks written on one line go on lines of their own.
+		{"experiment a { variants { fixed_second { data { fixed_token fixed(position: 2) } model { bias k } } } }",
+			"experiment a {\n  variants {\n    fixed_second {\n      data { fixed_token fixed(position: 2) }\n      model { bias k }\n    }\n  }\n}\n"},
+		{"experiment a { model { layers 2 } data { context 2 } # c\n}", "experiment a {\n  model { layers 2 }\n  data { context 2 } # c\n}\n"},
 		{"import \"a.sink\";import \"b.sink\"\n\n\n\nexperiment a {}", "import \"a.sink\"\nimport \"b.sink\"\n\nexperiment a {}\n"},
 		// Trailing comments stay on their line and are aligned; own-line ones keep their place.
 		{"experiment a { # top\n  model {\n    layers 2 # l\n    d_model 128   # d\n\n\n    # own\n    heads 4\n  }\n}\n",

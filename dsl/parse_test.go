@@ -91,6 +91,10 @@ func TestParseOK(t *testing.T) {
 		"experiment a { variants { b {}; c { model { x 1 }; data { y 2 } } } }",
 		"experiment a {\n  variants\n  {\n    b\n    {\n      model { x 1 }\n    }\n  }\n}",
 		"experiment variants { model { variants 1 } }",
+		// Blocks end at their "}": the next one may follow on the same line.
+		"experiment a { variants { b { model { x 1 } } c {} } }",
+		"experiment a { variants { fixed_second { data { fixed_token fixed(position: 2) } model { bias k } } } }",
+		"experiment a { model { x 1 } data { y [1,\n 2] } vary zip { a.b [1] } variants { c {} } vary x.y [1] }",
 	} {
 		if _, err := Parse("t.sink", []byte(src)); err != nil {
 			t.Errorf("%q: %v", src, err)
@@ -123,7 +127,6 @@ func TestParseErrors(t *testing.T) {
 		{"import \"b\" experiment a {}", `t.sink:1:12: unexpected "experiment": end the import with a newline or ";" first`},
 		{"experiment a { variants { b { vary x.y [1] } } }", `t.sink:1:31: vary inside variant "b": a variant is a set of settings, not a grid`},
 		{"experiment a { variants { b { variants { c {} } } } }", `t.sink:1:31: variants inside variant "b": variants do not nest`},
-		{"experiment a { variants { b { model { x 1 } } c {} } }", `t.sink:1:47: unexpected "c": end the previous setting`},
 	} {
 		_, err := Parse("t.sink", []byte(tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -187,10 +190,14 @@ func TestParseImportsAndVariants(t *testing.T) {
 	}
 }
 
+// TestParseErrorAfterBlock: a block needs no separator before the next
+// statement, but a lone word after it is neither a block nor a setting.
 func TestParseErrorAfterBlock(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{"experiment a { variants { b {}; c { model { x 1 }; data { y 2 } z } } }", `t.sink:1:65: unexpected "z": end the previous block with a newline or ";" first`},
-		{"experiment a {\n  model { x 1 }\n  data { y 2 } z\n}", `t.sink:3:16: unexpected "z": end the previous block with a newline or ";" first`},
+		{"experiment a { variants { b {}; c { model { x 1 }; data { y 2 } z } } }", `t.sink:1:67: unexpected "}", expected "{" or a value`},
+		{"experiment a {\n  model { x 1 }\n  data { y 2 } z\n}", `t.sink:3:17: unexpected end of line, expected "{" or a value`},
+		{"experiment a { model { x 1 } layers }", `t.sink:1:37: unexpected "}", expected "{" or a value`},
+		{"experiment a { vary model.x [1] data { y 2 } }", `t.sink:1:33: unexpected "data": end the previous setting with a newline or ";" first`},
 		{"import \"b\" experiment a {} experiment b {}", `t.sink:1:12: unexpected "experiment": end the import`},
 		{"experiment a {} experiment b {} x", `t.sink:1:33: unexpected "x", expected "experiment NAME { ... }"`},
 	} {
