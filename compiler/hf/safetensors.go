@@ -160,7 +160,7 @@ func parseTensorEntry(name string, raw json.RawMessage) (TensorInfo, error) {
 		shape[i] = int(d)
 	}
 	if want := elems * int64(dt.Size()); end-begin != want {
-		return TensorInfo{}, fmt.Errorf("data_offsets [%d, %d] hold %d bytes, but %s %v needs %d", begin, end, end-begin, dt, shape, want)
+		return TensorInfo{}, fmt.Errorf("data_offsets [%d, %d] hold %d bytes, but %s %s needs %d", begin, end, end-begin, dt, shapeString(shape), want)
 	}
 	return TensorInfo{Name: name, DType: dt, Shape: shape, Begin: begin, End: end}, nil
 }
