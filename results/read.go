@@ -2,11 +2,9 @@ package results
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -71,7 +69,7 @@ func ReadRuns(dir string) ([]Run, error) {
 func ReadMetrics(dir, experiment string) ([]Metric, error) {
 	var out []Metric
 	err := readPartition(dir, TableMetrics, experiment, func(rec arrow.Record) error {
-		ms, err := metricsFrom(rec)
+		ms, err := decode(rec, metricsColumns)
 		out = append(out, ms...)
 		return err
 	})
@@ -83,7 +81,7 @@ func ReadMetrics(dir, experiment string) ([]Metric, error) {
 func ReadHeads(dir, experiment string) ([]Head, error) {
 	var out []Head
 	err := readPartition(dir, TableHeads, experiment, func(rec arrow.Record) error {
-		hs, err := headsFrom(rec)
+		hs, err := decode(rec, headsColumns)
 		out = append(out, hs...)
 		return err
 	})
@@ -95,7 +93,7 @@ func ReadHeads(dir, experiment string) ([]Head, error) {
 func ReadMaps(dir, experiment string) ([]Map, error) {
 	var out []Map
 	err := readPartition(dir, TableMaps, experiment, func(rec arrow.Record) error {
-		ms, err := mapsFrom(rec)
+		ms, err := decode(rec, mapsColumns)
 		out = append(out, ms...)
 		return err
 	})
@@ -163,169 +161,25 @@ func readFile(mem memory.Allocator, path string, fn func(arrow.Record) error) (m
 	return kv, nil
 }
 
-// cols gives typed access to a record's columns by name.
-type cols struct {
-	rec arrow.Record
-	err error
-}
-
-func (c *cols) get(name string) arrow.Array {
-	idx := c.rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		if c.err == nil {
-			c.err = fmt.Errorf("missing column %q", name)
-		}
-		return nil
-	}
-	return c.rec.Column(idx[0])
-}
-
-func colAs[T arrow.Array](c *cols, name string) T {
-	var zero T
-	a := c.get(name)
-	if a == nil {
-		return zero
-	}
-	t, ok := a.(T)
-	if !ok {
-		if c.err == nil {
-			c.err = fmt.Errorf("column %q has type %s, want %T", name, a.DataType(), zero)
-		}
-		return zero
-	}
-	return t
-}
-
-// optional is colAs for a column that files of older versions lack: a
-// missing column gives nil (read as NULL), a mistyped one an error.
-func optional[T arrow.Array](c *cols, name string) T {
-	var zero T
-	if len(c.rec.Schema().FieldIndices(name)) == 0 {
-		return zero
-	}
-	return colAs[T](c, name)
-}
-
-// Typed readers that tolerate a missing column (nil array) and nulls.
-func str(a *array.String, i int) string {
-	if a == nil || a.IsNull(i) {
-		return ""
-	}
-	return a.Value(i)
-}
-
-func i64(a *array.Int64, i int, null int64) int64 {
-	if a == nil || a.IsNull(i) {
-		return null
-	}
-	return a.Value(i)
-}
-
-func i32(a *array.Int32, i int) int32 {
-	if a == nil || a.IsNull(i) {
-		return -1
-	}
-	return a.Value(i)
-}
-
-func f64(a *array.Float64, i int) float64 {
-	if a == nil || a.IsNull(i) {
-		return math.NaN()
-	}
-	return a.Value(i)
-}
-
-func boolean(a *array.Boolean, i int) bool {
-	return a != nil && !a.IsNull(i) && a.Value(i)
-}
-
+// runsFrom reads a runs record: the columns of runsColumns, and every other
+// column as a setting (in file order).
 func runsFrom(rec arrow.Record) ([]Run, error) {
-	c := &cols{rec: rec}
-	id := colAs[*array.String](c, "run_id")
-	varied := colAs[*array.String](c, "varied")
-	gridIndex := optional[*array.Int64](c, "grid_index")
-	status := colAs[*array.String](c, "status")
-	errCol := colAs[*array.String](c, "error")
-	diverged := colAs[*array.Int64](c, "diverged_step")
-	steps := colAs[*array.Int64](c, "steps")
-	tokens := colAs[*array.Int64](c, "tokens_seen")
-	started := colAs[*array.Timestamp](c, "started_at")
-	wall := colAs[*array.Float64](c, "wall_seconds")
-	msPer := colAs[*array.Float64](c, "ms_per_step")
-	params := colAs[*array.Int64](c, "params")
-	backend := colAs[*array.String](c, "backend")
-	valLoss := colAs[*array.Float64](c, "final_val_loss")
-	trainLoss := colAs[*array.Float64](c, "final_train_loss")
-	sink1 := colAs[*array.Float64](c, "final_sink1")
-	sink1Proxy := colAs[*array.Boolean](c, "final_sink1_is_proxy")
-	sinkSlot := optional[*array.Float64](c, "final_sink_slot")
-	alpha1 := colAs[*array.Float64](c, "final_mean_alpha1")
-	massive := colAs[*array.Float64](c, "final_massive")
-	hash := colAs[*array.String](c, "config_hash")
-	version := colAs[*array.String](c, "tool_version")
-	git := colAs[*array.String](c, "git_revision")
-	if c.err != nil {
-		return nil, c.err
+	runs, err := decode(rec, runsColumns)
+	if err != nil {
+		return nil, err
 	}
-	var tsUnit arrow.TimeUnit = arrow.Microsecond
-	if started != nil {
-		tsUnit = started.DataType().(*arrow.TimestampType).Unit
-	}
-
-	fixed := map[string]bool{"run_id": true}
-	for _, f := range runsFixed {
-		fixed[f.Name] = true
-	}
-	var settingIdx []int
-	for i, f := range rec.Schema().Fields() {
-		if !fixed[f.Name] {
-			settingIdx = append(settingIdx, i)
+	own := columnNames(runsColumns)
+	for j, f := range rec.Schema().Fields() {
+		if own[f.Name] {
+			continue
 		}
-	}
-
-	n := int(rec.NumRows())
-	runs := make([]Run, n)
-	for i := range runs {
-		r := Run{
-			ID:              str(id, i),
-			GridIndex:       i64(gridIndex, i, -1),
-			Status:          str(status, i),
-			Error:           str(errCol, i),
-			DivergedStep:    i64(diverged, i, -1),
-			Steps:           i64(steps, i, 0),
-			TokensSeen:      i64(tokens, i, 0),
-			WallSeconds:     f64(wall, i),
-			MsPerStep:       f64(msPer, i),
-			Params:          i64(params, i, 0),
-			Backend:         str(backend, i),
-			FinalValLoss:    f64(valLoss, i),
-			FinalTrainLoss:  f64(trainLoss, i),
-			FinalSink1:      f64(sink1, i),
-			Sink1Proxy:      boolean(sink1Proxy, i),
-			FinalSinkSlot:   f64(sinkSlot, i),
-			FinalMeanAlpha1: f64(alpha1, i),
-			FinalMassive:    f64(massive, i),
-			ConfigHash:      str(hash, i),
-			ToolVersion:     str(version, i),
-			GitRevision:     str(git, i),
-		}
-		if started != nil && !started.IsNull(i) {
-			r.StartedAt = started.Value(i).ToTime(tsUnit).UTC()
-		}
-		if v := str(varied, i); v != "" {
-			if err := json.Unmarshal([]byte(v), &r.Varied); err != nil {
-				return nil, fmt.Errorf("column varied: %w", err)
-			}
-		}
-		for _, j := range settingIdx {
-			name := rec.Schema().Field(j).Name
+		for i := range runs {
 			v, err := settingValue(rec.Column(j), i)
 			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", name, err)
+				return nil, fmt.Errorf("column %s: %w", f.Name, err)
 			}
-			r.Settings = append(r.Settings, config.Column{Name: name, Value: v})
+			runs[i].Settings = append(runs[i].Settings, config.Column{Name: f.Name, Value: v})
 		}
-		runs[i] = r
 	}
 	return runs, nil
 }
@@ -349,79 +203,4 @@ func settingValue(a arrow.Array, i int) (any, error) {
 		return x.Value(i), nil
 	}
 	return nil, fmt.Errorf("unsupported type %s", a.DataType())
-}
-
-func metricsFrom(rec arrow.Record) ([]Metric, error) {
-	c := &cols{rec: rec}
-	id := colAs[*array.String](c, "run_id")
-	step := colAs[*array.Int64](c, "step")
-	tokens := colAs[*array.Int64](c, "tokens_seen")
-	name := colAs[*array.String](c, "metric")
-	k := colAs[*array.Int32](c, "k")
-	eps := colAs[*array.Float64](c, "eps")
-	layer := colAs[*array.Int32](c, "layer")
-	head := colAs[*array.Int32](c, "head")
-	value := colAs[*array.Float64](c, "value")
-	proxy := colAs[*array.Boolean](c, "is_proxy")
-	if c.err != nil {
-		return nil, c.err
-	}
-	out := make([]Metric, rec.NumRows())
-	for i := range out {
-		out[i] = Metric{
-			RunID: str(id, i), Step: i64(step, i, 0), TokensSeen: i64(tokens, i, 0),
-			Metric: str(name, i), K: i32(k, i), Eps: f64(eps, i),
-			Layer: i32(layer, i), Head: i32(head, i),
-			Value: f64(value, i), IsProxy: boolean(proxy, i),
-		}
-	}
-	return out, nil
-}
-
-func headsFrom(rec arrow.Record) ([]Head, error) {
-	c := &cols{rec: rec}
-	id := colAs[*array.String](c, "run_id")
-	step := colAs[*array.Int64](c, "step")
-	tokens := colAs[*array.Int64](c, "tokens_seen")
-	layer := colAs[*array.Int32](c, "layer")
-	head := colAs[*array.Int32](c, "head")
-	k := colAs[*array.Int32](c, "k")
-	alpha := colAs[*array.Float64](c, "alpha")
-	sink := colAs[*array.Float64](c, "sink_percent")
-	proxy := colAs[*array.Boolean](c, "is_proxy")
-	if c.err != nil {
-		return nil, c.err
-	}
-	out := make([]Head, rec.NumRows())
-	for i := range out {
-		out[i] = Head{
-			RunID: str(id, i), Step: i64(step, i, 0), TokensSeen: i64(tokens, i, 0),
-			Layer: i32(layer, i), Head: i32(head, i), K: i32(k, i),
-			Alpha: f64(alpha, i), SinkPercent: f64(sink, i), IsProxy: boolean(proxy, i),
-		}
-	}
-	return out, nil
-}
-
-func mapsFrom(rec arrow.Record) ([]Map, error) {
-	c := &cols{rec: rec}
-	id := colAs[*array.String](c, "run_id")
-	step := colAs[*array.Int64](c, "step")
-	layer := colAs[*array.Int32](c, "layer")
-	head := colAs[*array.Int32](c, "head")
-	query := colAs[*array.Int32](c, "query")
-	key := colAs[*array.Int32](c, "key")
-	weight := colAs[*array.Float64](c, "weight")
-	if c.err != nil {
-		return nil, c.err
-	}
-	out := make([]Map, rec.NumRows())
-	for i := range out {
-		out[i] = Map{
-			RunID: str(id, i), Step: i64(step, i, 0),
-			Layer: layer.Value(i), Head: head.Value(i),
-			Query: query.Value(i), Key: key.Value(i), Weight: f64(weight, i),
-		}
-	}
-	return out, nil
 }

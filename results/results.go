@@ -21,6 +21,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +29,30 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/config"
+)
+
+// Status is a run's outcome, the status column of the runs table.
+type Status string
+
+// The statuses a run can end with. statusDocs (schema.go) explains them.
+const (
+	StatusDone     Status = "done"
+	StatusDiverged Status = "diverged"
+	StatusFailed   Status = "failed"
+)
+
+// Metric names: the metric column of the metrics table. metricDocs
+// (schema.go) defines them and which of the columns k, eps, layer and head
+// each one sets.
+const (
+	MetricSink          = "sink"
+	MetricMeanAlpha     = "mean_alpha"
+	MetricMassiveHidden = "massive_hidden"
+	MetricMassiveKey    = "massive_key"
+	MetricMassiveValue  = "massive_value"
+	MetricValLoss       = "val_loss"
+	MetricTrainLoss     = "train_loss"
+	MetricLR            = "lr"
 )
 
 // Run is one row of the runs table: a run's identity, every resolved setting,
@@ -44,8 +69,9 @@ type Run struct {
 	// (config.Run.Index; seeds vary fastest). -1 means unknown (NULL in
 	// Parquet, and what files written before the column read back as).
 	GridIndex int64
-	// Status is "done", "diverged" or "failed"; Error explains the latter two.
-	Status, Error string
+	// Error explains a diverged or failed run.
+	Status Status
+	Error  string
 	// DivergedStep is -1 when the run did not diverge (NULL in Parquet).
 	DivergedStep      int64
 	Steps, TokensSeen int64
@@ -74,12 +100,28 @@ type Run struct {
 	ConfigJSON, ConfigHash, ToolVersion, GitRevision string
 }
 
+// NewRun is the runs row of a run that has not measured anything yet: its
+// identity and settings from the resolved config, no status, and every
+// measurement unknown (-1 or NaN: NULL in Parquet), so that a run which fails
+// early does not record zeros that read as results. The caller sets the
+// status and what the run measured.
+func NewRun(run config.Run, backend string, startedAt time.Time) Run {
+	nan := math.NaN()
+	return Run{
+		ID: run.ID(), Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
+		GridIndex: int64(run.Index), DivergedStep: -1, StartedAt: startedAt.UTC(), Backend: backend,
+		ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
+		WallSeconds: nan, MsPerStep: nan, FinalValLoss: nan, FinalTrainLoss: nan,
+		FinalSink1: nan, FinalSinkSlot: nan, FinalMeanAlpha1: nan, FinalMassive: nan,
+	}
+}
+
 // Metric is one row of the long metrics table. K, Layer and Head = -1 and
 // Eps = NaN mean "not applicable" and are written as NULL.
 type Metric struct {
 	RunID            string
 	Step, TokensSeen int64
-	Metric           string
+	Metric           string // one of the Metric* names
 	K                int32
 	Eps              float64
 	Layer, Head      int32

@@ -197,8 +197,8 @@ func summarise(runs []Run) []*expTable {
 // its status over all runs.
 func (rw *row) finish() {
 	var sink, loss, massive, alpha, slot []float64
-	counts := map[string]int{}
-	var order []string
+	counts := map[Status]int{}
+	var order []Status
 	for _, r := range rw.runs {
 		st := r.Status
 		if st == "" {
@@ -208,7 +208,7 @@ func (rw *row) finish() {
 			order = append(order, st)
 		}
 		counts[st]++
-		if r.Status != "done" {
+		if r.Status != StatusDone {
 			continue
 		}
 		rw.nDone++
@@ -223,12 +223,12 @@ func (rw *row) finish() {
 	rw.slot = statOf(slot)
 	n := len(rw.runs)
 	if len(order) == 1 {
-		rw.status = order[0]
+		rw.status = string(order[0])
 		return
 	}
 	var parts []string
 	for _, st := range order {
-		if st != "done" {
+		if st != StatusDone {
 			parts = append(parts, fmt.Sprintf("%d/%d %s", counts[st], n, st))
 		}
 	}

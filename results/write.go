@@ -1,12 +1,10 @@
 package results
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -17,69 +15,8 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/compress"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
-	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/internal/atomicfile"
 )
-
-// Fixed columns of the runs table; every other column is a setting.
-var runsFixed = []arrow.Field{
-	{Name: "varied", Type: arrow.BinaryTypes.String},
-	{Name: "grid_index", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	{Name: "status", Type: arrow.BinaryTypes.String},
-	{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "diverged_step", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-	{Name: "steps", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "tokens_seen", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "started_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
-	{Name: "wall_seconds", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "ms_per_step", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "params", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "backend", Type: arrow.BinaryTypes.String},
-	{Name: "final_val_loss", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "final_train_loss", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "final_sink1", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "final_sink1_is_proxy", Type: arrow.FixedWidthTypes.Boolean},
-	{Name: "final_sink_slot", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "final_mean_alpha1", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "final_massive", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "config_hash", Type: arrow.BinaryTypes.String},
-	{Name: "tool_version", Type: arrow.BinaryTypes.String},
-	{Name: "git_revision", Type: arrow.BinaryTypes.String},
-}
-
-var metricsFields = []arrow.Field{
-	{Name: "run_id", Type: arrow.BinaryTypes.String},
-	{Name: "step", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "tokens_seen", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "metric", Type: arrow.BinaryTypes.String},
-	{Name: "k", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
-	{Name: "eps", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "layer", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
-	{Name: "head", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
-	{Name: "value", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "is_proxy", Type: arrow.FixedWidthTypes.Boolean},
-}
-
-var headsFields = []arrow.Field{
-	{Name: "run_id", Type: arrow.BinaryTypes.String},
-	{Name: "step", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "tokens_seen", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "layer", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "head", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "k", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "alpha", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "sink_percent", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "is_proxy", Type: arrow.FixedWidthTypes.Boolean},
-}
-
-var mapsFields = []arrow.Field{
-	{Name: "run_id", Type: arrow.BinaryTypes.String},
-	{Name: "step", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "layer", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "head", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "query", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "key", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "weight", Type: arrow.PrimitiveTypes.Float64},
-}
 
 // Write writes the run's three tables: metrics and heads first, runs last
 // (the runs file marks the run finished). Each file is written to a hidden
@@ -106,9 +43,15 @@ func WriteWithMaps(dir string, r Run, metrics []Metric, heads []Head, maps []Map
 		return err
 	}
 	defer runsRec.Release()
-	metricsRec := metricsRecord(mem, metrics, meta)
+	metricsRec, err := record(mem, metricsColumns, metrics, meta)
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
 	defer metricsRec.Release()
-	headsRec := headsRecord(mem, heads, meta)
+	headsRec, err := record(mem, headsColumns, heads, meta)
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
 	defer headsRec.Release()
 
 	if err := os.Remove(Path(dir, TableRuns, r.Experiment, r.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -120,7 +63,10 @@ func WriteWithMaps(dir string, r Run, metrics []Metric, heads []Head, maps []Map
 	}
 	tables := []table{{TableMetrics, metricsRec}, {TableHeads, headsRec}}
 	if len(maps) > 0 {
-		mapsRec := mapsRecord(mem, maps, meta)
+		mapsRec, err := record(mem, mapsColumns, maps, meta)
+		if err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
 		defer mapsRec.Release()
 		tables = append(tables, table{TableMaps, mapsRec})
 	} else if err := os.Remove(Path(dir, TableMaps, r.Experiment, r.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -142,63 +88,33 @@ func footer(r Run) arrow.Metadata {
 	)
 }
 
-// writeFile writes one record to path atomically (temp file + rename).
-func writeFile(mem memory.Allocator, path string, rec arrow.Record) (err error) {
-	partDir := filepath.Dir(path)
-	if err := os.MkdirAll(partDir, 0o755); err != nil {
+// writeFile writes one record to path atomically: no reader ever sees a
+// partial file under its final name.
+func writeFile(mem memory.Allocator, path string, rec arrow.Record) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
-	f, err := os.CreateTemp(partDir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
-	tmp := f.Name()
-	// CreateTemp makes the file private (0600); results are for other tools
-	// and other users to read.
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("results: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("results: writing %s: %w", path, err)
-		}
-	}()
 	props := parquet.NewWriterProperties(
 		parquet.WithRootRepetition(parquet.Repetitions.Required),
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithAllocator(mem),
 	)
-	// Hide f's Close from the Parquet writer (it would close f) so that f can
-	// be synced before the rename.
-	fw, err := pqarrow.NewFileWriter(rec.Schema(), struct{ io.Writer }{f}, props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
-	if err != nil {
-		return err
-	}
-	if rec.NumRows() > 0 {
-		if err := fw.Write(rec); err != nil {
-			fw.Close()
+	// Results are for other tools and other users to read: 0644.
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
+		if err != nil {
 			return err
 		}
-	}
-	if err := fw.Close(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(partDir); err == nil { // best effort: persist the rename
-		d.Sync()
-		d.Close()
+		if rec.NumRows() > 0 {
+			if err := fw.Write(rec); err != nil {
+				fw.Close()
+				return err
+			}
+		}
+		return fw.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("results: writing %s: %w", path, err)
 	}
 	return nil
 }
@@ -224,182 +140,62 @@ func settingType(v any) (arrow.DataType, any, error) {
 	return nil, nil, fmt.Errorf("unsupported type %T", v)
 }
 
+// runsRecord is the one-row runs record of r: run_id, a column per
+// setting, then the other columns of runsColumns.
 func runsRecord(mem memory.Allocator, r Run, meta arrow.Metadata) (arrow.Record, error) {
-	fields := []arrow.Field{{Name: "run_id", Type: arrow.BinaryTypes.String}}
-	seen := map[string]bool{"run_id": true}
-	for _, f := range runsFixed {
-		seen[f.Name] = true
-	}
-	values := make([]any, len(r.Settings))
-	for i, s := range r.Settings {
-		t, v, err := settingType(s.Value)
-		if err != nil {
-			return nil, fmt.Errorf("results: setting %s: %w", s.Name, err)
-		}
-		if s.Name == "" || seen[s.Name] {
-			return nil, fmt.Errorf("results: setting column %q is empty or clashes with another column", s.Name)
-		}
-		seen[s.Name] = true
-		fields = append(fields, arrow.Field{Name: s.Name, Type: t})
-		values[i] = v
-	}
-	fields = append(fields, runsFixed...)
-	schema := arrow.NewSchema(fields, &meta)
-
-	varied := r.Varied
-	if varied == nil {
-		varied = []config.Setting{}
-	}
-	vj, err := json.Marshal(varied)
+	head, tail := runsColumns[:settingsAfter], runsColumns[settingsAfter:]
+	taken := columnNames(runsColumns)
+	flds := arrowFields(head)
+	arrs, err := buildAll(mem, head, []Run{r})
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
-
-	b := array.NewRecordBuilder(mem, schema)
-	defer b.Release()
-	col := 0
-	next := func() array.Builder { c := b.Field(col); col++; return c }
-	next().(*array.StringBuilder).Append(r.ID)
-	for _, v := range values {
-		switch x := v.(type) {
-		case int64:
-			next().(*array.Int64Builder).Append(x)
-		case float64:
-			next().(*array.Float64Builder).Append(x)
-		case bool:
-			next().(*array.BooleanBuilder).Append(x)
-		case string:
-			next().(*array.StringBuilder).Append(x)
+	defer func() { releaseAll(arrs) }()
+	for _, s := range r.Settings {
+		if s.Name == "" || taken[s.Name] {
+			return nil, fmt.Errorf("results: setting column %q is empty or clashes with another column", s.Name)
 		}
+		taken[s.Name] = true
+		a, err := settingArray(mem, s.Value)
+		if err != nil {
+			return nil, fmt.Errorf("results: setting %s: %w", s.Name, err)
+		}
+		flds = append(flds, arrow.Field{Name: s.Name, Type: a.DataType()})
+		arrs = append(arrs, a)
 	}
-	next().(*array.StringBuilder).Append(string(vj))
-	if r.GridIndex < 0 {
-		next().AppendNull()
-	} else {
-		next().(*array.Int64Builder).Append(r.GridIndex)
+	rest, err := buildAll(mem, tail, []Run{r})
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
 	}
-	next().(*array.StringBuilder).Append(r.Status)
-	if r.Error == "" {
-		next().AppendNull()
-	} else {
-		next().(*array.StringBuilder).Append(r.Error)
-	}
-	if r.DivergedStep < 0 {
-		next().AppendNull()
-	} else {
-		next().(*array.Int64Builder).Append(r.DivergedStep)
-	}
-	next().(*array.Int64Builder).Append(r.Steps)
-	next().(*array.Int64Builder).Append(r.TokensSeen)
-	next().(*array.TimestampBuilder).Append(arrow.Timestamp(r.StartedAt.UnixMicro()))
-	appendFloatOrNull(next(), r.WallSeconds)
-	appendFloatOrNull(next(), r.MsPerStep)
-	next().(*array.Int64Builder).Append(r.Params)
-	next().(*array.StringBuilder).Append(r.Backend)
-	appendFloatOrNull(next(), r.FinalValLoss)
-	appendFloatOrNull(next(), r.FinalTrainLoss)
-	appendFloatOrNull(next(), r.FinalSink1)
-	next().(*array.BooleanBuilder).Append(r.Sink1Proxy)
-	appendFloatOrNull(next(), r.FinalSinkSlot)
-	appendFloatOrNull(next(), r.FinalMeanAlpha1)
-	appendFloatOrNull(next(), r.FinalMassive)
-	next().(*array.StringBuilder).Append(r.ConfigHash)
-	next().(*array.StringBuilder).Append(r.ToolVersion)
-	next().(*array.StringBuilder).Append(r.GitRevision)
-	return b.NewRecord(), nil
+	flds = append(flds, arrowFields(tail)...)
+	arrs = append(arrs, rest...)
+	return array.NewRecord(arrow.NewSchema(flds, &meta), arrs, 1), nil
 }
 
-func appendFloatOrNull(b array.Builder, v float64) {
-	if math.IsNaN(v) {
-		b.AppendNull()
-		return
+// settingArray is a one-value array of a setting: int64, float64, bool or
+// string (int, int32 and float32 are widened).
+func settingArray(mem memory.Allocator, v any) (arrow.Array, error) {
+	switch x := v.(type) {
+	case int64:
+		return oneValue(array.NewInt64Builder(mem), x), nil
+	case int:
+		return oneValue(array.NewInt64Builder(mem), int64(x)), nil
+	case int32:
+		return oneValue(array.NewInt64Builder(mem), int64(x)), nil
+	case float64:
+		return oneValue(array.NewFloat64Builder(mem), x), nil
+	case float32:
+		return oneValue(array.NewFloat64Builder(mem), float64(x)), nil
+	case bool:
+		return oneValue(array.NewBooleanBuilder(mem), x), nil
+	case string:
+		return oneValue(array.NewStringBuilder(mem), x), nil
 	}
-	b.(*array.Float64Builder).Append(v)
+	return nil, fmt.Errorf("unsupported type %T", v)
 }
 
-func appendInt32OrNull(b *array.Int32Builder, v int32) {
-	if v < 0 {
-		b.AppendNull()
-		return
-	}
+func oneValue[T any](b valueBuilder[T], v T) arrow.Array {
+	defer b.Release()
 	b.Append(v)
-}
-
-func metricsRecord(mem memory.Allocator, ms []Metric, meta arrow.Metadata) arrow.Record {
-	b := array.NewRecordBuilder(mem, arrow.NewSchema(metricsFields, &meta))
-	defer b.Release()
-	b.Reserve(len(ms))
-	runID := b.Field(0).(*array.StringBuilder)
-	step := b.Field(1).(*array.Int64Builder)
-	tokens := b.Field(2).(*array.Int64Builder)
-	name := b.Field(3).(*array.StringBuilder)
-	k := b.Field(4).(*array.Int32Builder)
-	eps := b.Field(5).(*array.Float64Builder)
-	layer := b.Field(6).(*array.Int32Builder)
-	head := b.Field(7).(*array.Int32Builder)
-	value := b.Field(8).(*array.Float64Builder)
-	proxy := b.Field(9).(*array.BooleanBuilder)
-	for _, m := range ms {
-		runID.Append(m.RunID)
-		step.Append(m.Step)
-		tokens.Append(m.TokensSeen)
-		name.Append(m.Metric)
-		appendInt32OrNull(k, m.K)
-		appendFloatOrNull(eps, m.Eps)
-		appendInt32OrNull(layer, m.Layer)
-		appendInt32OrNull(head, m.Head)
-		value.Append(m.Value)
-		proxy.Append(m.IsProxy)
-	}
-	return b.NewRecord()
-}
-
-func headsRecord(mem memory.Allocator, hs []Head, meta arrow.Metadata) arrow.Record {
-	b := array.NewRecordBuilder(mem, arrow.NewSchema(headsFields, &meta))
-	defer b.Release()
-	b.Reserve(len(hs))
-	runID := b.Field(0).(*array.StringBuilder)
-	step := b.Field(1).(*array.Int64Builder)
-	tokens := b.Field(2).(*array.Int64Builder)
-	layer := b.Field(3).(*array.Int32Builder)
-	head := b.Field(4).(*array.Int32Builder)
-	k := b.Field(5).(*array.Int32Builder)
-	alpha := b.Field(6).(*array.Float64Builder)
-	sink := b.Field(7).(*array.Float64Builder)
-	proxy := b.Field(8).(*array.BooleanBuilder)
-	for _, h := range hs {
-		runID.Append(h.RunID)
-		step.Append(h.Step)
-		tokens.Append(h.TokensSeen)
-		layer.Append(h.Layer)
-		head.Append(h.Head)
-		k.Append(h.K)
-		alpha.Append(h.Alpha)
-		sink.Append(h.SinkPercent)
-		proxy.Append(h.IsProxy)
-	}
-	return b.NewRecord()
-}
-
-func mapsRecord(mem memory.Allocator, ms []Map, meta arrow.Metadata) arrow.Record {
-	b := array.NewRecordBuilder(mem, arrow.NewSchema(mapsFields, &meta))
-	defer b.Release()
-	b.Reserve(len(ms))
-	runID := b.Field(0).(*array.StringBuilder)
-	step := b.Field(1).(*array.Int64Builder)
-	layer := b.Field(2).(*array.Int32Builder)
-	head := b.Field(3).(*array.Int32Builder)
-	query := b.Field(4).(*array.Int32Builder)
-	key := b.Field(5).(*array.Int32Builder)
-	weight := b.Field(6).(*array.Float64Builder)
-	for _, m := range ms {
-		runID.Append(m.RunID)
-		step.Append(m.Step)
-		layer.Append(m.Layer)
-		head.Append(m.Head)
-		query.Append(m.Query)
-		key.Append(m.Key)
-		weight.Append(m.Weight)
-	}
-	return b.NewRecord()
+	return b.NewArray()
 }

@@ -172,7 +172,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	anyProxy, anyBand := false, false
 	for _, v := range variants {
 		s, proxy := curve(v, byRun, func(r results.Run, m results.Metric) bool {
-			return m.Metric == "sink" && m.K == 1 && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
+			return m.Metric == results.MetricSink && m.K == 1 && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
 		})
 		if proxy {
 			s.Label += " *"
@@ -199,7 +199,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	anyProxy, anyBand = false, false
 	for _, v := range variants {
 		s, proxy := curve(v, byRun, func(_ results.Run, m results.Metric) bool {
-			return m.Metric == "mean_alpha" && m.K == 1 && m.Layer < 0
+			return m.Metric == results.MetricMeanAlpha && m.K == 1 && m.Layer < 0
 		})
 		if proxy {
 			s.Label += " *"
@@ -224,7 +224,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	var loss []Series
 	anyBand = false
 	for _, v := range variants {
-		s, _ := curve(v, byRun, func(_ results.Run, m results.Metric) bool { return m.Metric == "val_loss" })
+		s, _ := curve(v, byRun, func(_ results.Run, m results.Metric) bool { return m.Metric == results.MetricValLoss })
 		anyBand = anyBand || s.Lo != nil
 		loss = append(loss, s)
 	}
@@ -240,9 +240,9 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	var panels []Panel
 	anyBand = false
 	for _, mk := range []struct{ metric, title, ylabel string }{
-		{"massive_hidden", "hidden state", "norm ratio: token 1 / mean of others"},
-		{"massive_key", "key", "norm ratio: token 1 / mean of others"},
-		{"massive_value", "value", "norm ratio: token 1 / mean of others"},
+		{results.MetricMassiveHidden, "hidden state", "norm ratio: token 1 / mean of others"},
+		{results.MetricMassiveKey, "key", "norm ratio: token 1 / mean of others"},
+		{results.MetricMassiveValue, "value", "norm ratio: token 1 / mean of others"},
 	} {
 		var ss []Series
 		for _, v := range variants {
@@ -292,8 +292,8 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 			if proxy {
 				note += "; proxy (row-normalised maps)"
 			}
-			if r.Status != "done" && r.Status != "" {
-				note += "; run " + r.Status
+			if r.Status != results.StatusDone && r.Status != "" {
+				note += "; run " + string(r.Status)
 			}
 			f, err := HeadHeatmap(title, z, note)
 			if err := add(filepath.Join(DirHeads, name), f, err); err != nil {
@@ -597,7 +597,7 @@ func runEps(r results.Run, ms []results.Metric) float64 {
 	}
 	best := math.NaN()
 	for _, m := range ms {
-		if m.Metric == "sink" && m.K == 1 && finite(m.Eps) && (math.IsNaN(best) || m.Eps < best) {
+		if m.Metric == results.MetricSink && m.K == 1 && finite(m.Eps) && (math.IsNaN(best) || m.Eps < best) {
 			best = m.Eps
 		}
 	}

@@ -121,10 +121,10 @@ func TestDivergedThenNext(t *testing.T) {
 		t.Fatalf("%v %+v\n%s", err, o, log)
 	}
 	d := o.Runs[0]
-	if d.Status != trainer.StatusDiverged || d.DivergedStep < 1 || !strings.Contains(log, fmt.Sprintf("diverged at step %d", d.DivergedStep)) {
+	if d.Status != results.StatusDiverged || d.DivergedStep < 1 || !strings.Contains(log, fmt.Sprintf("diverged at step %d", d.DivergedStep)) {
 		t.Errorf("first run: %s at step %d (%s)\n%s", d.Status, d.DivergedStep, d.Error, log)
 	}
-	if o.Runs[1].Status != trainer.StatusDone {
+	if o.Runs[1].Status != results.StatusDone {
 		t.Errorf("second run: %s", o.Runs[1].Status)
 	}
 	// Diverged is a result: the next batch skips it.

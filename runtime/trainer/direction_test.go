@@ -63,7 +63,7 @@ func TestSinkFollowsTheFixedToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := trainer.Train(context.Background(), run, ds, trainer.Options{Backend: be, BackendName: "test"})
-		if err != nil || res.Run.Status != trainer.StatusDone {
+		if err != nil || res.Run.Status != results.StatusDone {
 			t.Fatalf("%s: err %v, status %s: %s", variant, err, res.Run.Status, res.Run.Error)
 		}
 		final[variant] = lastSink(res.Metrics, int64(run.Train.Steps))
@@ -83,7 +83,7 @@ func TestSinkFollowsTheFixedToken(t *testing.T) {
 func lastSink(ms []results.Metric, step int64) map[int32]float64 {
 	out := map[int32]float64{}
 	for _, m := range ms {
-		if m.Metric == "sink" && m.Step == step && m.Eps == 0.3 {
+		if m.Metric == results.MetricSink && m.Step == step && m.Eps == 0.3 {
 			out[m.K] = m.Value
 		}
 	}

@@ -22,13 +22,6 @@ import (
 	"github.com/sinkrun/sinkrun/runtime/measure"
 )
 
-// Run statuses, as recorded in the runs table.
-const (
-	StatusDone     = "done"
-	StatusDiverged = "diverged" // the loss became NaN or Inf: a result, not a crash
-	StatusFailed   = "failed"   // an error or a panic inside GoMLX
-)
-
 // ErrInterrupted is returned when the context is cancelled mid-run; the run
 // is checkpointed (when a checkpoint directory is set) and can resume.
 var ErrInterrupted = errors.New("interrupted")
@@ -87,12 +80,8 @@ type Result struct {
 func Train(ctx context.Context, run config.Run, ds *data.Dataset, opts Options) (res Result, err error) {
 	t := &training{run: run, ds: ds, opts: opts, id: run.ID(), began: time.Now()}
 	t.lastCkpt = t.began
-	t.rec = results.Run{
-		ID: t.id, Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
-		Status: StatusDone, DivergedStep: -1, StartedAt: t.began.UTC(), Backend: opts.BackendName,
-		ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
-		GridIndex: int64(run.Index), FinalSinkSlot: math.NaN(),
-	}
+	t.rec = results.NewRun(run, opts.BackendName, t.began)
+	t.rec.Status = results.StatusDone // until it diverges or fails
 	defer func() {
 		// GoMLX reports errors by panic: a panic anywhere in this run becomes
 		// a recorded failure, and the batch goes on.
@@ -136,7 +125,7 @@ func (t *training) warn(format string, args ...any) {
 }
 
 func (t *training) fail(err error) {
-	t.rec.Status = StatusFailed
+	t.rec.Status = results.StatusFailed
 	t.rec.Error = err.Error()
 }
 
@@ -203,8 +192,8 @@ func (t *training) train(ctx context.Context) {
 			return
 		}
 		done := int64(step+1) * tokensPerStep
-		t.add("train_loss", step+1, done, -1, math.NaN(), -1, -1, loss, false)
-		t.add("lr", step+1, done, -1, math.NaN(), -1, -1, m.LearningRate(step), false)
+		t.add(results.MetricTrainLoss, step+1, done, -1, math.NaN(), -1, -1, loss, false)
+		t.add(results.MetricLR, step+1, done, -1, math.NaN(), -1, -1, m.LearningRate(step), false)
 		t.lastLoss = loss
 		if t.diverged("training", loss, step+1, done) {
 			return
@@ -237,7 +226,7 @@ func (t *training) diverged(what string, loss float64, step int, tokens int64) b
 	if !math.IsNaN(loss) && !math.IsInf(loss, 0) {
 		return false
 	}
-	t.rec.Status = StatusDiverged
+	t.rec.Status = results.StatusDiverged
 	t.rec.DivergedStep = int64(step)
 	t.rec.Error = fmt.Sprintf("%s loss became %v at step %d", what, loss, step)
 	t.rec.Steps, t.rec.TokensSeen = int64(step), tokens
@@ -259,7 +248,7 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 		vl += l
 	}
 	vl /= float64(len(val))
-	t.add("val_loss", step, tokens, -1, math.NaN(), -1, -1, vl, false)
+	t.add(results.MetricValLoss, step, tokens, -1, math.NaN(), -1, -1, vl, false)
 	t.rec.FinalValLoss = vl
 	if t.diverged("validation", vl, step, tokens) {
 		return false
@@ -283,7 +272,7 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 		return false
 	}
 	for _, s := range rep.Sink {
-		t.add("sink", step, tokens, s.K, s.Eps, -1, -1, s.Percent, s.Proxy)
+		t.add(results.MetricSink, step, tokens, s.K, s.Eps, -1, -1, s.Percent, s.Proxy)
 		if s.K == 1 && s.Eps == rep.Sink[0].Eps {
 			t.rec.FinalSink1, t.rec.Sink1Proxy = s.Percent, s.Proxy
 		}
@@ -298,13 +287,13 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 	if step == run.Train.Steps {
 		t.maps = probeMaps(t.id, step, out)
 	}
-	t.add("mean_alpha", step, tokens, 1, math.NaN(), -1, -1, rep.MeanAlpha1, proxy != measure.ProxyNone)
+	t.add(results.MetricMeanAlpha, step, tokens, 1, math.NaN(), -1, -1, rep.MeanAlpha1, proxy != measure.ProxyNone)
 	t.rec.FinalMeanAlpha1 = rep.MeanAlpha1
 	maxMassive := 0.0
 	for _, l := range rep.Massive {
-		t.add("massive_hidden", step, tokens, -1, math.NaN(), l.Layer, -1, l.Hidden, false)
-		t.add("massive_key", step, tokens, -1, math.NaN(), l.Layer, -1, l.Key, false)
-		t.add("massive_value", step, tokens, -1, math.NaN(), l.Layer, -1, l.Value, false)
+		t.add(results.MetricMassiveHidden, step, tokens, -1, math.NaN(), l.Layer, -1, l.Hidden, false)
+		t.add(results.MetricMassiveKey, step, tokens, -1, math.NaN(), l.Layer, -1, l.Key, false)
+		t.add(results.MetricMassiveValue, step, tokens, -1, math.NaN(), l.Layer, -1, l.Value, false)
 		if !math.IsNaN(l.Hidden) {
 			maxMassive = math.Max(maxMassive, l.Hidden)
 		}

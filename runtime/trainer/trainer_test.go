@@ -119,7 +119,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 func testResume(t *testing.T, src string) {
 	run, ds, opts := setup(t, src)
 	want, err := Train(context.Background(), run, ds, opts)
-	if err != nil || want.Run.Status != StatusDone {
+	if err != nil || want.Run.Status != results.StatusDone {
 		t.Fatalf("uninterrupted: %v %s %s", err, want.Run.Status, want.Run.Error)
 	}
 	checkMaps(t, want.Maps, run.Train.Steps)
@@ -232,7 +232,7 @@ func TestDiverged(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res.Run
-	if r.Status != StatusDiverged || r.DivergedStep < 1 || r.DivergedStep > 40 || !strings.Contains(r.Error, "NaN") {
+	if r.Status != results.StatusDiverged || r.DivergedStep < 1 || r.DivergedStep > 40 || !strings.Contains(r.Error, "NaN") {
 		t.Fatalf("status %s, diverged step %d, error %q; want diverged with a NaN loss", r.Status, r.DivergedStep, r.Error)
 	}
 	if r.Steps != r.DivergedStep {
@@ -254,7 +254,7 @@ func TestPanicRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Run.Status != StatusFailed || !strings.Contains(res.Run.Error, "panic: injected failure") {
+	if res.Run.Status != results.StatusFailed || !strings.Contains(res.Run.Error, "panic: injected failure") {
 		t.Fatalf("status %s, error %q; want failed with the panic's message", res.Run.Status, res.Run.Error)
 	}
 }

@@ -77,7 +77,7 @@ func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 			slot = run.FinalSinkSlot
 		}
 		for _, m := range r.Metrics {
-			if m.Metric == "sink" && m.K == 0 {
+			if m.Metric == results.MetricSink && m.K == 0 {
 				slotRuns = append(slotRuns, run.ID)
 				break
 			}

@@ -152,17 +152,11 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), h.Sum64()))
-	r := results.Run{
-		ID: id, Experiment: cfg.Experiment, Settings: config.Flatten(cfg), Varied: varied,
-		Status: "done", DivergedStep: -1, StartedAt: startedAt, Backend: "go",
-		Params:     1_081_344,
-		ConfigJSON: cfg.JSON(), ConfigHash: cfg.Hash(), ToolVersion: config.Version, GitRevision: "0123456789ab",
-		WallSeconds: 61.5 + float64(cfg.Seed), MsPerStep: 150,
-		FinalValLoss: math.NaN(), FinalTrainLoss: math.NaN(), FinalSink1: math.NaN(),
-		FinalSinkSlot: math.NaN(), FinalMeanAlpha1: math.NaN(), FinalMassive: math.NaN(),
-	}
+	r := results.NewRun(cfg, "go", startedAt)
+	r.Status, r.Params, r.GitRevision = results.StatusDone, 1_081_344, "0123456789ab"
+	r.WallSeconds, r.MsPerStep = 61.5+float64(cfg.Seed), 150
 	if fail {
-		r.Status, r.Error = "failed", "building the model: out of memory (synthetic)"
+		r.Status, r.Error = results.StatusFailed, "building the model: out of memory (synthetic)"
 		r.WallSeconds, r.MsPerStep = 0.2, math.NaN()
 		return SynthRun{Run: r}
 	}
@@ -195,11 +189,11 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 		if divergeAt > 0 && step == divergeAt {
 			loss = math.NaN()
 		}
-		add(step, "train_loss", -1, math.NaN(), -1, loss, false)
-		add(step, "lr", -1, math.NaN(), -1, 1e-3*math.Min(1, float64(step)/100), false)
+		add(step, results.MetricTrainLoss, -1, math.NaN(), -1, loss, false)
+		add(step, results.MetricLR, -1, math.NaN(), -1, 1e-3*math.Min(1, float64(step)/100), false)
 		lastLoss = loss
 		if divergeAt > 0 && step == divergeAt {
-			r.Status, r.DivergedStep = "diverged", int64(step)
+			r.Status, r.DivergedStep = results.StatusDiverged, int64(step)
 			r.Error = "training loss became NaN at step 300"
 			r.Steps, r.TokensSeen = int64(step), int64(step*batch*ctx)
 			r.FinalTrainLoss = loss
@@ -233,7 +227,7 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 	if step == 0 {
 		ramp = 0
 	}
-	add("val_loss", -1, math.NaN(), -1, 5.5*math.Exp(-float64(step)/120)+1.7, false)
+	add(results.MetricValLoss, -1, math.NaN(), -1, 5.5*math.Exp(-float64(step)/120)+1.7, false)
 	var sum float64
 	sinkHeads, slotHeads := map[float64]int{}, map[float64]int{}
 	for l := range target {
@@ -268,8 +262,8 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 	n := float64(layers * heads)
 	for _, eps := range []float64{0.3, 0.5} {
 		v := 100 * float64(sinkHeads[eps]) / n
-		add("sink", 1, eps, -1, v, proxy)
-		add("sink", 2, eps, -1, 0, proxy)
+		add(results.MetricSink, 1, eps, -1, v, proxy)
+		add(results.MetricSink, 2, eps, -1, 0, proxy)
 		if eps == 0.3 {
 			r.FinalSink1, r.Sink1Proxy = v, proxy
 		}
@@ -277,21 +271,21 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 	if slot {
 		for _, eps := range []float64{0.3, 0.5} {
 			v := 100 * float64(slotHeads[eps]) / n
-			add("sink", 0, eps, -1, v, proxy)
+			add(results.MetricSink, 0, eps, -1, v, proxy)
 			if eps == 0.3 {
 				r.FinalSinkSlot = v
 			}
 		}
 	}
 	mean := sum / n
-	add("mean_alpha", 1, math.NaN(), -1, mean, proxy)
+	add(results.MetricMeanAlpha, 1, math.NaN(), -1, mean, proxy)
 	r.FinalMeanAlpha1 = mean
 	maxMassive := 0.0
 	for l := 0; l < layers; l++ {
 		hidden := 1 + ramp*40*math.Sin(math.Pi*float64(l+1)/float64(layers+1))*(0.8+0.4*rng.Float64())
-		add("massive_hidden", -1, math.NaN(), int32(l), hidden, false)
-		add("massive_key", -1, math.NaN(), int32(l), 1+ramp*2*rng.Float64(), false)
-		add("massive_value", -1, math.NaN(), int32(l), 1/(1+ramp*3), false)
+		add(results.MetricMassiveHidden, -1, math.NaN(), int32(l), hidden, false)
+		add(results.MetricMassiveKey, -1, math.NaN(), int32(l), 1+ramp*2*rng.Float64(), false)
+		add(results.MetricMassiveValue, -1, math.NaN(), int32(l), 1/(1+ramp*3), false)
 		maxMassive = math.Max(maxMassive, hidden)
 	}
 	r.FinalMassive = maxMassive
