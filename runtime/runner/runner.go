@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -91,7 +90,7 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	var todo []int
 	for i, run := range runs {
 		prev, ok := existing[run.Experiment+"/"+run.ID()]
-		if ok && !opts.Force && prev.Status != trainer.StatusFailed {
+		if ok && !opts.Force && prev.Status != results.StatusFailed {
 			b.disp.event(fmt.Sprintf("%s: already %s (run-%s), skipped; --force re-runs", b.label(i), prev.Status, prev.ID))
 			b.record(i, prev, func(o *Outcome) { o.Skipped++ })
 			// A crash after the results were written but before the
@@ -399,19 +398,19 @@ func (b *batch) finish(i int, label string, res trainer.Result) error {
 	}
 	var stop error
 	switch r.Status {
-	case trainer.StatusDone:
+	case results.StatusDone:
 		b.record(i, r, func(o *Outcome) { o.Done++ })
 		b.disp.event(fmt.Sprintf("%s: done in %s (%.0f ms/step%s%s): Sink_1 %.2f%%%s, val loss %.4f", label,
 			roundDur(time.Duration(r.WallSeconds*float64(time.Second))), r.MsPerStep, resumedText(res), checkpointText(res),
 			r.FinalSink1, proxyMark(r.Sink1Proxy), r.FinalValLoss))
-	case trainer.StatusDiverged:
+	case results.StatusDiverged:
 		b.record(i, r, func(o *Outcome) { o.Diverged++ })
 		b.disp.event(fmt.Sprintf("%s: diverged at step %d: %s", label, r.DivergedStep, r.Error))
 	default:
 		b.record(i, r, func(o *Outcome) { o.Failed++ })
 		b.disp.event(fmt.Sprintf("%s: FAILED: %s", label, r.Error))
 	}
-	if r.Status != trainer.StatusDone && b.opts.FailFast {
+	if r.Status != results.StatusDone && b.opts.FailFast {
 		stop = fmt.Errorf("%s: %s (--fail-fast)", label, r.Status)
 		b.disp.event("stopping the batch (--fail-fast); runs in flight are checkpointed")
 	}
@@ -485,15 +484,10 @@ func removeTemps(out string, runs []config.Run) {
 }
 
 func failed(run config.Run, err error, backendName string) results.Run {
-	return results.Run{ID: run.ID(), Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
-		GridIndex: int64(run.Index), Status: trainer.StatusFailed, Error: err.Error(), DivergedStep: -1, StartedAt: time.Now().UTC(),
-		Backend: backendName, ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
-		// Nothing was measured: NULL in Parquet, not a zero that reads as a result.
-		WallSeconds: nan, MsPerStep: nan, FinalValLoss: nan, FinalTrainLoss: nan,
-		FinalSink1: nan, FinalSinkSlot: nan, FinalMeanAlpha1: nan, FinalMassive: nan}
+	r := results.NewRun(run, backendName, time.Now())
+	r.Status, r.Error = results.StatusFailed, err.Error()
+	return r
 }
-
-var nan = math.NaN()
 
 func describe(run config.Run) string {
 	s := ""
