@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -159,10 +158,12 @@ func (c *compiler) originOf(origins map[string]origin, es *expState, paths ...st
 	return es.ast.NamePos
 }
 
-// check applies the cross-field rules to one run; it fills Model.Vocab.
+// check resolves the settings derived from others (model.vocab, a
+// learnable position table's length) and reports the run's violations of
+// config.Validate at the values that break them.
 func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState) {
 	at := func(paths ...string) dsl.Pos { return c.originOf(origins, es, paths...) }
-	m, d, ms := &r.Model, &r.Data, &r.Measure
+	m, d := &r.Model, &r.Data
 
 	// Arguments set by path (vary model.attention.z) must apply to the final kind.
 	for p := range origins {
@@ -176,96 +177,21 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 			c.errorf(at(p), "%s applies only when %s is %s, not %s", p, parent.Path, strings.Join(f.Kinds, " or "), kind)
 		}
 	}
-
-	if m.HeadDim == 0 && m.DModel%m.Heads != 0 {
-		c.errorf(at("model.heads", "model.d_model"), "heads (%d) must divide d_model (%d), or set head_dim", m.Heads, m.DModel)
-	} else if m.Position.Kind == "rope" && m.HeadDimOrDefault()%2 != 0 {
-		how := fmt.Sprintf("head_dim is %d", m.HeadDim)
-		if m.HeadDim == 0 {
-			how = fmt.Sprintf("d_model / heads = %d", m.HeadDimOrDefault())
-		}
-		c.errorf(at("model.position", "model.head_dim", "model.heads", "model.d_model"), "rope needs an even head dimension, but %s", how)
-	}
-
-	dataVocab, vocabFrom := 256, "the bytes tokenizer's"
-	switch d.Corpus.Kind {
-	case "bigram_backcopy":
-		dataVocab, vocabFrom = d.Corpus.Vocab, "data.corpus vocab"
-		if d.Corpus.Triggers >= d.Corpus.Vocab {
-			c.errorf(at("data.corpus.triggers", "data.corpus.vocab", "data.corpus"), "data.corpus: triggers (%d) must be fewer than vocab (%d)", d.Corpus.Triggers, d.Corpus.Vocab)
-		}
-		if d.Separator.Kind == "eot" {
-			c.errorf(at("data.separator", "data.corpus"), "data.separator: bigram_backcopy generates one stream, without documents to separate")
-		}
-	case "tokens":
-		dataVocab, vocabFrom = d.Corpus.Vocab, "data.corpus vocab"
-		if _, ok := origins["data.corpus.vocab"]; !ok {
-			c.errorf(at("data.corpus"), "data.corpus: tokens needs the vocabulary of its token ids, e.g. tokens(paths: [\"train.bin\"], vocab: 50304)")
-		}
+	if _, ok := origins["data.corpus.vocab"]; !ok && d.Corpus.Kind == "tokens" {
+		c.errorf(at("data.corpus"), "data.corpus: tokens needs the vocabulary of its token ids, e.g. tokens(paths: [\"train.bin\"], vocab: 50304)")
 	}
 	if m.Vocab == 0 {
 		// A fixed first token outside the data's vocabulary is a dedicated
 		// BOS-like id: the model's vocabulary grows to hold it.
 		m.Vocab = d.VocabSize()
-	} else if m.Vocab < dataVocab {
-		c.errorf(at("model.vocab", "data.corpus", "data.tokenizer"), "model.vocab (%d) is smaller than %s vocabulary (%d)", m.Vocab, vocabFrom, dataVocab)
 	}
-	if d.FirstToken.Kind == "fixed" && d.FirstToken.Token >= m.Vocab {
-		c.errorf(at("data.first_token.token", "data.first_token", "model.vocab"), "data.first_token: token %d is outside the vocabulary (0 to %d)", d.FirstToken.Token, m.Vocab-1)
-	}
-	if d.FixedToken.Kind == "fixed" && d.FixedToken.Token >= m.Vocab {
-		c.errorf(at("data.fixed_token.token", "data.fixed_token", "model.vocab"), "data.fixed_token: token %d is outside the vocabulary (0 to %d)", d.FixedToken.Token, m.Vocab-1)
-	}
-	if d.Separator.Kind == "eot" && d.Separator.Token >= m.Vocab {
-		c.errorf(at("data.separator.token", "data.separator", "model.vocab"), "data.separator: token %d is outside the vocabulary (0 to %d)", d.Separator.Token, m.Vocab-1)
-	}
-	if ms.Probe.Kind == "repeated" && ms.Probe.Token >= m.Vocab {
-		c.errorf(at("measure.probe.token", "measure.probe", "model.vocab"), "measure.probe: token %d is outside the vocabulary (0 to %d)", ms.Probe.Token, m.Vocab-1)
-	}
-	if example, ok := map[string]string{"files": `files(paths: ["data/*.txt"])`, "jsonl": `jsonl(paths: ["data/*.jsonl"])`,
-		"tokens": `tokens(paths: ["train.bin"], vocab: 50304)`}[d.Corpus.Kind]; ok && len(d.Corpus.Paths) == 0 {
-		c.errorf(at("data.corpus.paths", "data.corpus"), "data.corpus: %s needs at least one path, e.g. %s", d.Corpus.Kind, example)
-	}
-	c.checkPositions(r, at)
-	c.checkModel(r, at)
-	if ms.ProbeLength > d.Context {
-		c.errorf(at("measure.probe_length", "data.context"), "measure.probe_length (%d) must be at most data.context (%d); set probe_length too", ms.ProbeLength, d.Context)
-	}
-	for _, k := range ms.Sink {
-		if k > ms.ProbeLength {
-			c.errorf(at("measure.sink", "measure.probe_length", "data.context"), "measure.sink: position %d is beyond the probe length (%d)", k, ms.ProbeLength)
-			break
+	if m.Position.Kind == "learnable" && m.Position.Length == 0 {
+		m.Position.Length = d.Context
+		if m.Bias.Kind == "sink_token" {
+			m.Position.Length++ // the sink token has a position too
 		}
 	}
-}
-
-// checkPositions checks the data settings that name positions of a
-// sequence (1-based, as in Sink_k) against the context and one another.
-func (c *compiler) checkPositions(r *config.Run, at func(paths ...string) dsl.Pos) {
-	d := &r.Data
-	ft, rt := d.FixedToken, d.RandomTokens
-	if ft.Kind == "fixed" && ft.Position > d.Context {
-		c.errorf(at("data.fixed_token.position", "data.fixed_token", "data.context"), "data.fixed_token: position %d is beyond data.context (%d)", ft.Position, d.Context)
-	}
-	if rt.Kind == "span" {
-		switch {
-		case rt.To <= rt.From:
-			c.errorf(at("data.random_tokens.to", "data.random_tokens.from", "data.random_tokens"), "data.random_tokens: to (%d) must be greater than from (%d): the span is positions from to to-1", rt.To, rt.From)
-		case rt.To > d.Context+1:
-			c.errorf(at("data.random_tokens.to", "data.random_tokens", "data.context"), "data.random_tokens: the span reaches position %d, beyond data.context (%d)", rt.To-1, d.Context)
-		case rt.From == 1 && d.FirstToken.Kind == "fixed":
-			c.errorf(at("data.random_tokens.from", "data.random_tokens", "data.first_token"), "data.random_tokens: the span starts at position 1, which data.first_token fixes; start it at 2")
-		case ft.Kind == "fixed" && ft.Position >= rt.From && ft.Position < rt.To:
-			c.errorf(at("data.fixed_token.position", "data.fixed_token", "data.random_tokens"), "data.fixed_token: position %d lies inside data.random_tokens' span (positions %d to %d)", ft.Position, rt.From, rt.To-1)
-		}
-	}
-	if u := d.UniqueTokens; u > 0 {
-		need := d.Context + 1
-		if d.FirstToken.Kind == "fixed" {
-			need-- // the first token is not data
-		}
-		if u < need {
-			c.errorf(at("data.unique_tokens", "data.context"), "data.unique_tokens (%d) must be 0 (all) or at least one training window of %d tokens (data.context %d)", u, need, d.Context)
-		}
+	for _, v := range config.Validate(*r) {
+		c.errorf(at(v.Paths...), "%s", v.Msg)
 	}
 }

@@ -57,11 +57,11 @@ func accepts(f *config.Field) string {
 	}
 	switch {
 	case f.Min != nil && f.Max != nil:
-		s += fmt.Sprintf(", %s to %s", fmtBound(*f.Min), fmtBound(*f.Max))
+		s += fmt.Sprintf(", %s to %s", config.FormatBound(*f.Min), config.FormatBound(*f.Max))
 	case f.Min != nil:
-		s += fmt.Sprintf(", at least %s", fmtBound(*f.Min))
+		s += fmt.Sprintf(", at least %s", config.FormatBound(*f.Min))
 	case f.Max != nil:
-		s += fmt.Sprintf(", at most %s", fmtBound(*f.Max))
+		s += fmt.Sprintf(", at most %s", config.FormatBound(*f.Max))
 	}
 	if f.Type.Kind() == reflect.Slice && (f.Min != nil || f.Max != nil) {
 		s += " each"

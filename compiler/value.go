@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"fmt"
 	"math"
 	"reflect"
 	"strconv"
@@ -81,7 +80,7 @@ func convertScalar(f *config.Field, typ reflect.Type, e dsl.Expr, errs *ErrorLis
 			}
 			i = int64(num.Float)
 		}
-		if msg := checkBounds(f, float64(i)); msg != "" {
+		if msg := f.BoundsError(float64(i)); msg != "" {
 			return fail("%s: %s, found %s", f.Path, msg, num.Text)
 		}
 		v.SetInt(i)
@@ -91,7 +90,7 @@ func convertScalar(f *config.Field, typ reflect.Type, e dsl.Expr, errs *ErrorLis
 		if !isNum {
 			return fail("%s: expected a number, found %s", f.Path, describeExpr(e))
 		}
-		if msg := checkBounds(f, num.Float); msg != "" {
+		if msg := f.BoundsError(num.Float); msg != "" {
 			return fail("%s: %s, found %s", f.Path, msg, num.Text)
 		}
 		v.SetFloat(num.Float)
@@ -198,26 +197,6 @@ func argsFor(f *config.Field, kind string) []string {
 		}
 	}
 	return out
-}
-
-func checkBounds(f *config.Field, x float64) string {
-	lo, hi := f.Min, f.Max
-	switch {
-	case lo != nil && hi != nil && (x < *lo || x > *hi):
-		return fmt.Sprintf("must be between %s and %s", fmtBound(*lo), fmtBound(*hi))
-	case lo != nil && x < *lo:
-		return fmt.Sprintf("must be at least %s", fmtBound(*lo))
-	case hi != nil && x > *hi:
-		return fmt.Sprintf("must be at most %s", fmtBound(*hi))
-	}
-	return ""
-}
-
-func fmtBound(x float64) string {
-	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
 // describeType says in words what a field accepts.

@@ -71,32 +71,22 @@ func (h HeadCombine) IsZero() bool { return h == "" || h == "concat" }
 // Bias adds learnable biases to attention. Kinds k, kv and sink_token add
 // one slot (column 0) before token 1 in every attention row.
 type Bias struct {
-	Kind    string  `json:"kind" sink:",kind" enum:"none|k|kv|v|sink_token" doc:"none: off; k: a learned key k* in a slot before token 1 that every query sees, with a zero (or fixed, see value) value v*; kv: learned k* and v* in the slot; v: a learned v* added to the output of every head, no slot; sink_token: a learned token embedding placed before token 1 at every sequence's input, passing through every layer like a token (its keys and values come from the normal projections)"`
-	PerHead bool    `json:"per_head,omitempty" sink:"per_head" kinds:"k|kv|v" doc:"true: each head has its own k* (and v*); false: one shared by all heads"`
-	Dims    int     `json:"dims,omitempty" sink:"dims" kinds:"k|kv" min:"0" max:"65536" doc:"d_a: k* is learned in its first d_a dimensions only, the others are 0; 0 means all of head_dim"`
-	Value   string  `json:"value,omitempty" sink:"value" kinds:"k" enum:"zero|e1|uniform" doc:"the fixed slot value v* of k: zero; e1: m*e1 (m in the first dimension); uniform: m/sqrt(head_dim) in every dimension (norm m)"`
-	M       float64 `json:"m,omitempty" sink:"m" kinds:"k" min:"0" max:"1000000" doc:"the norm m of a fixed value v* (value e1 or uniform)"`
+	Kind    string  `json:"kind" sink:",kind" catalogue:"bias"`
+	PerHead bool    `json:"per_head,omitempty" sink:"per_head" doc:"true: each head has its own k* (and v*); false: one shared by all heads"`
+	Dims    int     `json:"dims,omitempty" sink:"dims" min:"0" max:"65536" doc:"d_a: k* is learned in its first d_a dimensions only, the others are 0; 0 means all of head_dim"`
+	Value   string  `json:"value,omitempty" sink:"value" enum:"zero|e1|uniform" doc:"the fixed slot value v* of k: zero; e1: m*e1 (m in the first dimension); uniform: m/sqrt(head_dim) in every dimension (norm m)"`
+	M       float64 `json:"m,omitempty" sink:"m" min:"0" max:"1000000" doc:"the norm m of a fixed value v* (value e1 or uniform)"`
 }
 
 // IsZero reports whether no bias is added (the default), which the run's
 // JSON leaves out.
 func (b Bias) IsZero() bool { return b.Kind == "" || b.Kind == "none" }
 
-// Slots is the number of slot columns the bias places before token 1 in
-// every attention row: 1 for k, kv and sink_token, else 0.
-func (b Bias) Slots() int {
-	switch b.Kind {
-	case "k", "kv", "sink_token":
-		return 1
-	}
-	return 0
-}
-
 // Mask says which keys each query sees. Positions are 1-based as in Sink_k.
 type Mask struct {
-	Kind  string `json:"kind" sink:",kind" enum:"causal|window|shifted_window|prefix" doc:"causal: query t sees keys 1..t; window: sliding window, query t sees keys t-size+1..t; shifted_window: Swin-style blocks of size positions, query t sees the keys up to t in its own block, and odd layers (the 2nd, 4th, ...) shift the block boundaries by shift positions so information crosses them; prefix: prefix LM, the first size positions see one another (bidirectional) and every query sees them, the rest is causal, and the loss skips the first size-1 predictions (those of prefix tokens)"`
-	Size  int    `json:"size,omitempty" sink:"size" kinds:"window|shifted_window|prefix" min:"1" max:"65536" doc:"required: the window width w, the block length, or the prefix length p (at most data.context)"`
-	Shift int    `json:"shift,omitempty" sink:"shift" kinds:"shifted_window" min:"0" max:"65535" doc:"how far odd layers shift the block boundaries (0 to size-1); 0: every layer uses the same blocks"`
+	Kind  string `json:"kind" sink:",kind" catalogue:"mask"`
+	Size  int    `json:"size,omitempty" sink:"size" min:"1" max:"65536" doc:"required: the window width w, the block length, or the prefix length p (at most data.context)"`
+	Shift int    `json:"shift,omitempty" sink:"shift" min:"0" max:"65535" doc:"how far odd layers shift the block boundaries (0 to size-1); 0: every layer uses the same blocks"`
 }
 
 // IsZero reports whether the mask is causal (the default), which the run's
@@ -105,38 +95,38 @@ func (m Mask) IsZero() bool { return m.Kind == "" || m.Kind == "causal" }
 
 // FFN is the feed-forward block of each layer.
 type FFN struct {
-	Kind   string `json:"kind" sink:",kind" enum:"swiglu|geglu|reglu|relu|gelu|swish" doc:"activation; the *glu kinds are gated"`
+	Kind   string `json:"kind" sink:",kind" catalogue:"ffn" doc:"activation; the *glu kinds are gated"`
 	Hidden int    `json:"hidden" sink:"hidden" min:"0" max:"1048576" doc:"hidden width; 0 means 8/3 d_model rounded up to 32 for gated kinds, 4 d_model otherwise"`
 }
 
 // Norm is the normalisation used in every block and at the output.
 type Norm struct {
-	Kind      string  `json:"kind" sink:",kind" enum:"rmsnorm|layernorm" doc:"normalisation function"`
+	Kind      string  `json:"kind" sink:",kind" catalogue:"norm" doc:"normalisation function"`
 	Placement string  `json:"placement" sink:"placement" enum:"pre|post" doc:"pre: x + f(norm(x)) with a final norm; post: norm(x + f(x)) with no final norm"`
 	Eps       float64 `json:"eps" sink:"eps" min:"0" max:"1" doc:"added to the variance"`
 }
 
 // Position is the positional encoding.
 type Position struct {
-	Kind string  `json:"kind" sink:",kind" enum:"rope|nope|absolute|learnable|alibi|relative" doc:"rope: rotary embeddings on q and k; nope: none; absolute: fixed sinusoidal embeddings added to the token embeddings (sin then cos halves, base 10000); learnable: a learned position embedding added to the token embeddings; alibi: a fixed linear distance penalty -m_h*(t-s) on the scores, head slopes m_h as in the ALiBi paper (2^(-8h/H) when H is a power of 2); relative: T5 relative position buckets, a learned bias per bucket and head added to the scores, shared by all layers"`
-	Base float64 `json:"base" sink:"base" kinds:"rope" min:"1" doc:"RoPE frequency base"`
+	Kind string  `json:"kind" sink:",kind" catalogue:"position"`
+	Base float64 `json:"base" sink:"base" min:"1" doc:"RoPE frequency base"`
 	// Arguments of the kinds added later are left out of the JSON when they
 	// do not apply, so rope and nope runs keep their ids.
-	Buckets     int `json:"buckets,omitempty" sink:"buckets" kinds:"relative" min:"2" max:"4096" doc:"number of T5 buckets: half exact distances, half logarithmic up to max_distance"`
-	MaxDistance int `json:"max_distance,omitempty" sink:"max_distance" kinds:"relative" min:"2" max:"1048576" doc:"distances from max_distance on share the last bucket; more than buckets/2"`
-	Length      int `json:"length,omitempty" sink:"length" kinds:"learnable" min:"0" max:"1048576" doc:"rows of the learned table; 0 means data.context (plus 1 with bias sink_token)"`
+	Buckets     int `json:"buckets,omitempty" sink:"buckets" min:"2" max:"4096" doc:"number of T5 buckets: half exact distances, half logarithmic up to max_distance"`
+	MaxDistance int `json:"max_distance,omitempty" sink:"max_distance" min:"2" max:"1048576" doc:"distances from max_distance on share the last bucket; more than buckets/2"`
+	Length      int `json:"length,omitempty" sink:"length" min:"0" max:"1048576" doc:"rows of the learned table; 0 means data.context (plus 1 with bias sink_token)"`
 }
 
 // Attention is the attention operation: how query-key scores become weights.
 type Attention struct {
-	// Op names an entry of the attention catalogue (compiler/model).
-	Op string `json:"op" sink:",kind" enum:"softmax|sigmoid|scaled_softmax|elu|linear|softmax1|softpick|sink_logit" doc:"with scores s = q.k/sqrt(d_h) over the visible keys. softmax: the standard op; sigmoid: sigmoid(s) per entry; scaled_softmax: alpha*softmax(s), rows sum to alpha (softmax mass scale); elu: elu(s)+1 per entry; linear: linear attention, phi(q).phi(k)/sqrt(d_h) with a kernel feature map phi; softmax1: off-by-one softmax exp(s_j)/(1+sum exp(s)); softpick: relu(exp(s_j)-1)/sum|exp(s)-1|; sink_logit: softmax with a learned per-head logit in an extra slot (column 0) that has no value"`
+	// Op names an entry of the attention catalogue (arch_attention.go).
+	Op string `json:"op" sink:",kind" catalogue:"attention" doc:"with scores s = q.k/sqrt(d_h) over the visible keys"`
 	// Z is the row normaliser of ops whose raw weights do not sum to 1.
-	Z string `json:"z" sink:"z" kinds:"sigmoid|elu|linear" enum:"one|sum" doc:"one: no normalisation (paper's Z=1); sum: divide each row by its sum + 1e-8 (by max(abs(sum), 1) for the identity and mlp kernels, as the paper)"`
+	Z string `json:"z" sink:"z" enum:"one|sum" doc:"one: no normalisation (paper's Z=1); sum: divide each row by its sum + 1e-8 (by max(abs(sum), 1) for the identity and mlp kernels, as the paper)"`
 	// Arguments added later are left out of the JSON when they do not
 	// apply (or are off), so earlier runs keep their ids.
-	Alpha  float64       `json:"alpha,omitempty" sink:"alpha" kinds:"scaled_softmax" min:"0" max:"1000" doc:"the mass scale: each row sums to alpha"`
-	Kernel string        `json:"kernel,omitempty" sink:"kernel" kinds:"linear" enum:"elu|identity|mlp" doc:"the feature map phi applied to the post-RoPE q and k of each head: elu: elu(x)+1; identity: x; mlp: W2 relu(W1 x), W1 and W2 head_dim x head_dim per layer, shared by the heads"`
+	Alpha  float64       `json:"alpha,omitempty" sink:"alpha" min:"0" max:"1000" doc:"the mass scale: each row sums to alpha"`
+	Kernel string        `json:"kernel,omitempty" sink:"kernel" enum:"elu|identity|mlp" doc:"the feature map phi applied to the post-RoPE q and k of each head: elu: elu(x)+1; identity: x; mlp: W2 relu(W1 x), W1 and W2 head_dim x head_dim per layer, shared by the heads"`
 	Gate   AttentionGate `json:"gate,omitzero" sink:"gate" enum:"none|head|element" doc:"sigmoid output gate on the attention output before the output projection: none; head: one gate per head, sigmoid(x W_g) with W_g [d_model, H]; element: one per output dimension, W_g [d_model, H*head_dim]; x is the attention block's (normalised) input"`
 }
 
@@ -334,47 +324,6 @@ func (f FFN) HiddenOrDefault(dModel int) int {
 		return (8*dModel/3 + 31) / 32 * 32
 	}
 	return 4 * dModel
-}
-
-// Gated reports whether the FFN kind is a gated linear unit (two input projections).
-func (f FFN) Gated() bool {
-	switch f.Kind {
-	case "swiglu", "geglu", "reglu":
-		return true
-	}
-	return false
-}
-
-// IsProxy reports whether the attention rows of this op need not sum to 1,
-// so sink scores are computed on row-normalised maps (SPEC §1, Sink*).
-func (a Attention) IsProxy() bool { return a.ProxyNorm() != "" }
-
-// ProxyNorm is how SPEC §1 row-normalises this op's maps before scoring:
-// "" (rows already sum to 1, slot column included), "sum" (s_ij / (sum + 1e-8):
-// sigmoid and elu similarities, elu kernel, scaled softmax with alpha != 1,
-// softmax1, softpick) or "abs_sum" (|s_ij| / sum |s|: identity and mlp kernels,
-// whose weights can be negative).
-func (a Attention) ProxyNorm() string {
-	switch a.Op {
-	case "scaled_softmax":
-		if a.Alpha != 1 {
-			return "sum"
-		}
-	case "sigmoid", "elu":
-		if a.Z != "sum" {
-			return "sum"
-		}
-	case "linear":
-		if a.Kernel == "identity" || a.Kernel == "mlp" {
-			return "abs_sum"
-		}
-		if a.Z != "sum" {
-			return "sum"
-		}
-	case "softmax1", "softpick":
-		return "sum"
-	}
-	return ""
 }
 
 // VocabSize is the number of token ids the data can produce: the

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ type Field struct {
 	Max   *float64
 	Len   int  // required list length, 0 = any
 	Kind  bool // the field holds the constructor kind of its parent struct
+	// emptyOK: an empty string means the default (omitempty/omitzero
+	// settings, IsZero types, the kind of an IsZero struct).
+	emptyOK bool
 	// Children are the keys of a block (top-level struct) or the arguments of a
 	// constructor value (a struct with a kind field).
 	Children []Field
@@ -107,6 +111,7 @@ func (f Field) Lookup(path string) *Field {
 
 func fieldsOf(t reflect.Type, prefix string, index []int) []Field {
 	var out []Field
+	var argKinds map[string][]string // from the catalogue a kind field names
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		tag, ok := sf.Tag.Lookup("sink")
@@ -125,6 +130,18 @@ func fieldsOf(t reflect.Type, prefix string, index []int) []Field {
 		if e := sf.Tag.Get("enum"); e != "" {
 			f.Enum = strings.Split(e, "|")
 		}
+		if c := sf.Tag.Get("catalogue"); c != "" {
+			kinds := catalogueKinds(c)
+			for _, k := range kinds {
+				f.Enum = append(f.Enum, k.Name)
+			}
+			f.Doc = catalogueDoc(f.Doc, kinds)
+			argKinds = catalogueArgKinds(kinds)
+		}
+		_, isZeroer := sf.Type.MethodByName("IsZero")
+		_, parentIsZeroer := t.MethodByName("IsZero")
+		json := sf.Tag.Get("json")
+		f.emptyOK = isZeroer || (f.Kind && parentIsZeroer) || strings.Contains(json, ",omitempty") || strings.Contains(json, ",omitzero")
 		if k := sf.Tag.Get("kinds"); k != "" {
 			f.Kinds = strings.Split(k, "|")
 		}
@@ -138,7 +155,44 @@ func fieldsOf(t reflect.Type, prefix string, index []int) []Field {
 		}
 		out = append(out, f)
 	}
+	if argKinds != nil {
+		for i := range out {
+			if ks, ok := argKinds[out[i].Key]; ok && !out[i].Kind {
+				if len(out[i].Kinds) > 0 {
+					panic(fmt.Sprintf("config: %s has both a kinds tag and catalogue arguments", out[i].Path)) // programming error in this package
+				}
+				out[i].Kinds = ks
+			}
+		}
+	}
 	return out
+}
+
+// emptyMeansDefault reports whether an empty string is this setting's default.
+func (f Field) emptyMeansDefault() bool { return f.emptyOK }
+
+// BoundsError says how x breaks the field's bounds ("must be between 1 and
+// 256"), or is "" when it is within them.
+func (f Field) BoundsError(x float64) string {
+	lo, hi := f.Min, f.Max
+	switch {
+	case lo != nil && hi != nil && (x < *lo || x > *hi):
+		return fmt.Sprintf("must be between %s and %s", FormatBound(*lo), FormatBound(*hi))
+	case lo != nil && x < *lo:
+		return fmt.Sprintf("must be at least %s", FormatBound(*lo))
+	case hi != nil && x > *hi:
+		return fmt.Sprintf("must be at most %s", FormatBound(*hi))
+	}
+	return ""
+}
+
+// FormatBound writes a bound or a number as the docs and messages show it:
+// integers without a decimal point.
+func FormatBound(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
 func parseBound(s string) *float64 {

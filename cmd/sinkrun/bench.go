@@ -134,6 +134,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if run.Measure.ProbeLength > run.Data.Context {
 		run.Measure.ProbeLength = run.Data.Context
 	}
+	if err := config.ValidateModel(run.Model, run.Train).Err(); err != nil { // sinkrun check's model checks, after the flags (bench reads no data)
+		fmt.Fprintln(stderr, "sinkrun bench:", err)
+		return exitUsage
+	}
 
 	spec := backend.Spec(*be, *threads)
 	b, err := backend.Open(spec)

@@ -1,10 +1,6 @@
 package model
 
 import (
-	"fmt"
-	"math"
-	"sort"
-
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
@@ -13,19 +9,20 @@ import (
 	"github.com/sinkrun/sinkrun/config"
 )
 
-// The attention catalogue: how query-key scores become the weights that mix
-// the values. Adding an op is one entry in `attentionOps` (and its name in the
-// enum of config.Attention.Op, and its row normalisation in
-// config.Attention.ProxyNorm, which TestProbeRows checks against Proxy).
+// The graph functions of the attention catalogue (config/arch_attention.go):
+// how query-key scores become the weights that mix the values. An op's name,
+// arguments, rules, proxy normalisation, slots and parameters are its
+// catalogue entry's; here is only its graph, under the same name
+// (TestEveryCatalogueEntryHasAGraph checks that each entry has one).
 //
 // An op sees the scaled scores q·k/sqrt(d_h) of every head (plus the ALiBi or
 // relative-position bias, when configured) and the mask, and returns weights of
-// the same shape, or with Slots extra leading columns (a learned sink logit).
-// Ops with parameters declare them in Params; the model creates them per layer
-// with its seeded initialiser and passes them back in OpInput.Params. Linear
-// attention declares a feature map (Features) that the model applies to q and k
-// before the scores. Slot columns of the model itself (key biases, the sink
-// token) arrive as ordinary visible columns of Scores: ops need not know them.
+// the same shape, or with the entry's Slots extra leading columns (a learned
+// sink logit). The model creates the entry's LayerParams per layer with its
+// seeded initialiser and passes them in OpInput.Params. Linear attention has
+// a feature map (Features) that the model applies to q and k before the
+// scores. Slot columns of the model itself (key biases, the sink token)
+// arrive as ordinary visible columns of Scores: ops need not know them.
 
 // OpInput is what an attention op receives for one layer.
 type OpInput struct {
@@ -48,20 +45,8 @@ type OpInput struct {
 	Params map[string]*Node
 }
 
-// OpParam declares one per-layer parameter of an op.
-type OpParam struct {
-	Name string
-	Dims []int
-	// Std is the standard deviation of the normal initialiser: 0 means the
-	// model's init_std, a negative value means zeros.
-	Std float64
-	// Matrix marks weight matrices of linear maps, which decay under
-	// optimizer decay: matrices.
-	Matrix bool
-}
-
-// AttentionOp is one catalogue entry.
-type AttentionOp struct {
+// attentionGraph is the graph part of one catalogue entry.
+type attentionGraph struct {
 	// Weights computes the attention weights [B,H,T,Slots+S] from the scores.
 	// The weights must be 0 where keys are masked.
 	Weights func(in OpInput) *Node
@@ -69,31 +54,18 @@ type AttentionOp struct {
 	// post-RoPE, unscaled q and k [B,H,T,d_h]; the scores are then
 	// phi(q)·phi(k)/sqrt(d_h).
 	Features func(in OpInput, x *Node) *Node
-	// Proxy is how the rows of this op's weights are normalised before sink
-	// metrics (SPEC §1, Sink*): "" when they sum to 1, "sum" or "abs_sum".
-	// It must agree with config.Attention.ProxyNorm.
-	Proxy func(a config.Attention) string
-	// Check validates the op's arguments (nil: no arguments).
-	Check func(a config.Attention) error
-	// Params (optional) declares the op's per-layer parameters.
-	Params func(a config.Attention, heads, headDim int) []OpParam
-	// Slots is the number of leading columns the op adds to each row of
-	// weights, before the keys (the learned sink logit). They have no value
-	// vector; the probe reports them as the slot column.
-	Slots int
 }
 
 // negBig is the additive mask value: exp(negBig - max) underflows to exactly 0
 // in float32, without the inf-inf NaN risks of -Inf.
 const negBig = -1e9
 
-var attentionOps = map[string]AttentionOp{
+var attentionGraphs = map[string]attentionGraph{
 	// softmax: the standard op, rows sum to 1 over visible keys.
 	"softmax": {
 		Weights: func(in OpInput) *Node {
 			return softmaxLastAxis(Add(in.Scores, in.NegMask))
 		},
-		Proxy: noProxy,
 	},
 	// scaled_softmax: alpha·softmax, so every row sums to alpha (the paper's
 	// softmax mass scale). Proxy (rows renormalised) unless alpha is 1.
@@ -105,18 +77,6 @@ var attentionOps = map[string]AttentionOp{
 			}
 			return w
 		},
-		Proxy: func(a config.Attention) string {
-			if a.Alpha != 1 {
-				return "sum"
-			}
-			return ""
-		},
-		Check: func(a config.Attention) error {
-			if !(a.Alpha >= 0) || math.IsInf(a.Alpha, 0) {
-				return fmt.Errorf("scaled_softmax attention: alpha must be >= 0, got %v", a.Alpha)
-			}
-			return nil
-		},
 	},
 	// sigmoid: sigmoid(q·k/sqrt(d_h)) per entry, masked to 0 above the diagonal.
 	// Z=one keeps the raw values (the paper's Z=1), Z=sum divides each row by
@@ -125,8 +85,6 @@ var attentionOps = map[string]AttentionOp{
 		Weights: func(in OpInput) *Node {
 			return normalizeZ(in, Where(in.Allowed, Sigmoid(in.Scores), ZerosLike(in.Scores)))
 		},
-		Proxy: proxyUnlessZSum,
-		Check: checkZ("sigmoid"),
 	},
 	// elu: the elu+1 similarity elu(q·k/sqrt(d_h)) + 1 per entry, with Z=one
 	// or Z=sum as sigmoid.
@@ -134,8 +92,6 @@ var attentionOps = map[string]AttentionOp{
 		Weights: func(in OpInput) *Node {
 			return normalizeZ(in, Where(in.Allowed, eluPlusOne(in.Scores), ZerosLike(in.Scores)))
 		},
-		Proxy: proxyUnlessZSum,
-		Check: checkZ("elu"),
 	},
 	// linear: kernel (linear) attention, weights phi(q_t)·phi(k_s)/sqrt(d_h) on
 	// visible keys, computed as a map (the probe needs it). Z=sum divides each
@@ -163,30 +119,6 @@ var attentionOps = map[string]AttentionOp{
 			}
 			return Div(w, MaxScalar(Abs(sum), 1.0))
 		},
-		Proxy: func(a config.Attention) string {
-			if a.Kernel == "identity" || a.Kernel == "mlp" {
-				return "abs_sum"
-			}
-			return proxyUnlessZSum(a)
-		},
-		Check: func(a config.Attention) error {
-			switch a.Kernel {
-			case "elu", "identity", "mlp":
-			default:
-				return fmt.Errorf("linear attention: kernel must be elu, identity or mlp, got %q", a.Kernel)
-			}
-			return checkZ("linear")(a)
-		},
-		Params: func(a config.Attention, _, dh int) []OpParam {
-			if a.Kernel != "mlp" {
-				return nil
-			}
-			// Fan-in initialisers keep |phi(x)| near |x| (He for the ReLU layer).
-			return []OpParam{
-				{Name: "kernel_w1", Dims: []int{dh, dh}, Std: math.Sqrt(2 / float64(dh)), Matrix: true},
-				{Name: "kernel_w2", Dims: []int{dh, dh}, Std: math.Sqrt(1 / float64(dh)), Matrix: true},
-			}
-		},
 	},
 	// softmax1: the off-by-one softmax exp(s_j) / (1 + sum_visible exp(s)),
 	// i.e. softmax with an extra zero logit whose weight is dropped; rows sum
@@ -197,7 +129,6 @@ var attentionOps = map[string]AttentionOp{
 			S := in.Scores.Shape().Dim(-1)
 			return SliceAxis(w, -1, AxisRange(1, S+1))
 		},
-		Proxy: func(config.Attention) string { return "sum" },
 	},
 	// softpick: relu(exp(s_j) - 1) / (sum_visible |exp(s) - 1| + 1e-8), computed
 	// with the row maximum m = max(max_visible s, 0) factored out:
@@ -212,7 +143,6 @@ var attentionOps = map[string]AttentionOp{
 			den := Add(ReduceAndKeep(Abs(e), ReduceSum, -1), MulScalar(em, 1e-8))
 			return Div(activation.Relu(e), den)
 		},
-		Proxy: func(config.Attention) string { return "sum" },
 	},
 	// sink_logit: softmax over [b_h, s_1..s_T] with a learned per-head logit
 	// b_h (initialised to 0, i.e. softmax1 at the start) whose column has no
@@ -224,30 +154,7 @@ var attentionOps = map[string]AttentionOp{
 			b := Reshape(in.Params["sink_logit"], 1, H, 1, 1)
 			return softmaxLastAxis(withLeadingColumn(Add(in.Scores, in.NegMask), b))
 		},
-		Proxy: noProxy,
-		Params: func(_ config.Attention, heads, _ int) []OpParam {
-			return []OpParam{{Name: "sink_logit", Dims: []int{heads}, Std: -1}}
-		},
-		Slots: 1,
 	},
-}
-
-func noProxy(config.Attention) string { return "" }
-
-func proxyUnlessZSum(a config.Attention) string {
-	if a.Z != "sum" {
-		return "sum"
-	}
-	return ""
-}
-
-func checkZ(op string) func(a config.Attention) error {
-	return func(a config.Attention) error {
-		if a.Z != "one" && a.Z != "sum" {
-			return fmt.Errorf("%s attention: z must be one or sum, got %q", op, a.Z)
-		}
-		return nil
-	}
 }
 
 // normalizeZ divides each row by its sum + 1e-8 when Z=sum.
@@ -279,33 +186,3 @@ func withLeadingColumn(x, col *Node) *Node {
 // softmaxLastAxis is the backend's fused softmax over the last axis with an
 // analytic gradient, dx = y ⊙ (v − Σ_row v⊙y) (softmaxFast, fastpath.go).
 func softmaxLastAxis(x *Node) *Node { return softmaxFast(x) }
-
-// AttentionOps lists the catalogue's op names, sorted.
-func AttentionOps() []string {
-	names := make([]string, 0, len(attentionOps))
-	for n := range attentionOps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// lookupOp returns the catalogue entry of a config, checking its arguments.
-func lookupOp(a config.Attention) (AttentionOp, error) {
-	op, ok := attentionOps[a.Op]
-	if !ok {
-		return AttentionOp{}, fmt.Errorf("unknown attention op %q (catalogue: %v)", a.Op, AttentionOps())
-	}
-	if op.Check != nil {
-		if err := op.Check(a); err != nil {
-			return AttentionOp{}, err
-		}
-	}
-	return op, nil
-}
-
-// IsProxy reports whether an attention config's rows need not sum to 1.
-func IsProxy(a config.Attention) bool {
-	op, ok := attentionOps[a.Op]
-	return ok && op.Proxy(a) != ""
-}

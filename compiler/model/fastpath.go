@@ -52,10 +52,12 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	gmodel "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/nn"
+	"github.com/gomlx/gomlx/support/exceptions"
 )
 
-// fastOn switches the fast rules; it is read when a graph is built.
-var fastOn = fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true, split: true}
+// fastOn switches the fast rules ($SINKRUN_FASTPATH); it is read when a
+// graph is built.
+var fastOn = parseFastPath(os.Getenv("SINKRUN_FASTPATH"))
 
 type fastSwitches struct{ dense, attn, qkv, norm, softmax, split bool }
 
@@ -107,57 +109,94 @@ const (
 	fastSoftmax                        // FusedSoftmax over the last axis
 )
 
-// fastNodes maps weak node pointers to their fastKind; entries are deleted
-// when the node is collected.
-var fastNodes sync.Map // weak.Pointer[Node] → fastKind
+// fastMark is what the side table records of a node: its rule, and for
+// the softmax the axis it was built over.
+type fastMark struct {
+	kind fastKind
+	axis int
+}
 
-func markFast(n *Node, k fastKind) *Node {
+// fastNodes maps weak node pointers to their fastMark; entries are deleted
+// when the node is collected.
+var fastNodes sync.Map // weak.Pointer[Node] → fastMark
+
+func markFast(n *Node, k fastKind) *Node { return markFastAxis(n, k, -1) }
+
+func markFastAxis(n *Node, k fastKind, axis int) *Node {
 	wp := weak.Make(n)
-	fastNodes.Store(wp, k)
+	fastNodes.Store(wp, fastMark{k, axis})
 	runtime.AddCleanup(n, func(wp weak.Pointer[Node]) { fastNodes.Delete(wp) }, wp)
 	return n
 }
 
-func fastKindOf(n *Node) fastKind {
+func fastMarkOf(n *Node) fastMark {
 	if k, ok := fastNodes.Load(weak.Make(n)); ok {
-		return k.(fastKind)
+		return k.(fastMark)
 	}
-	return 0
+	return fastMark{}
 }
 
-func init() {
-	fastOn = parseFastPath(os.Getenv("SINKRUN_FASTPATH"))
-	stockDense := VJPRegistration[NodeTypeFusedDense]
-	VJPRegistration[NodeTypeFusedDense] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
-		switch fastKindOf(node) {
+func fastKindOf(n *Node) fastKind { return fastMarkOf(n).kind }
+
+// enableFastPath installs the fast rules in GoMLX's VJP registry, once per
+// process; New calls it. GoMLX v0.28.16 has no scoped registry: a node's own
+// gradient (Node.customVJP) can only be set on an Identity node
+// (IdentityWithCustomGradient, whose extra passes the fast softmax avoids),
+// so the rules go into the global table, wrapping the stock rules. They are
+// scoped by node instead: each applies only to nodes this package built and
+// marked (fastNodes), and calls the stock rule for every other node, so
+// other graphs of the process differentiate exactly as before.
+var enableFastPath = sync.OnceFunc(func() {
+	VJPRegistration[NodeTypeFusedDense] = fastDenseRule(VJPRegistration[NodeTypeFusedDense])
+	VJPRegistration[NodeTypeFusedSoftmax] = fastSoftmaxRule(VJPRegistration[NodeTypeFusedSoftmax])
+	VJPRegistration[NodeTypeMul] = fastMulRule(VJPRegistration[NodeTypeMul])
+	VJPRegistration[NodeTypeDotGeneral] = fastDotRule(VJPRegistration[NodeTypeDotGeneral])
+})
+
+func fastDenseRule(stock VJP) VJP {
+	return func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+		switch k := fastKindOf(node); k {
 		case fastDenseIO, fastDenseOI:
-			return denseVJP(node, vjps[0], fastKindOf(node))
+			return denseVJP(node, vjps[0], k)
 		}
-		return stockDense(node, vjps, outShape)
+		return stock(node, vjps, outShape)
 	}
-	stockSoftmax := VJPRegistration[NodeTypeFusedSoftmax] // nil in v0.28.16: it has a decomposed alternate
-	VJPRegistration[NodeTypeFusedSoftmax] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
-		if fastKindOf(node) == fastSoftmax || stockSoftmax == nil {
+}
+
+// fastSoftmaxRule: the analytic gradient for softmaxFast's nodes, which are
+// over their last axis. stock is nil in v0.28.16 (fused softmax nodes built
+// by graph.Softmax carry a decomposed alternate and never reach the table):
+// any other node then fails as GoMLX fails for a node type without a rule.
+func fastSoftmaxRule(stock VJP) VJP {
+	return func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+		if mk := fastMarkOf(node); mk.kind == fastSoftmax && mk.axis == node.Rank()-1 {
 			// y = softmax(x) over the last axis: dx = y ⊙ (v − Σ_row v⊙y).
 			y, v := node, vjps[0]
 			return []*Node{Mul(y, Sub(v, ReduceAndKeep(Mul(v, y), ReduceSum, -1)))}
 		}
-		return stockSoftmax(node, vjps, outShape)
+		if stock == nil {
+			exceptions.Panicf("graph has node %s with type %q, for which no gradient is defined yet, cannot generate graph gradient", node, node.Type())
+		}
+		return stock(node, vjps, outShape)
 	}
-	stockMul := VJPRegistration[NodeTypeMul]
-	VJPRegistration[NodeTypeMul] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+}
+
+func fastMulRule(stock VJP) VJP {
+	return func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
 		if fastKindOf(node) == fastRMSNorm {
 			return rmsNormVJP(node, vjps[0])
 		}
-		return stockMul(node, vjps, outShape)
+		return stock(node, vjps, outShape)
 	}
-	stockDot := VJPRegistration[NodeTypeDotGeneral]
-	VJPRegistration[NodeTypeDotGeneral] = func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
+}
+
+func fastDotRule(stock VJP) VJP {
+	return func(node *Node, vjps []*Node, outShape shapes.Shape) []*Node {
 		switch k := fastKindOf(node); k {
 		case fastAttnScores, fastAttnMix:
 			return attnVJP(node, vjps[0], k)
 		}
-		return stockDot(node, vjps, outShape)
+		return stock(node, vjps, outShape)
 	}
 }
 
@@ -365,7 +404,7 @@ func softmaxFast(x *Node) *Node {
 		func() *Node { return Softmax(x, -1) },
 		false)
 	if fused {
-		markFast(y, fastSoftmax)
+		markFastAxis(y, fastSoftmax, x.Rank()-1)
 	}
 	return y
 }

@@ -13,6 +13,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -31,7 +32,8 @@ type Model struct {
 	seed    int64
 	headDim int
 	hidden  int
-	op      AttentionOp
+	op      attentionGraph     // the attention op's graph functions
+	opSpec  config.AttentionOp // its catalogue entry
 
 	store     *gmodel.Store
 	embed     *gmodel.Variable // [V, D]
@@ -88,17 +90,19 @@ func New(backend compute.Backend, m config.Model, t config.Train, seed int64) (m
 	if backend == nil {
 		return nil, fmt.Errorf("model: nil backend")
 	}
-	if err := validate(m, t); err != nil {
-		return nil, err
+	if err := config.ValidateModel(m, t).Err(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
-	op, err := lookupOp(m.Attention)
-	if err != nil {
-		return nil, err
+	opSpec, _ := config.AttentionOpNamed(m.Attention.Op)
+	op, ok := attentionGraphs[m.Attention.Op]
+	if !ok {
+		return nil, fmt.Errorf("model: attention %s has no graph function", m.Attention.Op) // a catalogue entry without its attentionGraphs entry
 	}
+	enableFastPath()
 	defer recoverInto(&err, "model.New")
 	mdl = &Model{
 		backend: backend, cfg: m, train: t, seed: seed,
-		headDim: m.HeadDimOrDefault(), hidden: m.FFN.HiddenOrDefault(m.DModel), op: op,
+		headDim: m.HeadDimOrDefault(), hidden: m.FFN.HiddenOrDefault(m.DModel), op: op, opSpec: opSpec,
 		store: gmodel.NewStore(),
 	}
 	if err := mdl.createVariables(); err != nil {
@@ -119,211 +123,91 @@ func New(backend compute.Backend, m config.Model, t config.Train, seed int64) (m
 	return mdl, nil
 }
 
-func validate(m config.Model, t config.Train) error {
-	switch {
-	case m.Layers < 1 || m.Heads < 1 || m.DModel < 1:
-		return fmt.Errorf("model: layers, heads and d_model must be >= 1")
-	case m.Vocab < 1:
-		return fmt.Errorf("model: vocab must be resolved (>= 1), got %d", m.Vocab)
-	case m.HeadDimOrDefault() < 1:
-		return fmt.Errorf("model: head_dim must be >= 1 (d_model %d / heads %d)", m.DModel, m.Heads)
-	case m.Position.Kind == "rope" && m.HeadDimOrDefault()%2 != 0:
-		return fmt.Errorf("model: rope needs an even head_dim, got %d", m.HeadDimOrDefault())
-	case m.Position.Kind == "rope" && m.Position.Base <= 0:
-		return fmt.Errorf("model: rope base must be > 0")
-	case m.InitStd < 0:
-		return fmt.Errorf("model: init_std must be >= 0")
-	}
-	if err := validateVariants(m); err != nil {
-		return err
-	}
-	switch m.Norm.Kind {
-	case "rmsnorm", "layernorm":
-	default:
-		return fmt.Errorf("model: unknown norm %q", m.Norm.Kind)
-	}
-	switch m.Norm.Placement {
-	case "pre", "post":
-	default:
-		return fmt.Errorf("model: unknown norm placement %q", m.Norm.Placement)
-	}
-	switch m.FFN.Kind {
-	case "swiglu", "geglu", "reglu", "relu", "gelu", "swish":
-	default:
-		return fmt.Errorf("model: unknown ffn %q", m.FFN.Kind)
-	}
-	if m.FFN.HiddenOrDefault(m.DModel) < 1 {
-		return fmt.Errorf("model: ffn hidden must be >= 1")
-	}
-	o := t.Optimizer
-	if o.Kind != "" && o.Kind != "adamw" {
-		return fmt.Errorf("model: unknown optimizer %q", o.Kind)
-	}
-	if len(o.Betas) != 2 {
-		return fmt.Errorf("model: optimizer betas must have 2 values, got %d", len(o.Betas))
-	}
-	switch o.Decay {
-	case "", "all", "matrices":
-	default:
-		return fmt.Errorf("model: unknown optimizer decay %q", o.Decay)
-	}
-	switch t.Schedule.Kind {
-	case "constant", "cosine", "linear", "":
-	default:
-		return fmt.Errorf("model: unknown schedule %q", t.Schedule.Kind)
-	}
-	return nil
-}
-
-// createVariables creates every parameter with a seeded host-side initialiser,
-// and the zeroed AdamW moments. Each variable draws from its own PCG stream
+// createVariables creates every parameter of config.Model.Params (the
+// catalogue's list, in its order) with a seeded host-side initialiser, and
+// the zeroed AdamW moments. Each variable draws from its own PCG stream
 // seeded by (seed, hash of its path), so values do not depend on creation
 // order or on GoMLX's graph RNG.
 func (m *Model) createVariables() error {
-	D, H, dh, V, F := m.cfg.DModel, m.cfg.Heads, m.headDim, m.cfg.Vocab, m.hidden
-	var firstErr error
-	// matrix: a weight matrix of a linear map, decayed under decay: matrices.
-	var matrix bool
-	newVar := func(path string, init func(path string, n int) []float32, dims ...int) *gmodel.Variable {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		v, err := m.store.CreateVariable(path, tensors.FromFlatDataAndDimensions(init(path, n), dims...))
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-		m.params = append(m.params, v)
-		m.decays = append(m.decays, matrix || m.train.Optimizer.Decay != "matrices")
-		m.nParam += int64(n)
-		return v
-	}
-	normalStd := func(std float64) func(path string, n int) []float32 {
-		return func(path string, n int) []float32 {
-			h := fnv.New64a()
-			h.Write([]byte(path))
-			rng := rand.New(rand.NewPCG(uint64(m.seed), h.Sum64()))
-			out := make([]float32, n)
-			for i := range out {
-				out[i] = float32(rng.NormFloat64() * std)
-			}
-			return out
-		}
-	}
-	normal := normalStd(m.cfg.InitStd)
-	ones := func(_ string, n int) []float32 {
+	normal := func(path string, n int, std float64) []float32 {
+		h := fnv.New64a()
+		h.Write([]byte(path))
+		rng := rand.New(rand.NewPCG(uint64(m.seed), h.Sum64()))
 		out := make([]float32, n)
 		for i := range out {
-			out[i] = 1
+			out[i] = float32(rng.NormFloat64() * std)
 		}
 		return out
 	}
-	zeros := func(_ string, n int) []float32 { return make([]float32, n) }
-	newNorm := func(scope string) normParams {
-		p := normParams{gain: newVar(scope+"/gain", ones, D)}
-		if m.cfg.Norm.Kind == "layernorm" {
-			p.bias = newVar(scope+"/bias", zeros, D)
-		}
-		return p
-	}
-
-	m.embed = newVar("/embed", normal, V, D)
-	switch m.cfg.Position.Kind {
-	case "learnable":
-		m.wpe = newVar("/position/learnable", normal, m.cfg.Position.Length, D)
-	case "relative":
-		m.relBias = newVar("/position/relative", normal, m.cfg.Position.Buckets, H)
-	}
-	if m.cfg.Bias.Kind == "sink_token" {
-		m.sinkToken = newVar("/sink_token", normal, D)
-	}
-	ffnIn := F
-	if m.cfg.FFN.Gated() {
-		ffnIn = 2 * F
-	}
-	woIn := H * dh
-	if m.cfg.HeadCombine == "sum" {
-		woIn = dh
-	}
-	biasHeads := 1
-	if m.cfg.Bias.PerHead {
-		biasHeads = H
-	}
-	for l := 0; l < m.cfg.Layers; l++ {
-		s := fmt.Sprintf("/layer_%d", l)
-		var bp blockParams
-		bp.norm1 = newNorm(s + "/norm1")
-		matrix = true
-		bp.wqkv = newVar(s+"/attn/wqkv", normal, D, 3*H*dh)
-		bp.wo = newVar(s+"/attn/wo", normal, woIn, D)
-		switch m.cfg.Attention.Gate {
-		case "head":
-			bp.wg = newVar(s+"/attn/gate", normal, D, H)
-		case "element":
-			bp.wg = newVar(s+"/attn/gate", normal, D, H*dh)
-		}
-		matrix = false
-		switch m.cfg.Bias.Kind {
-		case "k", "kv":
-			da := m.cfg.Bias.Dims
-			if da == 0 {
-				da = dh
+	vars := map[string]*gmodel.Variable{}
+	for _, p := range m.cfg.Params() {
+		n := int(p.Size())
+		var vals []float32
+		switch p.Init {
+		case config.InitOnes:
+			vals = make([]float32, n)
+			for i := range vals {
+				vals[i] = 1
 			}
-			bp.kStar = newVar(s+"/attn/k_bias", normal, biasHeads, da)
-		}
-		switch m.cfg.Bias.Kind {
-		case "kv", "v":
-			bp.vStar = newVar(s+"/attn/v_bias", normal, biasHeads, dh)
-		}
-		if m.op.Params != nil {
-			for _, p := range m.op.Params(m.cfg.Attention, H, dh) {
-				init := zeros
-				if p.Std == 0 {
-					init = normal
-				} else if p.Std > 0 {
-					init = normalStd(p.Std)
-				}
-				matrix = p.Matrix
-				if bp.opParams == nil {
-					bp.opParams = map[string]*gmodel.Variable{}
-				}
-				bp.opParams[p.Name] = newVar(s+"/attn/"+p.Name, init, p.Dims...)
-				matrix = false
+		case config.InitZeros:
+			vals = make([]float32, n)
+		default:
+			std := p.Std
+			if std == 0 {
+				std = m.cfg.InitStd
 			}
+			vals = normal(p.Path, n, std)
 		}
-		bp.norm2 = newNorm(s + "/norm2")
-		matrix = true
-		bp.w1 = newVar(s+"/ffn/w1", normal, D, ffnIn)
-		bp.w2 = newVar(s+"/ffn/w2", normal, D, F)
-		matrix = false
-		m.blocks = append(m.blocks, bp)
+		v, err := m.store.CreateVariable(p.Path, tensors.FromFlatDataAndDimensions(vals, p.Dims...))
+		if err != nil {
+			return fmt.Errorf("model: creating %s: %w", p.Path, err)
+		}
+		vars[p.Path] = v
+		m.params = append(m.params, v)
+		m.decays = append(m.decays, p.Matrix || m.train.Optimizer.Decay != "matrices")
+		m.nParam += int64(n)
 	}
-	if m.cfg.Norm.Placement != "post" {
-		m.finalNorm = newNorm("/final_norm")
-	}
-	if !m.cfg.Tied {
-		matrix = true
-		m.head = newVar("/head", normal, D, V)
-		matrix = false
-	}
+	m.bindVariables(vars)
 	for _, p := range m.params {
 		shape := p.Shape()
-		z1 := tensors.FromShape(shape)
-		z2 := tensors.FromShape(shape)
-		v1, err := m.store.CreateVariable("/adamw"+p.Path()+"/m", z1)
-		if err != nil && firstErr == nil {
-			firstErr = err
+		v1, err := m.store.CreateVariable("/adamw"+p.Path()+"/m", tensors.FromShape(shape))
+		if err != nil {
+			return fmt.Errorf("model: creating the moments of %s: %w", p.Path(), err)
 		}
-		v2, err := m.store.CreateVariable("/adamw"+p.Path()+"/v", z2)
-		if err != nil && firstErr == nil {
-			firstErr = err
+		v2, err := m.store.CreateVariable("/adamw"+p.Path()+"/v", tensors.FromShape(shape))
+		if err != nil {
+			return fmt.Errorf("model: creating the moments of %s: %w", p.Path(), err)
 		}
 		v1.SetTrainable(false)
 		v2.SetTrainable(false)
 		m.m1 = append(m.m1, v1)
 		m.m2 = append(m.m2, v2)
 	}
-	return firstErr
+	return nil
+}
+
+// bindVariables points the model's fields at the variables of their paths
+// (nil for parameters the config does not have).
+func (m *Model) bindVariables(vars map[string]*gmodel.Variable) {
+	norm := func(scope string) normParams { return normParams{gain: vars[scope+"/gain"], bias: vars[scope+"/bias"]} }
+	m.embed, m.head = vars["/embed"], vars["/head"]
+	m.wpe, m.relBias, m.sinkToken = vars["/position/learnable"], vars["/position/relative"], vars["/sink_token"]
+	m.finalNorm = norm("/final_norm")
+	m.blocks = make([]blockParams, m.cfg.Layers)
+	for l := range m.blocks {
+		s := fmt.Sprintf("/layer_%d", l)
+		bp := &m.blocks[l]
+		bp.norm1, bp.norm2 = norm(s+"/norm1"), norm(s+"/norm2")
+		bp.wqkv, bp.wo, bp.wg = vars[s+"/attn/wqkv"], vars[s+"/attn/wo"], vars[s+"/attn/gate"]
+		bp.kStar, bp.vStar = vars[s+"/attn/k_bias"], vars[s+"/attn/v_bias"]
+		bp.w1, bp.w2 = vars[s+"/ffn/w1"], vars[s+"/ffn/w2"]
+		if m.opSpec.LayerParams != nil {
+			bp.opParams = map[string]*gmodel.Variable{}
+			for _, p := range m.opSpec.LayerParams(m.cfg, s+"/attn") {
+				bp.opParams[strings.TrimPrefix(p.Path, s+"/attn/")] = vars[p.Path]
+			}
+		}
+	}
 }
 
 // trainGraph: inputs tokens [B,T], targets [B,T], hyper [4] (see optim.go);
@@ -483,7 +367,7 @@ func (m *Model) Probe(tokens []int32, n, T int) (out *ProbeOutput, err error) {
 // Slots is the number of slot columns before token 1 in the probe's
 // attention rows (ProbeOutput.Slots): 1 with bias k, kv or sink_token, or the
 // sink_logit op; else 0.
-func (m *Model) Slots() int { return m.cfg.Bias.Slots() + m.op.Slots }
+func (m *Model) Slots() int { return m.cfg.Slots() }
 
 // NumParams is the number of trainable parameters.
 func (m *Model) NumParams() int64 { return m.nParam }

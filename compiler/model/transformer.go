@@ -173,7 +173,7 @@ func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Nod
 	}
 	// Columns without a value vector (the op's sink logit, a K-bias slot with
 	// v* = 0) take part in the normalisation but not in the mix.
-	drop := m.op.Slots
+	drop := m.opSpec.Slots
 	if bp.kStar != nil && mixV == v {
 		drop++
 	}

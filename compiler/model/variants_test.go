@@ -235,11 +235,11 @@ func TestVariantErrors(t *testing.T) {
 		{"window needs a size", func(m *config.Model) { m.Mask = config.Mask{Kind: "window"} }, "size"},
 		{"shift below size", func(m *config.Model) { m.Mask = config.Mask{Kind: "shifted_window", Size: 4, Shift: 4} }, "shift"},
 		{"bias dims at most head_dim", func(m *config.Model) { m.Bias = config.Bias{Kind: "k", Dims: 17} }, "dims"},
-		{"two slots", func(m *config.Model) { m.Attention.Op, m.Bias.Kind = "sink_logit", "kv" }, "own slot"},
+		{"two slots", func(m *config.Model) { m.Attention.Op, m.Bias.Kind = "sink_logit", "kv" }, "slot"},
 		{"linear with k bias", func(m *config.Model) { m.Attention.Op, m.Attention.Kernel, m.Bias.Kind = "linear", "elu", "k" }, "linear"},
 		{"linear with alibi", func(m *config.Model) { m.Attention.Op, m.Attention.Kernel, m.Position.Kind = "linear", "elu", "alibi" }, "alibi"},
 		{"linear kernel", func(m *config.Model) { m.Attention.Op, m.Attention.Kernel = "linear", "cosine" }, "kernel"},
-		{"elu z", func(m *config.Model) { m.Attention.Op, m.Attention.Z = "elu", "max" }, "z must be"},
+		{"elu z", func(m *config.Model) { m.Attention.Op, m.Attention.Z = "elu", "max" }, "model.attention.z"},
 		{"unknown gate", func(m *config.Model) { m.Attention.Gate = "row" }, "gate"},
 	} {
 		r := tinyRun()

@@ -43,13 +43,14 @@ func (k ProxyKind) String() string {
 }
 
 // ProxyFor is the proxy normalisation SPEC §1 prescribes for an attention
-// op: ProxySum for ops whose rows need not sum to 1 (sigmoid with Z=1),
-// ProxyNone otherwise.
+// op, the rule of its entry in the architecture catalogue
+// (config.AttentionOp.Proxy): ProxySum or ProxyAbsSum for ops whose rows need
+// not sum to 1 (sigmoid with Z=1, ...), ProxyNone otherwise.
 func ProxyFor(a config.Attention) ProxyKind {
 	switch a.ProxyNorm() {
-	case "sum":
+	case config.ProxySum:
 		return ProxySum
-	case "abs_sum":
+	case config.ProxyAbsSum:
 		return ProxyAbsSum
 	}
 	return ProxyNone
