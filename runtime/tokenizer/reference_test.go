@@ -222,3 +222,44 @@ func TestSplitsMatchReferenceRegex(t *testing.T) {
 		t.Logf("%s: %d texts split, %d differ", name, len(texts), failed)
 	}
 }
+
+// GPT-2's files rewritten as the tokenizer.json Hugging Face publishes for
+// gpt2 (ByteLevel pre-tokenizer with GPT-2's split, ByteLevel
+// post-processor) must tokenize as vocab.json + merges.txt do.
+func TestGPT2TokenizerJSONMatchesVocabMerges(t *testing.T) {
+	vocabPath, mergesPath := gpt2Files(t)
+	ref := loadGPT2(t)
+	var vocab map[string]int
+	if err := readJSON(vocabPath, &vocab); err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := readMergesFile(mergesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merges := make([]string, len(pairs))
+	for i, p := range pairs {
+		merges[i] = p.left + " " + p.right
+	}
+	byteLevel := map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, TokenizerJSON), map[string]any{
+		"version":        "1.0",
+		"added_tokens":   []any{map[string]any{"id": 50256, "content": "<|endoftext|>", "special": true}},
+		"normalizer":     nil,
+		"pre_tokenizer":  byteLevel,
+		"post_processor": byteLevel,
+		"decoder":        byteLevel,
+		"model": map[string]any{"type": "BPE", "dropout": nil, "unk_token": nil, "continuing_subword_prefix": "",
+			"end_of_word_suffix": "", "fuse_unk": false, "vocab": vocab, "merges": merges},
+	})
+	tok := load(t, dir)
+	checkBOS(t, tok, 50256, false)
+	for _, text := range differentialTexts(600) {
+		got, _ := tok.Encode(text, FamilyBOS)
+		want, _ := ref.Encode(text, FamilyBOS)
+		if !slices.Equal(got, want) {
+			t.Errorf("tokenizer.json: Encode(%q) = %v; vocab.json + merges.txt: %v", text, got, want)
+		}
+	}
+}
