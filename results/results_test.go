@@ -439,3 +439,100 @@ func TestMapsRoundTrip(t *testing.T) {
 		t.Errorf("ReadMaps after rewrite = %v, %v; want no rows", got, err)
 	}
 }
+
+// NewRun fills a run's identity from its config and leaves every
+// measurement unknown, which is written as NULL and read back as unknown.
+func TestNewRun(t *testing.T) {
+	cfg := config.Default()
+	cfg.Experiment, cfg.Seed, cfg.Index = "fresh", 3, 5
+	cfg.Varied = []config.Setting{{Path: "model.position", Value: "rope"}}
+	started := time.Date(2025, 5, 6, 7, 8, 9, 0, time.FixedZone("CET", 3600))
+	r := NewRun(cfg, "go", started)
+	if r.ID != cfg.ID() || r.Experiment != "fresh" || r.GridIndex != 5 || r.Backend != "go" ||
+		r.ConfigHash != cfg.Hash() || r.ConfigJSON != cfg.JSON() || r.ToolVersion != config.Version ||
+		!reflect.DeepEqual(r.Settings, config.Flatten(cfg)) || !reflect.DeepEqual(r.Varied, cfg.Varied) {
+		t.Errorf("identity: %+v", r)
+	}
+	if r.Status != "" || r.DivergedStep != -1 || !r.StartedAt.Equal(started) || r.StartedAt.Location() != time.UTC {
+		t.Errorf("status %q, diverged step %d, started %v", r.Status, r.DivergedStep, r.StartedAt)
+	}
+	r.Status, r.Error = StatusFailed, "no data"
+	dir := t.TempDir()
+	if err := Write(dir, r, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ReadRuns(dir)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("ReadRuns: %v, %v", runs, err)
+	}
+	r.ConfigJSON = runs[0].ConfigJSON // from the footer
+	equalRun(t, runs[0], r)
+	for _, v := range []float64{r.WallSeconds, r.MsPerStep, r.FinalValLoss, r.FinalTrainLoss, r.FinalSink1,
+		r.FinalSinkSlot, r.FinalMeanAlpha1, r.FinalMassive} {
+		if !math.IsNaN(v) {
+			t.Errorf("a measurement of a new run is %v, want NaN", v)
+		}
+	}
+}
+
+// A file whose columns lack one of ours, or hold another type, is an error
+// that names the column.
+func TestReadRejectsForeignColumns(t *testing.T) {
+	r := testRun("0123456789abcdef", "e")
+	for _, tc := range []struct {
+		name, table, column string
+		replace             arrow.Field // Name "" drops the column
+		want                string
+	}{
+		{"metric k as int64", TableMetrics, "k", arrow.Field{Name: "k", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, `column "k" has type int64, want int32`},
+		{"heads without alpha", TableHeads, "alpha", arrow.Field{}, `missing column "alpha"`},
+		{"status as int64", TableRuns, "status", arrow.Field{Name: "status", Type: arrow.PrimitiveTypes.Int64}, `column "status" has type int64, want utf8`},
+		{"started_at as string", TableRuns, "started_at", arrow.Field{Name: "started_at", Type: arrow.BinaryTypes.String}, `column "started_at" has type utf8`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := Write(dir, r, testMetrics(r.ID), testHeads(r.ID)); err != nil {
+				t.Fatal(err)
+			}
+			p := Path(dir, tc.table, r.Experiment, r.ID)
+			tbl := openTable(t, p)
+			mem := memory.NewGoAllocator()
+			var fields []arrow.Field
+			var cols []arrow.Array
+			for i, f := range tbl.Schema().Fields() {
+				col := tbl.Column(i).Data().Chunk(0)
+				if f.Name == tc.column {
+					if tc.replace.Name == "" {
+						continue
+					}
+					f = tc.replace
+					b := array.NewBuilder(mem, f.Type)
+					defer b.Release()
+					b.AppendEmptyValues(int(tbl.NumRows()))
+					col = b.NewArray()
+					defer col.Release()
+				}
+				fields = append(fields, f)
+				cols = append(cols, col)
+			}
+			md := footer(r)
+			rec := array.NewRecord(arrow.NewSchema(fields, &md), cols, tbl.NumRows())
+			defer rec.Release()
+			if err := writeFile(mem, p, rec); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			switch tc.table {
+			case TableRuns:
+				_, err = ReadRuns(dir)
+			case TableMetrics:
+				_, err = ReadMetrics(dir, r.Experiment)
+			case TableHeads:
+				_, err = ReadHeads(dir, r.Experiment)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("read: %v, want an error about %s in %s", err, tc.want, p)
+			}
+		})
+	}
+}
