@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // ConfigFile is the name of a checkpoint's architecture file.
@@ -194,9 +196,9 @@ func configGPT2(a Arch) map[string]any {
 	return map[string]any{
 		"n_embd": a.DModel, "n_head": a.Heads, "n_layer": a.Layers, "n_positions": a.MaxPositions,
 		"n_ctx": a.MaxPositions, "n_inner": a.FFN.Width, "vocab_size": a.Vocab,
-		"activation_function": hfActName(a.FFN.Act), "layer_norm_epsilon": a.Norm.Eps,
-		"scale_attn_weights": true, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0,
-		"initializer_range": 0.02,
+		"activation_function": hfActName(a.FFN.Act), "layer_norm_epsilon": jsonFloat(a.Norm.Eps),
+		"scale_attn_weights": true, "resid_pdrop": jsonFloat(0), "embd_pdrop": jsonFloat(0), "attn_pdrop": jsonFloat(0),
+		"initializer_range": jsonFloat(0.02),
 	}
 }
 
@@ -288,14 +290,14 @@ func (c *configReader) rope(rotary int) Position {
 }
 
 func ropeConfig(m map[string]any, p Position) {
-	m["rope_theta"] = p.Base
+	m["rope_theta"] = jsonFloat(p.Base)
 	s := p.Scaling
 	switch s.Kind {
 	case "linear":
-		m["rope_scaling"] = map[string]any{"rope_type": "linear", "type": "linear", "factor": s.Factor}
+		m["rope_scaling"] = map[string]any{"rope_type": "linear", "type": "linear", "factor": jsonFloat(s.Factor)}
 	case "llama3":
-		m["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": s.Factor, "low_freq_factor": s.LowFreqFactor,
-			"high_freq_factor": s.HighFreqFactor, "original_max_position_embeddings": s.OriginalMaxPositions}
+		m["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": jsonFloat(s.Factor), "low_freq_factor": jsonFloat(s.LowFreqFactor),
+			"high_freq_factor": jsonFloat(s.HighFreqFactor), "original_max_position_embeddings": s.OriginalMaxPositions}
 	default:
 		m["rope_scaling"] = nil
 	}
@@ -307,7 +309,7 @@ func configLlamaLike(fam Family) func(a Arch) map[string]any {
 			"hidden_size": a.DModel, "num_attention_heads": a.Heads, "num_key_value_heads": a.KVHeads,
 			"head_dim": a.HeadDim, "num_hidden_layers": a.Layers, "intermediate_size": a.FFN.Width,
 			"vocab_size": a.Vocab, "max_position_embeddings": a.MaxPositions, "hidden_act": hfActName(a.FFN.Act),
-			"rms_norm_eps": a.Norm.Eps, "initializer_range": 0.02, "attention_dropout": 0.0,
+			"rms_norm_eps": jsonFloat(a.Norm.Eps), "initializer_range": jsonFloat(0.02), "attention_dropout": jsonFloat(0),
 		}
 		ropeConfig(m, a.Position)
 		switch fam {
@@ -393,14 +395,14 @@ func configNeoX(a Arch) map[string]any {
 	m := map[string]any{
 		"hidden_size": a.DModel, "num_attention_heads": a.Heads, "num_hidden_layers": a.Layers,
 		"intermediate_size": a.FFN.Width, "vocab_size": a.Vocab, "max_position_embeddings": a.MaxPositions,
-		"hidden_act": hfActName(a.FFN.Act), "layer_norm_eps": a.Norm.Eps, "rotary_pct": pct,
-		"partial_rotary_factor": pct, "rotary_emb_base": a.Position.Base,
+		"hidden_act": hfActName(a.FFN.Act), "layer_norm_eps": jsonFloat(a.Norm.Eps), "rotary_pct": jsonFloat(pct),
+		"partial_rotary_factor": jsonFloat(pct), "rotary_emb_base": jsonFloat(a.Position.Base),
 		"use_parallel_residual": a.ParallelResidual, "attention_bias": a.Bias.QKV,
-		"initializer_range": 0.02, "attention_dropout": 0.0, "hidden_dropout": 0.0,
+		"initializer_range": jsonFloat(0.02), "attention_dropout": jsonFloat(0), "hidden_dropout": jsonFloat(0),
 	}
 	ropeConfig(m, a.Position)
 	if s := a.Position.Scaling; s.Kind == "linear" {
-		m["rope_scaling"] = map[string]any{"type": "linear", "rope_type": "linear", "factor": s.Factor}
+		m["rope_scaling"] = map[string]any{"type": "linear", "rope_type": "linear", "factor": jsonFloat(s.Factor)}
 	}
 	return m
 }
@@ -464,7 +466,7 @@ func configOPT(a Arch) map[string]any {
 		"word_embed_proj_dim": a.DModel, "activation_function": hfActName(a.FFN.Act),
 		"do_layer_norm_before": a.Norm.Pre, "_remove_final_layer_norm": a.Norm.Pre && !a.FinalNorm,
 		"enable_bias": a.Bias.QKV, "layer_norm_elementwise_affine": true,
-		"dropout": 0.0, "attention_dropout": 0.0, "init_std": 0.02, "pad_token_id": 1,
+		"dropout": jsonFloat(0), "attention_dropout": jsonFloat(0), "init_std": jsonFloat(0.02), "pad_token_id": 1,
 	}
 }
 
@@ -480,6 +482,18 @@ func expressibleOPT(a Arch) error {
 		need(!a.ParallelResidual, "a sequential residual"),
 		need(a.SlidingWindow == 0, "no sliding window"),
 	)
+}
+
+// jsonFloat marshals as Python's json does (10000.0, 1e-05), so float
+// fields stay floats for readers that check types.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	s := strconv.FormatFloat(float64(f), 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eEn") {
+		s += ".0"
+	}
+	return []byte(s), nil
 }
 
 func need(ok bool, what string) error {
