@@ -2,6 +2,7 @@ package hf
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -265,5 +266,16 @@ func TestInvFreqLlama3(t *testing.T) {
 	}
 	if !(inv[1] < base[1] && inv[1] > base[1]/8) {
 		t.Errorf("middle band not interpolated: %v", inv[1])
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
