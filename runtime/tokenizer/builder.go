@@ -58,6 +58,19 @@ func (b *builder) addToken(file string, id int, content string) error {
 	return nil
 }
 
+// matchAdded makes an added token that is not special be found in the
+// text: in the raw text, or in the normalized text when normalized.
+func (b *builder) matchAdded(content string, id int32, normalized bool) {
+	m := &b.rawAdded
+	if normalized {
+		m = &b.normalizedAdded
+	}
+	if *m == nil {
+		*m = &addedMatcher{}
+	}
+	(*m).add(content, id)
+}
+
 // setMerges resolves the merges to ids: both tokens and their
 // concatenation must be in the vocabulary. A pair listed twice keeps its
 // later rank, as GPT-2's and Hugging Face's loaders do.
@@ -106,6 +119,13 @@ func (b *builder) finish(cfg config, tmpl templateBOS) (*Tokenizer, error) {
 		if cfg.addPrefixSpace != nil {
 			return nil, fmt.Errorf("tokenizer: %s: add_prefix_space for a SentencePiece-style tokenizer is not supported", cfg.file)
 		}
+		// Hugging Face would put the "▁" of Prepend or Metaspace before each
+		// stretch of text between such tokens, and match them normalized.
+		for _, m := range []*addedMatcher{b.rawAdded, b.normalizedAdded} {
+			if m != nil {
+				return nil, fmt.Errorf("tokenizer: %s: added token %q is not special, which a SentencePiece-style tokenizer does not support", b.source, m.contents[0])
+			}
+		}
 		for c := range 256 {
 			id, ok := b.vocab[fallbackToken(byte(c))]
 			switch {
@@ -119,6 +139,15 @@ func (b *builder) finish(cfg config, tmpl templateBOS) (*Tokenizer, error) {
 		}
 		if !b.byteFallback && b.unk < 0 {
 			return nil, fmt.Errorf("tokenizer: %s: neither byte_fallback nor unk_token: characters outside the vocabulary could not be encoded", b.source)
+		}
+	}
+	// Normalized added tokens are looked for as the normalizer writes them.
+	if m := b.normalizedAdded; m != nil {
+		for k, c := range m.contents {
+			for _, n := range b.normalizers {
+				c = n(c)
+			}
+			m.contents[k] = c
 		}
 	}
 	if cfg.addEOS != nil && *cfg.addEOS {

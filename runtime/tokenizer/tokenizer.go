@@ -7,8 +7,10 @@
 // setting it honours; a setting it cannot honour is refused with the file
 // and the setting named, never ignored.
 //
-// Text is text: a literal "<|endoftext|>" in the input is encoded as its
-// characters, as tiktoken's encode_ordinary does, not as the special token.
+// Text is text: a special token written in the input, "<|endoftext|>", is
+// encoded as its characters, as tiktoken's encode_ordinary does, not as the
+// special token (Hugging Face would match it). Added tokens that are not
+// special (GPT-NeoX's runs of spaces) are matched as Hugging Face does.
 package tokenizer
 
 import (
@@ -61,7 +63,11 @@ type Tokenizer struct {
 	tokens []string         // by id; "" where no token has the id
 	vocab  map[string]int32 // the model's vocabulary (added tokens apart)
 	added  map[int32]bool   // added tokens: decoded as written
-	merges map[uint64]merge
+
+	// Added tokens that are not special, found in the text before and after
+	// normalization (nil: none).
+	rawAdded, normalizedAdded *addedMatcher
+	merges                    map[uint64]merge
 
 	normalizers []normalizer
 	steps       []preStep
@@ -157,14 +163,21 @@ func (t *Tokenizer) Encode(text string, bos BOSPolicy) ([]int, error) {
 // AppendText appends the tokens of text to dst, without a BOS: what a
 // corpus becomes.
 func (t *Tokenizer) AppendText(dst []int, text string) []int {
-	for _, n := range t.normalizers {
-		text = n(text)
-	}
-	t.pretokenize(text, t.steps, func(piece string) {
-		for _, id := range t.encodePiece(piece) {
+	token := func(id int32) { dst = append(dst, int(id)) }
+	piece := func(p string) {
+		for _, id := range t.encodePiece(p) {
 			dst = append(dst, int(id))
 		}
-	})
+	}
+	// As Hugging Face does: added tokens matched on the raw text, then each
+	// stretch between them normalized, then added tokens matched on the
+	// normalized text, then what is left pre-tokenized and merged.
+	t.rawAdded.split(text, func(segment string) {
+		for _, n := range t.normalizers {
+			segment = n(segment)
+		}
+		t.normalizedAdded.split(segment, func(s string) { t.pretokenize(s, t.steps, piece) }, token)
+	}, token)
 	return dst
 }
 

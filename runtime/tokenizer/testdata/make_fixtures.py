@@ -144,3 +144,25 @@ with open("opt/merges.txt", "w", encoding="utf-8") as f:
     f.write("#version: 0.2\nH e\n")
 write("opt/tokenizer_config.json", {"add_bos_token": True, "bos_token": {"content": "</s>"},
                                     "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "</s>"})
+
+# GPT-NeoX's layout: NFC, a ByteLevel pre-tokenizer, <|endoftext|> and
+# <|padding|> first, and runs of spaces as added tokens that are not special
+# (matched in the text before BPE).
+neox_vocab = {"<|endoftext|>": 0, "<|padding|>": 1}
+for b in range(256):
+    neox_vocab[br[b]] = 2 + b
+neox_merges = ["Ġ Ġ", "H e"]
+for m in neox_merges:
+    neox_vocab[m.replace(" ", "")] = len(neox_vocab)
+spaces = [dict(added(len(neox_vocab) + i, " " * n), special=False, normalized=True) for i, n in enumerate([2, 4])]
+write("neox/tokenizer.json", {
+    "version": "1.0", "truncation": None, "padding": None,
+    "added_tokens": [added(0, "<|endoftext|>"), added(1, "<|padding|>")] + spaces,
+    "normalizer": {"type": "NFC"},
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+    "post_processor": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+    "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+    "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+              "end_of_word_suffix": None, "fuse_unk": False, "vocab": neox_vocab, "merges": neox_merges}})
+write("neox/tokenizer_config.json", {"add_bos_token": False, "bos_token": "<|endoftext|>",
+                                     "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"})
