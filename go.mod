@@ -5,6 +5,7 @@ go 1.27.3
 require (
 	github.com/alecthomas/participle/v2 v2.1.4
 	github.com/apache/arrow/go/v17 v17.0.0
+	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/gomlx v0.28.16
 	github.com/olekukonko/tablewriter v1.1.5

@@ -163,6 +163,21 @@ func applyDiff(t *testing.T, orig, d string) (string, string) {
 	return a.String(), b.String()
 }
 
+// splitLines splits after each newline; the last line may lack one.
+func splitLines(b []byte) []string {
+	var out []string
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			out = append(out, string(b))
+			break
+		}
+		out = append(out, string(b[:i+1]))
+		b = b[i+1:]
+	}
+	return out
+}
+
 func atoi(s string) int {
 	n := 0
 	for _, c := range s {

@@ -28,6 +28,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/sinkrun/sinkrun/internal/atomicfile"
 )
 
 // Image formats a Figure can be written in.
@@ -106,29 +108,12 @@ func (f *Figure) Save(base string, formats ...string) ([]string, error) {
 	return paths, nil
 }
 
-func (f *Figure) saveOne(path, format string) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
+func (f *Figure) saveOne(path, format string) error {
+	// Figures are for sharing: 0644.
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return f.WriteTo(w, format) }); err != nil {
+		return fmt.Errorf("plot: writing %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("plot: writing %s: %w", path, err)
-		}
-	}()
-	if err := f.WriteTo(tmp, format); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	// CreateTemp makes the file private (0600); figures are for sharing.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // Text styles: a sans-serif face at readable sizes.
