@@ -4,10 +4,12 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/sinkrun/sinkrun/internal/atomicfile"
 	"github.com/sinkrun/sinkrun/results"
 )
 
@@ -82,32 +84,14 @@ func (t *training) saveCheckpoint(step int) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
-	syncDir(filepath.Dir(dir))
+	atomicfile.SyncDir(filepath.Dir(dir)) // best effort: the swap is complete either way
 	return os.RemoveAll(old)
 }
 
+// writeGob writes v to path, synced. (The file lands in the temporary
+// checkpoint directory, which saveCheckpoint swaps in whole.)
 func writeGob(path string, v any) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := gob.NewEncoder(f).Encode(v); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir persists renames in dir (best effort).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return gob.NewEncoder(w).Encode(v) })
 }
 
 // restore loads the run's checkpoint, if there is one, and returns the step
