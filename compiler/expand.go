@@ -186,7 +186,7 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 		m.Vocab = d.VocabSize()
 	}
 	if m.Position.Kind == "learnable" && m.Position.Length == 0 {
-		m.Position.Length = d.Context
+		m.Position.Length = d.Context + m.Position.Offset
 		if m.Bias.Kind == "sink_token" {
 			m.Position.Length++ // the sink token has a position too
 		}

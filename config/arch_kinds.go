@@ -12,6 +12,7 @@ var ffnKinds = []FFNKind{
 	{Kind: Kind{Name: "relu", Doc: "relu(x W_1)"}},
 	{Kind: Kind{Name: "gelu", Doc: "gelu(x W_1) with the exact erf GELU, x*Phi(x)"}},
 	{Kind: Kind{Name: "swish", Doc: "swish(x W_1) = x W_1 * sigmoid(x W_1)"}},
+	{Kind: Kind{Name: "gelu_tanh", Doc: "gelu(x W_1) with the tanh approximation 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))) (Hugging Face gelu_new / gelu_pytorch_tanh: GPT-2, GPT-NeoX)"}},
 }
 
 var normKinds = []NormKind{
@@ -21,8 +22,12 @@ var normKinds = []NormKind{
 
 var positionKinds = []PositionKind{
 	{
-		Kind: Kind{Name: "rope", Doc: "rotary embeddings on q and k", Args: []string{"base"}},
+		Kind: Kind{Name: "rope", Doc: "rotary embeddings on q and k, rotating the dimension pairs (i, i+r/2) of each head's first r = rotary_dims dimensions (the rotate_half convention of Hugging Face LLaMA and GPT-NeoX)",
+			Args: []string{"base", "rotary_dims", "scaling", "factor", "low_freq_factor", "high_freq_factor", "original_context"}},
 		Rules: func(m Model) []Violation {
+			if vs := ropeVariantRules(m); vs != nil {
+				return vs
+			}
 			if dh := m.HeadDimOrDefault(); m.Heads > 0 && (m.HeadDim > 0 || m.DModel%m.Heads == 0) && dh%2 != 0 {
 				how := fmt.Sprintf("head_dim is %d", m.HeadDim)
 				if m.HeadDim == 0 {
@@ -46,7 +51,7 @@ var positionKinds = []PositionKind{
 		},
 	},
 	{
-		Kind: Kind{Name: "learnable", Doc: "a learned position embedding added to the token embeddings", Args: []string{"length"}},
+		Kind: Kind{Name: "learnable", Doc: "a learned position embedding added to the token embeddings", Args: []string{"length", "offset"}},
 		Params: func(m Model) []Param {
 			return []Param{{Path: "/position/learnable", Dims: []int{m.Position.Length, m.DModel},
 				Layout: "[length, d_model]: row t is added to the embedding at position t (0-based; the sink token, if any, is position 0)"}}
@@ -193,4 +198,26 @@ func (b Bias) Slots() int {
 func (m Model) Slots() int {
 	op, _ := AttentionOpNamed(m.Attention.Op)
 	return m.Bias.Slots() + op.Slots
+}
+
+// ropeVariantRules checks partial rotary and the frequency scaling.
+func ropeVariantRules(m Model) []Violation {
+	p := m.Position
+	var vs []Violation
+	if p.RotaryDims%2 != 0 || p.RotaryDims > m.HeadDimOrDefault() {
+		vs = append(vs, violation([]string{"model.position.rotary_dims", "model.position", "model.head_dim"},
+			"model.position: rotary_dims (%d) must be even and at most the head dimension (%d)", p.RotaryDims, m.HeadDimOrDefault()))
+	}
+	switch p.Scaling {
+	case "linear":
+		if p.Factor <= 0 {
+			vs = append(vs, violation([]string{"model.position.factor", "model.position.scaling"}, "model.position: linear scaling needs a factor, e.g. rope(scaling: linear, factor: 2)"))
+		}
+	case "llama3":
+		if p.Factor <= 0 || p.OriginalContext <= 0 || p.LowFreqFactor <= 0 || p.HighFreqFactor <= p.LowFreqFactor {
+			vs = append(vs, violation([]string{"model.position.scaling", "model.position.factor", "model.position.high_freq_factor"},
+				"model.position: llama3 scaling needs factor, original_context, low_freq_factor and a larger high_freq_factor, e.g. rope(base: 500000, scaling: llama3, factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_context: 8192)"))
+		}
+	}
+	return vs
 }

@@ -59,6 +59,39 @@ type Model struct {
 	HeadCombine HeadCombine `json:"head_combine,omitzero" sink:"head_combine" enum:"concat|sum" doc:"how the heads' outputs meet the output projection. concat: concatenated, then W_o [H*head_dim, d_model] (standard); sum: added up (each head_dim wide), then one W_o [head_dim, d_model] shared by all heads"`
 	Bias        Bias        `json:"bias,omitzero" sink:"bias" doc:"learnable attention biases and sink slots (paper: attention sink acts like a key bias)"`
 	Mask        Mask        `json:"mask,omitzero" sink:"mask" doc:"which keys each query sees"`
+	// Settings of the Hugging Face families (GPT-2, LLaMA, Mistral, Qwen2,
+	// GPT-NeoX, OPT), off at their defaults as the ones above.
+	KVHeads    int        `json:"kv_heads,omitempty" sink:"kv_heads" min:"0" max:"1024" doc:"key/value heads (grouped-query attention, LLaMA/Mistral): query head h uses key/value head floor(h / (heads/kv_heads)); must divide heads; 0 means heads (multi-head attention)"`
+	LinearBias LinearBias `json:"linear_bias,omitzero" sink:"linear_bias" enum:"none|qkv|all" doc:"learned biases of the linear maps. none: no bias (LLaMA); qkv: on the q, k and v projections (Qwen2); all: also on the attention output projection and both FFN projections (GPT-2, OPT, GPT-NeoX)"`
+	Residual   Residual   `json:"residual,omitzero" sink:"residual" enum:"sequential|parallel" doc:"how a block adds its attention and FFN. sequential: x += attn(norm1(x)), then x += ffn(norm2(x)); parallel: x += attn(norm1(x)) + ffn(norm2(x)), both from the same x (GPT-NeoX, GPT-J; pre-norm only)"`
+}
+
+// LinearBias says which linear maps have a learned bias (Model.LinearBias).
+type LinearBias string
+
+// IsZero reports whether no linear map has a bias (the default), which the
+// run's JSON leaves out.
+func (b LinearBias) IsZero() bool { return b == "" || b == "none" }
+
+// QKV reports whether the q, k and v projections have biases.
+func (b LinearBias) QKV() bool { return b == "qkv" || b == "all" }
+
+// All reports whether every linear map of a block has a bias.
+func (b LinearBias) All() bool { return b == "all" }
+
+// Residual is how a block adds its sublayers (Model.Residual).
+type Residual string
+
+// IsZero reports whether the residual is sequential (the default), which
+// the run's JSON leaves out.
+func (r Residual) IsZero() bool { return r == "" || r == "sequential" }
+
+// KVHeadsOrDefault is the number of key/value heads.
+func (m Model) KVHeadsOrDefault() int {
+	if m.KVHeads > 0 {
+		return m.KVHeads
+	}
+	return m.Heads
 }
 
 // HeadCombine is how the heads' outputs are combined (Model.HeadCombine).
@@ -114,7 +147,30 @@ type Position struct {
 	// do not apply, so rope and nope runs keep their ids.
 	Buckets     int `json:"buckets,omitempty" sink:"buckets" min:"2" max:"4096" doc:"number of T5 buckets: half exact distances, half logarithmic up to max_distance"`
 	MaxDistance int `json:"max_distance,omitempty" sink:"max_distance" min:"2" max:"1048576" doc:"distances from max_distance on share the last bucket; more than buckets/2"`
-	Length      int `json:"length,omitempty" sink:"length" min:"0" max:"1048576" doc:"rows of the learned table; 0 means data.context (plus 1 with bias sink_token)"`
+	Length      int `json:"length,omitempty" sink:"length" min:"0" max:"1048576" doc:"rows of the learned table; 0 means data.context + offset (plus 1 with bias sink_token)"`
+	Offset      int `json:"offset,omitempty" sink:"offset" min:"0" max:"65536" doc:"position t (0-based) uses row t + offset of the table (OPT: 2)"`
+	// RoPE variants of the LLaMA-3 and GPT-NeoX families.
+	RotaryDims      int         `json:"rotary_dims,omitempty" sink:"rotary_dims" min:"0" max:"65536" doc:"rotate only the first rotary_dims dimensions of each head (even; GPT-NeoX rotary_pct * head_dim), the others pass unrotated; 0 means all of head_dim"`
+	Scaling         RopeScaling `json:"scaling,omitzero" sink:"scaling" enum:"none|linear|llama3" doc:"frequency scaling (Hugging Face rope_scaling). none; linear: every inverse frequency divided by factor; llama3: LLaMA-3.1's, low frequencies (wavelength > original_context/low_freq_factor) divided by factor, high ones (wavelength < original_context/high_freq_factor) kept, a smooth blend between"`
+	Factor          float64     `json:"factor,omitempty" sink:"factor" min:"0" max:"1000000" doc:"the scaling factor of linear and llama3 scaling"`
+	LowFreqFactor   float64     `json:"low_freq_factor,omitempty" sink:"low_freq_factor" min:"0" max:"1000000" doc:"llama3 scaling's low_freq_factor"`
+	HighFreqFactor  float64     `json:"high_freq_factor,omitempty" sink:"high_freq_factor" min:"0" max:"1000000" doc:"llama3 scaling's high_freq_factor (more than low_freq_factor)"`
+	OriginalContext int         `json:"original_context,omitempty" sink:"original_context" min:"0" max:"16777216" doc:"llama3 scaling's original_max_position_embeddings"`
+}
+
+// RopeScaling is RoPE's frequency scaling (Position.Scaling).
+type RopeScaling string
+
+// IsZero reports whether RoPE is not scaled (the default), which the run's
+// JSON leaves out.
+func (s RopeScaling) IsZero() bool { return s == "" || s == "none" }
+
+// RotaryDimsOrDefault is the number of rotated dimensions of each head.
+func (m Model) RotaryDimsOrDefault() int {
+	if m.Position.RotaryDims > 0 {
+		return m.Position.RotaryDims
+	}
+	return m.HeadDimOrDefault()
 }
 
 // Attention is the attention operation: how query-key scores become weights.

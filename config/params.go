@@ -64,13 +64,23 @@ func (m Model) Params() []Param {
 	if m.HeadCombine == "sum" {
 		woIn, woLayout = dh, "[head_dim, d_model]: applied to the sum of the heads' outputs"
 	}
+	KV := m.KVHeadsOrDefault()
+	qkvOut := (H + 2*KV) * dh
+	qkvLayout := "[d_model, 3*heads*head_dim]: column blocks q, k, v; within a block, head h is columns h*head_dim..(h+1)*head_dim-1"
+	if KV != H {
+		qkvLayout = "[d_model, (heads+2*kv_heads)*head_dim]: column blocks q (heads*head_dim), k and v (kv_heads*head_dim each); within a block, head h is columns h*head_dim..(h+1)*head_dim-1"
+	}
 	for l := 0; l < m.Layers; l++ {
 		s := fmt.Sprintf("/layer_%d", l)
 		ps = append(ps, m.normParams(s+"/norm1")...)
-		ps = append(ps,
-			Param{Path: s + "/attn/wqkv", Dims: []int{D, 3 * H * dh}, Matrix: true,
-				Layout: "[d_model, 3*heads*head_dim]: column blocks q, k, v; within a block, head h is columns h*head_dim..(h+1)*head_dim-1"},
-			Param{Path: s + "/attn/wo", Dims: []int{woIn, D}, Matrix: true, Layout: woLayout})
+		ps = append(ps, Param{Path: s + "/attn/wqkv", Dims: []int{D, qkvOut}, Matrix: true, Layout: qkvLayout})
+		if m.LinearBias.QKV() {
+			ps = append(ps, Param{Path: s + "/attn/bqkv", Dims: []int{qkvOut}, Init: InitZeros, Layout: "[(heads+2*kv_heads)*head_dim]: the q, k and v biases, in wqkv's column order"})
+		}
+		ps = append(ps, Param{Path: s + "/attn/wo", Dims: []int{woIn, D}, Matrix: true, Layout: woLayout})
+		if m.LinearBias.All() {
+			ps = append(ps, Param{Path: s + "/attn/bo", Dims: []int{D}, Init: InitZeros, Layout: "[d_model]: the output projection's bias"})
+		}
 		switch m.Attention.Gate {
 		case "head":
 			ps = append(ps, Param{Path: s + "/attn/gate", Dims: []int{D, H}, Matrix: true, Layout: "[d_model, heads]: gate = sigmoid(x @ W_g), one per head"})
@@ -84,9 +94,14 @@ func (m Model) Params() []Param {
 			ps = append(ps, op.LayerParams(m, s+"/attn")...)
 		}
 		ps = append(ps, m.normParams(s+"/norm2")...)
-		ps = append(ps,
-			Param{Path: s + "/ffn/w1", Dims: []int{D, ffnIn}, Matrix: true, Layout: ffnLayout},
-			Param{Path: s + "/ffn/w2", Dims: []int{D, F}, Matrix: true, Layout: "[d_model, hidden], applied transposed: y = h @ w2^T"})
+		ps = append(ps, Param{Path: s + "/ffn/w1", Dims: []int{D, ffnIn}, Matrix: true, Layout: ffnLayout})
+		if m.LinearBias.All() {
+			ps = append(ps, Param{Path: s + "/ffn/b1", Dims: []int{ffnIn}, Init: InitZeros, Layout: "[hidden] (or [2*hidden], gate then value): w1's bias"})
+		}
+		ps = append(ps, Param{Path: s + "/ffn/w2", Dims: []int{D, F}, Matrix: true, Layout: "[d_model, hidden], applied transposed: y = h @ w2^T"})
+		if m.LinearBias.All() {
+			ps = append(ps, Param{Path: s + "/ffn/b2", Dims: []int{D}, Init: InitZeros, Layout: "[d_model]: w2's bias"})
+		}
 	}
 	if m.Norm.Placement != "post" {
 		ps = append(ps, m.normParams("/final_norm")...)

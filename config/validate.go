@@ -172,6 +172,12 @@ func modelRules(m Model) Violations {
 	if k, ok := MaskKindNamed(m.Mask.Kind); ok && k.Rules != nil {
 		vs = append(vs, k.Rules(m)...)
 	}
+	if kv := m.KVHeads; kv > 0 && (kv > m.Heads || m.Heads%kv != 0) {
+		vs = append(vs, violation([]string{"model.kv_heads", "model.heads"}, "model.kv_heads (%d) must divide heads (%d)", kv, m.Heads))
+	}
+	if m.Residual == "parallel" && m.Norm.Placement == "post" {
+		vs = append(vs, violation([]string{"model.residual", "model.norm"}, "model.residual: parallel needs pre-norm placement (x + attn(norm1(x)) + ffn(norm2(x)))"))
+	}
 	op, ok := AttentionOpNamed(m.Attention.Op)
 	if ok && op.Rules != nil {
 		vs = append(vs, op.Rules(m)...)
@@ -255,9 +261,12 @@ func dataRules(r Run) Violations {
 	}
 	// The model's sequence-length rules.
 	if m.Position.Kind == "learnable" {
-		need, why := d.Context, ""
+		need, why := d.Context+m.Position.Offset, ""
+		if m.Position.Offset > 0 {
+			why = fmt.Sprintf(" + offset %d", m.Position.Offset)
+		}
 		if m.Bias.Kind == "sink_token" {
-			need, why = d.Context+1, " + 1 for the sink token"
+			need, why = need+1, why+" + 1 for the sink token"
 		}
 		if m.Position.Length > 0 && m.Position.Length < need {
 			add([]string{"model.position.length", "model.position", "data.context", "model.bias"},

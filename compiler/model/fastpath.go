@@ -340,28 +340,50 @@ func memoNode(g *Graph, what string, id NodeId, build func() *Node) *Node {
 	return n
 }
 
-// qkvHeads projects x [B,T,D] with wqkv [D, 3·H·dh] (q, k, v column blocks)
-// to q, k, v [B,H,T,dh]. Three projections by column slices of the weight
-// rather than one and slices of its output: the gradient of a slice is a
-// zero-padded copy, three of them summed, of the whole [3,B,H,T,dh] tensor,
-// while the weight's slices are small.
-func qkvHeads(x, wqkv *Node, H, dh int) (q, k, v *Node) {
+// qkvHeads projects x [B,T,D] with wqkv [D, (H+2·KV)·dh] (q, k, v column
+// blocks; KV = H without grouped-query attention) and its bias bqkv (nil
+// without linear_bias) to q, k, v [B,H,T,dh]; with KV < H each key/value
+// head serves H/KV consecutive query heads. Three projections by column
+// slices of the weight rather than one and slices of its output: the
+// gradient of a slice is a zero-padded copy, three of them summed, of the
+// whole [3,B,H,T,dh] tensor, while the weight's slices are small.
+func qkvHeads(x, wqkv, bqkv *Node, H, KV, dh int) (q, k, v *Node) {
 	B, T := x.Shape().Dim(0), x.Shape().Dim(1)
+	cols := [4]int{0, H * dh, (H + KV) * dh, (H + 2*KV) * dh}
+	heads := [3]int{H, KV, KV}
+	var out [3]*Node
 	if !fastOn.qkv {
-		qkv := dense(x, wqkv, nil, compute.DenseLayoutInputOutputs) // [B,T,3*H*dh]
-		qkv = TransposeAllAxes(Reshape(qkv, B, T, 3, H, dh), 2, 0, 3, 1, 4)
-		q = Reshape(SliceAxis(qkv, 0, AxisElem(0)), B, H, T, dh)
-		k = Reshape(SliceAxis(qkv, 0, AxisElem(1)), B, H, T, dh)
-		v = Reshape(SliceAxis(qkv, 0, AxisElem(2)), B, H, T, dh)
-		return q, k, v
+		qkv := dense(x, wqkv, nil, compute.DenseLayoutInputOutputs) // [B,T,(H+2KV)*dh]
+		if bqkv != nil {
+			qkv = Add(qkv, ExpandLeftToRank(bqkv, qkv.Rank()))
+		}
+		for i := range out {
+			y := SliceAxis(qkv, 2, AxisRange(cols[i], cols[i+1]))
+			out[i] = TransposeAllAxes(Reshape(y, B, T, heads[i], dh), 0, 2, 1, 3)
+		}
+	} else {
+		for i := range out {
+			w := SliceAxis(wqkv, 1, AxisRange(cols[i], cols[i+1]))
+			y := dense(x, w, nil, compute.DenseLayoutInputOutputs) // [B,T,heads*dh]
+			if bqkv != nil {
+				y = Add(y, ExpandLeftToRank(SliceAxis(bqkv, 0, AxisRange(cols[i], cols[i+1])), y.Rank()))
+			}
+			out[i] = TransposeAllAxes(Reshape(y, B, T, heads[i], dh), 0, 2, 1, 3)
+		}
 	}
-	HD := H * dh
-	head := func(i int) *Node {
-		w := SliceAxis(wqkv, 1, AxisRange(i*HD, (i+1)*HD))
-		y := dense(x, w, nil, compute.DenseLayoutInputOutputs) // [B,T,H*dh]
-		return TransposeAllAxes(Reshape(y, B, T, H, dh), 0, 2, 1, 3)
+	return out[0], repeatKV(out[1], H), repeatKV(out[2], H)
+}
+
+// repeatKV expands key or value heads [B,KV,T,dh] to [B,H,T,dh], head h
+// taking head h / (H/KV) (Hugging Face's repeat_kv).
+func repeatKV(x *Node, H int) *Node {
+	dims := x.Shape().Dimensions
+	B, KV, T, dh := dims[0], dims[1], dims[2], dims[3]
+	if KV == H {
+		return x
 	}
-	return head(0), head(1), head(2)
+	x = BroadcastToDims(Reshape(x, B, KV, 1, T, dh), B, KV, H/KV, T, dh)
+	return Reshape(x, B, H, T, dh)
 }
 
 // rmsNorm is x/sqrt(mean(x²)+eps)·gain over the last axis, computed as

@@ -43,7 +43,11 @@ func TestFastRulesMatchStock(t *testing.T) {
 			return softmaxFast(withLeadingColumn(in[0], in[1]))
 		}},
 		{"q, k, v by column slices of wqkv", [][]int{{B, T, D}, {D, 3 * H * dh}}, 0, func(in []*Node) *Node {
-			q, k, v := qkvHeads(in[0], in[1], H, dh)
+			q, k, v := qkvHeads(in[0], in[1], nil, H, H, dh)
+			return Concatenate([]*Node{q, k, v}, 0)
+		}},
+		{"q, k, v with biases and one key/value head (grouped-query)", [][]int{{B, T, D}, {D, (H + 2) * dh}, {(H + 2) * dh}}, 0, func(in []*Node) *Node {
+			q, k, v := qkvHeads(in[0], in[1], in[2], H, 1, dh)
 			return Concatenate([]*Node{q, k, v}, 0)
 		}},
 		{"linear attention's mlp kernel", [][]int{{B, H, T, dh}, {dh, dh}, {dh, dh}}, 0, func(in []*Node) *Node {

@@ -201,6 +201,7 @@ func (m *Model) bindVariables(vars map[string]*gmodel.Variable) {
 		bp.wqkv, bp.wo, bp.wg = vars[s+"/attn/wqkv"], vars[s+"/attn/wo"], vars[s+"/attn/gate"]
 		bp.kStar, bp.vStar = vars[s+"/attn/k_bias"], vars[s+"/attn/v_bias"]
 		bp.w1, bp.w2 = vars[s+"/ffn/w1"], vars[s+"/ffn/w2"]
+		bp.bqkv, bp.bo, bp.b1, bp.b2 = vars[s+"/attn/bqkv"], vars[s+"/attn/bo"], vars[s+"/ffn/b1"], vars[s+"/ffn/b2"]
 		if m.opSpec.LayerParams != nil {
 			bp.opParams = map[string]*gmodel.Variable{}
 			for _, p := range m.opSpec.LayerParams(m.cfg, s+"/attn") {

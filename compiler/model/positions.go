@@ -34,11 +34,11 @@ func (m *Model) addPositions(g *Graph, x *Node, seq int) *Node {
 	case "absolute":
 		return Add(x, Reshape(Const(g, sinusoidTable(seq, D)), 1, seq, D))
 	case "learnable":
-		rows := m.wpe.Shape().Dim(0)
-		if seq > rows {
-			panic(fmt.Errorf("model: learnable positions have %d rows, sequence needs %d", rows, seq))
+		rows, off := m.wpe.Shape().Dim(0), m.cfg.Position.Offset
+		if seq+off > rows {
+			panic(fmt.Errorf("model: learnable positions have %d rows, sequence needs %d (offset %d)", rows, seq+off, off))
 		}
-		return Add(x, Reshape(SliceAxis(m.wpe.NodeValue(g), 0, AxisRange(0, seq)), 1, seq, D))
+		return Add(x, Reshape(SliceAxis(m.wpe.NodeValue(g), 0, AxisRange(off, off+seq)), 1, seq, D))
 	}
 	return x
 }

@@ -57,6 +57,36 @@ func (r *refModel) v(path string) []float64 {
 	return x
 }
 
+// norm is the configured norm of a block's (or the final) norm scope.
+func (r *refModel) norm(x []float64, scope string) []float64 {
+	if r.cfg.Norm.Kind != "layernorm" {
+		return r.rmsnorm(x, r.v(scope+"/gain"))
+	}
+	mean, vr := 0.0, 0.0
+	for _, e := range x {
+		mean += e / float64(len(x))
+	}
+	for _, e := range x {
+		vr += (e - mean) * (e - mean) / float64(len(x))
+	}
+	gain, bias := r.v(scope+"/gain"), r.v(scope+"/bias")
+	out := make([]float64, len(x))
+	for i, e := range x {
+		out[i] = (e-mean)/math.Sqrt(vr+r.cfg.Norm.Eps)*gain[i] + bias[i]
+	}
+	return out
+}
+
+// addBias adds the linear map's bias at path, if the model has it.
+func (r *refModel) addBias(y []float64, path string) []float64 {
+	if b, ok := r.vars[path]; ok {
+		for i := range y {
+			y[i] += b[i]
+		}
+	}
+	return y
+}
+
 func (r *refModel) rmsnorm(x []float64, gain []float64) []float64 {
 	ms := 0.0
 	for _, e := range x {
@@ -141,9 +171,10 @@ func (r *refModel) forward(tokens []int32) (maps [][][][]float64, logits [][]flo
 		}
 	case "learnable":
 		wpe := r.v("/position/learnable")
+		off := r.cfg.Position.Offset
 		for p := 0; p < seq; p++ {
 			for i := 0; i < D; i++ {
-				x[p][i] += wpe[p*D+i]
+				x[p][i] += wpe[(p+off)*D+i]
 			}
 		}
 	}
@@ -151,46 +182,116 @@ func (r *refModel) forward(tokens []int32) (maps [][][][]float64, logits [][]flo
 		s := fmt.Sprintf("/layer_%d", l)
 		hn := make([][]float64, seq)
 		for p := range x {
-			hn[p] = r.rmsnorm(x[p], r.v(s+"/norm1/gain"))
+			hn[p] = r.norm(x[p], s+"/norm1")
 		}
 		out, lmaps := r.attention(l, s, hn, off)
 		maps = append(maps, lmaps)
+		parallel := r.cfg.Residual == "parallel"
+		var ffnIn [][]float64
+		if parallel { // the FFN reads the block's input too
+			for p := range x {
+				ffnIn = append(ffnIn, r.norm(x[p], s+"/norm2"))
+			}
+		}
 		for p := range x {
 			for i := range x[p] {
 				x[p][i] += out[p][i]
 			}
 		}
 		for p := range x {
-			h := r.rmsnorm(x[p], r.v(s+"/norm2/gain"))
-			gv := matvec(h, r.v(s+"/ffn/w1"), 2*r.F)
-			act := make([]float64, r.F)
-			for f := 0; f < r.F; f++ {
-				a := gv[f]
-				act[f] = a * sigmoid(a) * gv[r.F+f]
+			var h []float64
+			if parallel {
+				h = ffnIn[p]
+			} else {
+				h = r.norm(x[p], s+"/norm2")
 			}
-			w2 := r.v(s + "/ffn/w2") // [D, F], applied as act @ w2^T
+			y := r.ffn(s, h)
 			for i := 0; i < D; i++ {
-				sum := 0.0
-				for f := 0; f < r.F; f++ {
-					sum += act[f] * w2[i*r.F+f]
-				}
-				x[p][i] += sum
+				x[p][i] += y[i]
 			}
 		}
 	}
 	for p := off; p < seq; p++ {
-		h := r.rmsnorm(x[p], r.v("/final_norm/gain"))
-		logits = append(logits, matvec(h, r.v("/head"), r.V))
+		h := r.norm(x[p], "/final_norm")
+		if r.cfg.Tied {
+			logits = append(logits, matvecT(h, r.v("/embed"), r.V))
+		} else {
+			logits = append(logits, matvec(h, r.v("/head"), r.V))
+		}
 	}
 	return maps, logits
 }
 
+// matvecT is x @ W^T for W stored row-major [rows, len(x)].
+func matvecT(x, w []float64, rows int) []float64 {
+	out := make([]float64, rows)
+	for j := range out {
+		for i, xi := range x {
+			out[j] += xi * w[j*len(x)+i]
+		}
+	}
+	return out
+}
+
+// ffn is the feed-forward block of one position (swiglu, or an ungated
+// activation), with its biases under linear_bias all.
+func (r *refModel) ffn(s string, h []float64) []float64 {
+	gated := r.cfg.FFN.Kind == "swiglu"
+	in := r.F
+	if gated {
+		in = 2 * r.F
+	}
+	gv := r.addBias(matvec(h, r.v(s+"/ffn/w1"), in), s+"/ffn/b1")
+	act := make([]float64, r.F)
+	for f := 0; f < r.F; f++ {
+		a := gv[f]
+		switch r.cfg.FFN.Kind {
+		case "swiglu":
+			act[f] = a * sigmoid(a) * gv[r.F+f]
+		case "relu":
+			act[f] = math.Max(a, 0)
+		case "gelu":
+			act[f] = a * 0.5 * (1 + math.Erf(a/math.Sqrt2))
+		case "gelu_tanh":
+			act[f] = 0.5 * a * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(a+0.044715*a*a*a)))
+		default:
+			panic("reference: ffn " + r.cfg.FFN.Kind)
+		}
+	}
+	w2 := r.v(s + "/ffn/w2") // [D, F], applied as act @ w2^T
+	y := make([]float64, r.D)
+	for i := range y {
+		for f := 0; f < r.F; f++ {
+			y[i] += act[f] * w2[i*r.F+f]
+		}
+	}
+	return r.addBias(y, s+"/ffn/b2")
+}
+
 func (r *refModel) rope(x []float64, pos int) []float64 {
 	dh := len(x)
+	if rd := r.cfg.Position.RotaryDims; rd > 0 {
+		dh = rd // rotate the first rotary_dims, pass the rest
+	}
 	half := dh / 2
-	out := make([]float64, dh)
+	out := append([]float64(nil), x...)
+	p := r.cfg.Position
 	for i := 0; i < half; i++ {
-		ang := float64(pos) / math.Pow(r.cfg.Position.Base, float64(2*i)/float64(dh))
+		inv := 1 / math.Pow(p.Base, float64(2*i)/float64(dh))
+		switch p.Scaling { // Hugging Face's rope_scaling, written from its definition
+		case "linear":
+			inv /= p.Factor
+		case "llama3":
+			wavelen := 2 * math.Pi / inv
+			lo, hi := float64(p.OriginalContext)/p.LowFreqFactor, float64(p.OriginalContext)/p.HighFreqFactor
+			if wavelen > lo {
+				inv /= p.Factor
+			} else if wavelen >= hi {
+				sm := (float64(p.OriginalContext)/wavelen - p.LowFreqFactor) / (p.HighFreqFactor - p.LowFreqFactor)
+				inv = (1-sm)*inv/p.Factor + sm*inv
+			}
+		}
+		ang := float64(pos) * inv
 		c, s := math.Cos(ang), math.Sin(ang)
 		out[i] = x[i]*c - x[i+half]*s
 		out[i+half] = x[i+half]*c + x[i]*s
@@ -225,9 +326,10 @@ func (r *refModel) attention(l int, s string, hn [][]float64, off int) ([][]floa
 	seq := len(hn)
 	a := r.cfg.Attention
 	qkvW := r.v(s + "/attn/wqkv")
+	KV := r.cfg.KVHeadsOrDefault()
 	qkv := make([][]float64, seq)
 	for p := range hn {
-		qkv[p] = matvec(hn[p], qkvW, 3*H*dh)
+		qkv[p] = r.addBias(matvec(hn[p], qkvW, (H+2*KV)*dh), s+"/attn/bqkv")
 	}
 	alibi := alibiSlopesRef(H)
 	var oAll [][]float64 // [seq][H*dh]
@@ -237,9 +339,10 @@ func (r *refModel) attention(l int, s string, hn [][]float64, off int) ([][]floa
 		k := make([][]float64, seq)
 		v := make([][]float64, seq)
 		for p := 0; p < seq; p++ {
-			q[p] = qkv[p][0*H*dh+h*dh : 0*H*dh+(h+1)*dh]
-			k[p] = qkv[p][1*H*dh+h*dh : 1*H*dh+(h+1)*dh]
-			v[p] = qkv[p][2*H*dh+h*dh : 2*H*dh+(h+1)*dh]
+			kvh := h / (H / KV) // the key/value head of query head h
+			q[p] = qkv[p][h*dh : (h+1)*dh]
+			k[p] = qkv[p][H*dh+kvh*dh : H*dh+(kvh+1)*dh]
+			v[p] = qkv[p][(H+KV)*dh+kvh*dh : (H+KV)*dh+(kvh+1)*dh]
 			if r.cfg.Position.Kind == "rope" {
 				q[p], k[p] = r.rope(q[p], p), r.rope(k[p], p)
 			}
@@ -374,7 +477,7 @@ func (r *refModel) attention(l int, s string, hn [][]float64, off int) ([][]floa
 			}
 			op = sum
 		}
-		out[p] = matvec(op, r.v(s+"/attn/wo"), D)
+		out[p] = r.addBias(matvec(op, r.v(s+"/attn/wo"), D), s+"/attn/bo")
 	}
 	return out, maps
 }
@@ -598,6 +701,38 @@ var variantCases = []struct {
 		m.Attention.Op = "sink_logit"
 		m.Position.Kind, m.Position.Buckets, m.Position.MaxDistance = "relative", 4, 6
 	}},
+	// Features of the Hugging Face families (tinyRun: d32, H2, head_dim 16).
+	{"kv_heads_1", func(m *config.Model) { m.KVHeads = 1 }},
+	{"linear_bias_qkv", func(m *config.Model) { m.LinearBias = "qkv" }},
+	{"linear_bias_all_layernorm", func(m *config.Model) { m.LinearBias, m.Norm.Kind = "all", "layernorm" }},
+	{"ffn_gelu_tanh", func(m *config.Model) { m.FFN.Kind = "gelu_tanh" }},
+	{"ffn_gelu_exact", func(m *config.Model) { m.FFN.Kind = "gelu" }},
+	{"residual_parallel", func(m *config.Model) { m.Residual = "parallel" }},
+	{"rope_rotary_dims_4", func(m *config.Model) { m.Position.RotaryDims = 4 }},
+	{"rope_linear_scaling", func(m *config.Model) { m.Position.Scaling, m.Position.Factor = "linear", 2 }},
+	{"rope_llama3_scaling", func(m *config.Model) {
+		m.Position = config.Position{Kind: "rope", Base: 500000, Scaling: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalContext: 8}
+	}},
+	{"learnable_offset_2_tied", func(m *config.Model) {
+		m.Position.Kind, m.Position.Length, m.Position.Offset, m.Tied = "learnable", 14, 2, true
+	}},
+	{"family_gpt2", func(m *config.Model) {
+		m.Norm.Kind, m.FFN.Kind, m.LinearBias, m.Tied = "layernorm", "gelu_tanh", "all", true
+		m.Position.Kind, m.Position.Length = "learnable", 12
+	}},
+	{"family_opt", func(m *config.Model) {
+		m.Norm.Kind, m.FFN.Kind, m.LinearBias, m.Tied = "layernorm", "relu", "all", true
+		m.Position.Kind, m.Position.Length, m.Position.Offset = "learnable", 14, 2
+	}},
+	{"family_neox", func(m *config.Model) {
+		m.Norm.Kind, m.FFN.Kind, m.LinearBias, m.Residual = "layernorm", "gelu", "all", "parallel"
+		m.Position.RotaryDims = 4
+	}},
+	{"family_llama3_gqa", func(m *config.Model) {
+		m.KVHeads = 1
+		m.Position = config.Position{Kind: "rope", Base: 500000, Scaling: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalContext: 8}
+	}},
+	{"family_qwen2", func(m *config.Model) { m.KVHeads, m.LinearBias, m.Position.Base = 1, "qkv", 1000000 }},
 }
 
 // TestVariantsMatchReference compares the probe's attention maps (slots

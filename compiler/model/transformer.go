@@ -34,6 +34,9 @@ type blockParams struct {
 	w2           *gmodel.Variable // [D, F], applied as x @ w2^T (the paper's W3 of gated units)
 
 	// Optional parameters, nil when their setting is off.
+	bqkv     *gmodel.Variable            // linear_bias qkv or all: [(H+2*KV)*dh]
+	bo, b1   *gmodel.Variable            // linear_bias all: [D], [F or 2F]
+	b2       *gmodel.Variable            // linear_bias all: [D]
 	wg       *gmodel.Variable            // output gate: [D, H] (head) or [D, H*dh] (element)
 	kStar    *gmodel.Variable            // bias k or kv: the slot key k*, [H or 1, d_a]
 	vStar    *gmodel.Variable            // bias kv or v: the slot / output value v*, [H or 1, dh]
@@ -86,17 +89,20 @@ func (m *Model) forward(scope *gmodel.Scope, tokens *Node, rec *probeRecord) *No
 	lay.masks = m.newMasks(g, lay)
 	switch m.cfg.Position.Kind {
 	case "rope":
-		lay.rope = newRopeTables(g, lay.seq, m.headDim, m.cfg.Position.Base)
+		lay.rope = newRopeTables(g, lay.seq, m.headDim, m.cfg)
 	case "alibi", "relative":
 		lay.posBias = m.positionBias(g, lay)
 	}
 	post := m.cfg.Norm.Placement == "post"
 	for l, bp := range m.blocks {
 		ls := scope.In("layer_%d", l)
-		if post {
+		switch {
+		case post:
 			x = m.norm(g, bp.norm1, Add(x, m.attention(ls, l, bp, x, lay, rec)))
 			x = m.norm(g, bp.norm2, Add(x, m.ffn(g, bp, x)))
-		} else {
+		case m.cfg.Residual == "parallel":
+			x = Add(x, Add(m.attention(ls, l, bp, m.norm(g, bp.norm1, x), lay, rec), m.ffn(g, bp, m.norm(g, bp.norm2, x))))
+		default:
 			x = Add(x, m.attention(ls, l, bp, m.norm(g, bp.norm1, x), lay, rec))
 			x = Add(x, m.ffn(g, bp, m.norm(g, bp.norm2, x)))
 		}
@@ -125,7 +131,11 @@ func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Nod
 	H, dh := m.cfg.Heads, m.headDim
 	// Head-major q, k, v [B,H,T,dh]: the attention products then have their
 	// batch axes (B,H) leading, the layout the matmul kernels take without copies.
-	q, k, v := qkvHeads(x, bp.wqkv.NodeValue(g), H, dh)
+	var bqkv *Node
+	if bp.bqkv != nil {
+		bqkv = bp.bqkv.NodeValue(g)
+	}
+	q, k, v := qkvHeads(x, bp.wqkv.NodeValue(g), bqkv, H, m.cfg.KVHeadsOrDefault(), dh)
 
 	in := OpInput{Attn: m.cfg.Attention, Layer: layer, Scope: scope}
 	if len(bp.opParams) > 0 {
@@ -200,7 +210,16 @@ func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Nod
 	} else {
 		o = Reshape(o, B, T, H*dh)
 	}
-	return dense(o, bp.wo.NodeValue(g), nil, compute.DenseLayoutInputOutputs) // [B,T,D]
+	return withBias(dense(o, bp.wo.NodeValue(g), nil, compute.DenseLayoutInputOutputs), bp.bo) // [B,T,D]
+}
+
+// withBias adds a linear map's bias (linear_bias), if it has one. It is
+// added after dense, so dense keeps its fast gradient.
+func withBias(y *Node, b *gmodel.Variable) *Node {
+	if b == nil {
+		return y
+	}
+	return Add(y, ExpandLeftToRank(b.NodeValue(y.Graph()), y.Rank()))
 }
 
 // slotKey is the bias key k* as [1, H or 1, 1, dh]: the learned first d_a
@@ -250,12 +269,21 @@ func fixedSlotValue(b config.Bias, dh int) []float32 {
 // ffn is the feed-forward block: W2(act(W1 x)), or W3(act(W1 x) * W2 x) for gated kinds.
 func (m *Model) ffn(g *Graph, bp blockParams, x *Node) *Node {
 	w1, w2 := bp.w1.NodeValue(g), bp.w2.NodeValue(g)
+	// in is x @ w1 (+ b1), for kinds whose activation is not fused with it.
+	in := func() *Node { return withBias(dense(x, w1, nil, compute.DenseLayoutInputOutputs), bp.b1) }
+	// act applies a fused activation: in dense itself, without a bias.
+	act := func(a activation.Type) *Node {
+		if bp.b1 != nil {
+			return activation.Apply(a, in())
+		}
+		return dense(x, w1, nil, compute.DenseLayoutInputOutputs, a)
+	}
 	var h *Node
 	switch m.cfg.FFN.Kind {
 	case "swiglu":
-		h = activation.SwiGLU(dense(x, w1, nil, compute.DenseLayoutInputOutputs)) // fused swish(gate)*value
+		h = activation.SwiGLU(in()) // fused swish(gate)*value
 	case "geglu", "reglu":
-		gv := dense(x, w1, nil, compute.DenseLayoutInputOutputs)
+		gv := in()
 		F := gv.Shape().Dim(-1) / 2
 		gate, value := SliceAxis(gv, -1, AxisRange(0, F)), SliceAxis(gv, -1, AxisRange(F, 2*F))
 		if m.cfg.FFN.Kind == "geglu" {
@@ -265,13 +293,17 @@ func (m *Model) ffn(g *Graph, bp blockParams, x *Node) *Node {
 		}
 		h = Mul(gate, value)
 	case "relu":
-		h = dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeRelu)
+		h = act(activation.TypeRelu)
 	case "gelu":
-		h = dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeGelu)
+		h = act(activation.TypeGelu) // exact: x·Φ(x) with erf
+	case "gelu_tanh":
+		h = act(activation.TypeGeluApprox) // 0.5·x·(1 + tanh(sqrt(2/π)(x + 0.044715x³)))
 	case "swish":
-		h = dense(x, w1, nil, compute.DenseLayoutInputOutputs, activation.TypeSwish)
+		h = act(activation.TypeSwish)
+	default:
+		panic(fmt.Errorf("model: ffn %q has no graph (config/arch_kinds.go lists it)", m.cfg.FFN.Kind))
 	}
-	return dense(h, w2, nil, compute.DenseLayoutOutputsInput)
+	return withBias(dense(h, w2, nil, compute.DenseLayoutOutputsInput), bp.b2)
 }
 
 // norm normalises over the last axis: RMSNorm x/sqrt(mean(x²)+eps)*w, or LayerNorm with gain and bias.
@@ -283,42 +315,86 @@ func (m *Model) norm(g *Graph, p normParams, x *Node) *Node {
 	return rmsNorm(x, p.gain.NodeValue(g), eps) // with its own gradient (fastpath.go)
 }
 
-// ropeTables hold RoPE's rotate-half tables, shaped [1,1,T,dh] to broadcast over [B,H,T,dh]:
-// rope(x) = x*cos + rotate_half(x)*sin, rotate_half(x) = concat(-x2, x1).
+// ropeTables hold RoPE's rotate-half tables for the first r = rotary_dims
+// dimensions of each head, shaped [1,1,T,r] to broadcast over [B,H,T,r]:
+// rope(x) = x*cos + rotate_half(x)*sin, rotate_half(x) = concat(-x2, x1),
+// i.e. dimension pairs (i, i+r/2) rotate by angle t·inv_i (Hugging Face's
+// LLaMA / GPT-NeoX convention). Dimensions r.. of each head pass unrotated.
 type ropeTables struct {
 	cos, sinSigned []float32 // sinSigned = concat(-sin, sin) per half, so rope(x) = x*cos + concat(x2,x1)*sinSigned
-	T, dh          int
+	T, dh, r       int
 	g              *Graph
 }
 
-func newRopeTables(g *Graph, T, dh int, base float64) *ropeTables {
-	half := dh / 2
-	r := &ropeTables{cos: make([]float32, T*dh), sinSigned: make([]float32, T*dh), T: T, dh: dh, g: g}
+func newRopeTables(g *Graph, T, dh int, m config.Model) *ropeTables {
+	rd := m.RotaryDimsOrDefault()
+	half := rd / 2
+	inv := ropeInvFreq(m.Position, rd)
+	rt := &ropeTables{cos: make([]float32, T*rd), sinSigned: make([]float32, T*rd), T: T, dh: dh, r: rd, g: g}
 	for t := 0; t < T; t++ {
 		for i := 0; i < half; i++ {
-			// float32 like torch_ref.py: inv = 1/base^(2i/dh) in float32, angle = t*inv in float32.
-			inv := float32(1.0 / math.Pow(base, float64(2*i)/float64(dh)))
-			ang := float64(float32(t) * inv)
+			ang := float64(float32(t) * inv[i]) // float32 like torch_ref.py
 			c, s := float32(math.Cos(ang)), float32(math.Sin(ang))
-			r.cos[t*dh+i], r.cos[t*dh+half+i] = c, c
-			r.sinSigned[t*dh+i], r.sinSigned[t*dh+half+i] = -s, s
+			rt.cos[t*rd+i], rt.cos[t*rd+half+i] = c, c
+			rt.sinSigned[t*rd+i], rt.sinSigned[t*rd+half+i] = -s, s
 		}
 	}
-	return r
+	return rt
 }
 
-// apply rotates x [B,H,T,dh]; scale multiplies the result (folded into the tables).
+// ropeInvFreq are the inverse frequencies inv_i = base^(-2i/r), i < r/2, in
+// float32 like torch_ref.py, scaled as Hugging Face's rope_scaling linear
+// (inv/factor) or llama3 (_compute_llama3_parameters) prescribes.
+func ropeInvFreq(p config.Position, rd int) []float32 {
+	out := make([]float32, rd/2)
+	for i := range out {
+		inv := 1.0 / math.Pow(p.Base, float64(2*i)/float64(rd))
+		switch p.Scaling {
+		case "linear":
+			inv /= p.Factor
+		case "llama3":
+			lowWavelen := float64(p.OriginalContext) / p.LowFreqFactor
+			highWavelen := float64(p.OriginalContext) / p.HighFreqFactor
+			wavelen := 2 * math.Pi / inv
+			switch {
+			case wavelen > lowWavelen: // low frequency: scaled
+				inv /= p.Factor
+			case wavelen >= highWavelen: // medium: blended
+				smooth := (float64(p.OriginalContext)/wavelen - p.LowFreqFactor) / (p.HighFreqFactor - p.LowFreqFactor)
+				inv = (1-smooth)*inv/p.Factor + smooth*inv
+			}
+		}
+		out[i] = float32(inv)
+	}
+	return out
+}
+
+// apply rotates x [B,H,T,dh]; scale multiplies the result (folded into the
+// tables, and applied to the unrotated dimensions too).
 func (r *ropeTables) apply(x *Node, scale float64) *Node {
+	if r.r == r.dh {
+		return r.rotate(x, scale)
+	}
+	rot := r.rotate(SliceAxis(x, -1, AxisRange(0, r.r)), scale)
+	pass := SliceAxis(x, -1, AxisRange(r.r, r.dh))
+	if scale != 1 {
+		pass = MulScalar(pass, scale)
+	}
+	return Concatenate([]*Node{rot, pass}, -1)
+}
+
+// rotate applies the tables to x [B,H,T,r].
+func (r *ropeTables) rotate(x *Node, scale float64) *Node {
 	cos, sin := r.cos, r.sinSigned
 	if scale != 1 {
 		cos, sin = scaled(cos, scale), scaled(sin, scale)
 	}
-	cosN := Reshape(Const(r.g, cos), 1, 1, r.T, r.dh)
-	sinN := Reshape(Const(r.g, sin), 1, 1, r.T, r.dh)
+	cosN := Reshape(Const(r.g, cos), 1, 1, r.T, r.r)
+	sinN := Reshape(Const(r.g, sin), 1, 1, r.T, r.r)
 	// concat(x2, x1) as a Reverse of the two halves: one block copy, whose
 	// gradient is again a Reverse (slices and concat would add pads in the backward pass).
 	dims := x.Shape().Dimensions
-	halves := append(append([]int(nil), dims[:len(dims)-1]...), 2, r.dh/2)
+	halves := append(append([]int(nil), dims[:len(dims)-1]...), 2, r.r/2)
 	swapped := Reshape(Reverse(Reshape(x, halves...), len(halves)-2), dims...)
 	return Add(Mul(x, cosN), Mul(swapped, sinN))
 }
