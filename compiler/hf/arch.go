@@ -269,3 +269,52 @@ func (s RoPEScaling) validate() error {
 	}
 	return nil
 }
+
+// String is a one-line summary for plans and run tables, e.g.
+// "llama: 32 layers, d 4096, 32 heads (8 kv) x 128, gated silu ffn 14336,
+// pre-rmsnorm, rope 500000 llama3 x8, untied".
+func (a Arch) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d layers, d %d, %d heads", a.Family, a.Layers, a.DModel, a.Heads)
+	if a.KVHeads != a.Heads {
+		fmt.Fprintf(&b, " (%d kv)", a.KVHeads)
+	}
+	fmt.Fprintf(&b, " x %d, ", a.HeadDim)
+	if a.FFN.Gated {
+		b.WriteString("gated ")
+	}
+	fmt.Fprintf(&b, "%s ffn %d, ", a.FFN.Act, a.FFN.Width)
+	if a.Norm.Pre {
+		b.WriteString("pre-")
+	} else {
+		b.WriteString("post-")
+	}
+	b.WriteString(string(a.Norm.Kind))
+	switch p := a.Position; p.Kind {
+	case RoPE:
+		fmt.Fprintf(&b, ", rope %g", p.Base)
+		if p.RotaryDims != a.HeadDim {
+			fmt.Fprintf(&b, " on %d/%d dims", p.RotaryDims, a.HeadDim)
+		}
+		if p.Scaling.Kind != "" {
+			fmt.Fprintf(&b, " %s x%g", p.Scaling.Kind, p.Scaling.Factor)
+		}
+	case Learned:
+		b.WriteString(", learned positions")
+		if p.Offset != 0 {
+			fmt.Fprintf(&b, " (offset %d)", p.Offset)
+		}
+	}
+	if a.ParallelResidual {
+		b.WriteString(", parallel residual")
+	}
+	if a.SlidingWindow > 0 {
+		fmt.Fprintf(&b, ", sliding window %d", a.SlidingWindow)
+	}
+	if a.TiedEmbeddings {
+		b.WriteString(", tied")
+	} else {
+		b.WriteString(", untied")
+	}
+	return b.String()
+}

@@ -78,4 +78,28 @@ func TestPlanFigures(t *testing.T) {
 	if Float32Bytes(a) != 4*ParamCount(a) || DiskBytes(a, BF16) != 2*ParamCount(a) {
 		t.Error("byte estimates do not follow the parameter count")
 	}
+	// 2 * (non-embedding params) * T + 4 * L * H * dh * T(T+1)/2.
+	nonEmbed := ParamCount(a) - int64(a.Vocab+a.MaxPositions)*int64(a.DModel)
+	var biasesAndNorms int64 = int64(a.Layers)*(3*1600+1600+6400+1600+4*1600) + 2*1600
+	want := 2*(nonEmbed-biasesAndNorms)*64 + 4*48*1600*64*65/2
+	if got := ForwardFLOPs(a, 64, false); got != want {
+		t.Errorf("ForwardFLOPs = %d, want %d", got, want)
+	}
+	if ForwardFLOPs(a, 64, true)-ForwardFLOPs(a, 64, false) != 2*64*50257*1600 {
+		t.Error("logits FLOPs")
+	}
+}
+
+func TestArchString(t *testing.T) {
+	a, err := readConfigFile(t, "llama-3.1-8b-instruct.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "llama: 32 layers, d 4096, 32 heads (8 kv) x 128, gated silu ffn 14336, pre-rmsnorm, rope 500000 llama3 x8, untied"
+	if a.String() != want {
+		t.Errorf("got  %s\nwant %s", a, want)
+	}
+	if got := Preset("tiny-gpt_neox").String(); !strings.Contains(got, "rope 10000 on 4/8 dims, parallel residual") {
+		t.Errorf("neox: %s", got)
+	}
 }

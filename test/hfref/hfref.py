@@ -45,27 +45,28 @@ _NP_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2"}
 
 
 def read_safetensors(path):
-    """Returns {name: float32 numpy array} for one safetensors file."""
+    """Returns {name: float32 numpy array} for one safetensors file, reading
+    one tensor at a time (peak memory: the float32 weights, not the file)."""
+    out = {}
     with open(path, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        raw = data[begin:end]
-        shape = tuple(entry["shape"])
-        dt = entry["dtype"]
-        if dt == "BF16":
-            bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
-            arr = bits.view(np.float32)
-        elif dt in _NP_DTYPES:
-            arr = np.frombuffer(raw, dtype=_NP_DTYPES[dt]).astype(np.float32)
-        else:
-            continue  # integer / bool buffers are not weights
-        out[name] = arr.reshape(shape)
+        entries = sorted((e["data_offsets"][0], name) for name, e in header.items() if name != "__metadata__")
+        for begin, name in entries:
+            entry = header[name]
+            end = entry["data_offsets"][1]
+            dt = entry["dtype"]
+            if dt != "BF16" and dt not in _NP_DTYPES:
+                continue  # integer / bool buffers are not weights
+            f.seek(8 + n + begin)
+            raw = f.read(end - begin)
+            if len(raw) != end - begin:
+                sys.exit("hfref: %s: tensor %r runs past the end of the file" % (path, name))
+            if dt == "BF16":
+                arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+            else:
+                arr = np.frombuffer(raw, dtype=_NP_DTYPES[dt]).astype(np.float32)
+            out[name] = arr.reshape(tuple(entry["shape"]))
     return out
 
 
@@ -95,7 +96,7 @@ class Weights:
         key = name if absolute else self.prefix + name
         if key not in self.raw:
             sys.exit("hfref: missing tensor %r" % key)
-        return torch.from_numpy(np.array(self.raw[key])).to(self.dtype)
+        return torch.from_numpy(self.raw[key]).to(self.dtype)  # no copy in float32
 
     def has(self, name, absolute=False):
         return (name if absolute else self.prefix + name) in self.raw
