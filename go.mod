@@ -9,6 +9,7 @@ require (
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/gomlx v0.28.16
 	github.com/olekukonko/tablewriter v1.1.5
+	golang.org/x/term v0.46.0
 	gonum.org/v1/plot v0.17.0
 )
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/runtime/runner/cpulimit"
 )
 
 // gitRevision is set by the Makefile (-ldflags -X main.gitRevision=...).
@@ -53,6 +54,10 @@ func commands() []command {
 }
 
 func main() {
+	// GOMAXPROCS from the CPUs that Slurm (-c) or a container's quota
+	// grants, before anything sizes itself on it: without CPU pinning the
+	// process sees the whole node.
+	cpulimit.Apply()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

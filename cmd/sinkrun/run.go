@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/results/plot"
 	"github.com/sinkrun/sinkrun/runtime/runner"
+	"github.com/sinkrun/sinkrun/runtime/runner/claim"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
 )
 
@@ -17,13 +19,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", "FILES... [flags]", "Train every run of the experiments in FILES, write Parquet tables under --out, and print a summary table.\n"+
 		"Finished runs are skipped (a run's id is a hash of its resolved config and the tool version), failed runs are\n"+
 		"retried, interrupted runs resume from their last checkpoint. Ctrl-C checkpoints the runs in flight and exits 130.\n"+
-		"See docs/running.md for big grids: plan, -j, --shard, resume.", stderr)
+		"See docs/running.md for big grids: plan, -j, --claim, --shard, resume.", stderr)
 	out := fs.String("out", "results", "results directory (Hive layout: <out>/<table>/experiment=<name>/run-<id>.parquet)")
 	be := fs.String("backend", "", "compute backend: go, go:parallelism=N, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
 	jobs := fs.Int("j", 0, "runs trained at once, each with cores/j threads (0: chosen from the cores and the model sizes; 1 on non-Go backends)")
 	force := fs.Bool("force", false, "re-run runs whose results already exist")
 	failFast := fs.Bool("fail-fast", false, "stop the batch at the first failed or diverged run (runs in flight are checkpointed)")
-	shard := fs.String("shard", "", "run only slice `i/n` of the batch (0 <= i < n), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT;\nall shards may write into one --out")
+	claimRuns := fs.Bool("claim", false, "be one of any number of workers sharing --out: train the runs no live worker has claimed, until\nnone is left; a run whose worker stopped refreshing its claim for --lease is taken over and resumed")
+	lease := fs.Duration("lease", claim.DefaultLease, "with --claim: how long a claim lives without a refresh (claims are refreshed every lease/6); keep it well\nabove a minute on NFS, whose attribute cache delays what other machines see")
+	shard := fs.String("shard", "", "run only slice `i/n` of the batch (0 <= i < n); in a Slurm array, i/n must be\n($SLURM_ARRAY_TASK_ID-MIN)/STEP of $SLURM_ARRAY_TASK_COUNT, or the run fails; all shards may write into one --out")
 	every := fs.Int("checkpoint-every", 0, "checkpoint runs every `N` steps; -1: never; 0: at every measurement (every steps/10 when measure.every\nis 0), at most once in 30 s. Ctrl-C always checkpoints the runs in flight")
 	progress := fs.String("progress", "auto", "progress display: bar (redrawn in place), lines (plain log lines), or auto (bar on a terminal)")
 	format := fs.String("format", "table", "summary format: table, markdown or csv")
@@ -38,10 +42,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var sh runner.Shard
 	if *shard != "" {
-		if sh, err = runner.ParseShard(*shard); err != nil {
+		if *claimRuns {
+			fmt.Fprintln(stderr, "sinkrun run: --shard and --claim exclude each other: claiming workers need no slices")
+			return exitUsage
+		}
+		if sh, err = runner.ParseShard(*shard); err == nil {
+			err = runner.CheckShardEnv(sh, os.Getenv)
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, "sinkrun run:", err)
 			return exitUsage
 		}
+	}
+	if *lease < claim.MinLease {
+		fmt.Fprintf(stderr, "sinkrun run: --lease %v: want at least %v\n", *lease, claim.MinLease)
+		return exitUsage
 	}
 	switch *progress {
 	case "auto", "bar", "lines":
@@ -58,7 +73,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	outcome, err := runner.Run(ctx, exps, runner.Options{
-		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast, Shard: sh,
+		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast, Shard: sh, Claim: *claimRuns, Lease: *lease,
 		CheckpointEvery: *every, Progress: *progress, Log: stderr, GitRevision: revision(),
 	})
 	if len(outcome.Runs) > 0 {
@@ -68,10 +83,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		switch {
 		case errors.Is(err, trainer.ErrInterrupted):
-		case sh.N > 1:
-			// Shards share --out: figures of a part of the grid would be
-			// overwritten by the next shard's. Draw them once at the end.
-			fmt.Fprintf(stderr, "shard %s: draw the figures of the whole grid when every shard is done: sinkrun plot %s\n", sh, *out)
+		case sh.N > 1 || *claimRuns:
+			// Workers share --out: figures of a part of the grid would be
+			// overwritten by the next worker's. Draw them once at the end.
+			fmt.Fprintf(stderr, "draw the figures of the whole grid when every worker is done: sinkrun plot %s\n", *out)
 		default:
 			plots := filepath.Join(*out, "plots")
 			if files, perr := plot.Runs(*out, plots, outcome.Runs, plot.Options{}); perr != nil {
@@ -81,10 +96,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	left := outcome.Total - outcome.Done - outcome.Skipped - outcome.Diverged - outcome.Failed
+	left := outcome.Total - outcome.Done - outcome.Skipped - outcome.Diverged - outcome.Failed - outcome.Elsewhere
 	notRun := ""
+	if outcome.Elsewhere > 0 {
+		notRun = fmt.Sprintf(", %d trained by other workers", outcome.Elsewhere)
+	}
 	if left > 0 {
-		notRun = fmt.Sprintf(", %d not finished", left)
+		notRun += fmt.Sprintf(", %d not finished", left)
 	}
 	fmt.Fprintf(stderr, "%d done, %d skipped, %d diverged, %d failed%s; results in %s\n",
 		outcome.Done, outcome.Skipped, outcome.Diverged, outcome.Failed, notRun, *out)

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/term"
+
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
@@ -66,21 +68,23 @@ func newDisplay(w io.Writer, mode string) *display {
 		d.bar = isTerminal(w)
 	}
 	if f, ok := w.(*os.File); ok && d.bar {
-		d.width = func() int { return terminalWidth(f) }
+		d.width = func() int {
+			width, _, err := term.GetSize(int(f.Fd()))
+			if err != nil {
+				return 0 // unknown: drawLive assumes 100 columns
+			}
+			return width
+		}
 	}
 	d.batchLine = func(int, time.Duration, time.Duration) string { return "" }
 	return d
 }
 
-// isTerminal reports whether w is a character device (a terminal) and the
-// terminal can move the cursor.
+// isTerminal reports whether w is a terminal that can move the cursor. (A
+// character device is not enough: /dev/null is one.)
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && os.Getenv("TERM") != "dumb" && term.IsTerminal(int(f.Fd()))
 }
 
 // plan records the runs to train (indices into the batch), for the batch ETA.

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +119,34 @@ func TestDisplayLines(t *testing.T) {
 	want := "[1/1] run: step 2/2 loss 2.0000 0 tok/s\ndone\nbatch line\n"
 	if buf.String() != want {
 		t.Errorf("lines mode wrote\n%q\nwant\n%q", buf.String(), want)
+	}
+}
+
+// TestNotTerminal: auto mode draws bars only on a terminal; /dev/null is a
+// character device but not a terminal, and neither is a pipe or a file.
+func TestNotTerminal(t *testing.T) {
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	file, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for name, f := range map[string]*os.File{"/dev/null": devNull, "a pipe": w, "a file": file} {
+		if isTerminal(f) {
+			t.Errorf("%s is taken for a terminal", name)
+		}
+		if d := newDisplay(f, "auto"); d.bar {
+			t.Errorf("auto mode draws bars on %s", name)
+		}
 	}
 }

@@ -8,6 +8,9 @@
 // only after its results are in place. Killing the process at any moment and
 // running the same command again loses no finished run, resumes the run that
 // was in flight from its last checkpoint, and completes the batch.
+//
+// Any number of processes can share a batch: with fixed slices (Shard), or
+// by claiming runs (Claim, package claim) until none is left.
 package runner
 
 import (
@@ -17,8 +20,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/data"
+	"github.com/sinkrun/sinkrun/runtime/runner/claim"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
 )
 
@@ -45,6 +47,13 @@ type Options struct {
 	Force    bool  // re-run finished runs
 	FailFast bool  // stop at the first failed or diverged run
 	Shard    Shard // run only this slice of the batch
+	// Claim makes this process one of any number of workers sharing Out:
+	// each run is claimed (under <Out>/claims) before it is trained, so it
+	// is trained by one live worker, and taken over from a worker that
+	// stopped refreshing its claim for Lease. A worker stops when every
+	// run left is done or held by a live worker.
+	Claim bool
+	Lease time.Duration // 0: claim.DefaultLease
 	// CheckpointEvery saves runs every N steps; < 0 = never; 0 = at every
 	// measurement (every steps/10 when the run measures only at the end),
 	// skipping those less than 30 s after the last one.
@@ -61,8 +70,11 @@ type Options struct {
 type Outcome struct {
 	Total                           int // runs in the batch (this shard)
 	Done, Skipped, Diverged, Failed int
-	Interrupted                     int           // runs stopped mid-way and checkpointed
-	Runs                            []results.Run // every finished or skipped run, in grid order
+	Interrupted                     int // runs stopped mid-way and checkpointed
+	// Elsewhere counts the runs that other workers trained or are training
+	// (with Claim).
+	Elsewhere int
+	Runs      []results.Run // every finished or skipped run, in grid order
 }
 
 // Run executes every run of the experiments (of opts.Shard). It returns
@@ -100,9 +112,22 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 		}
 		todo = append(todo, i)
 	}
-	removeTemps(opts.Out, runs)
 	if len(todo) == 0 {
 		return b.result(), nil
+	}
+	var q queue
+	if opts.Claim {
+		cq, err := b.claimQueue(todo)
+		if err != nil {
+			return b.result(), err
+		}
+		defer cq.close()
+		q = cq
+	} else {
+		// Only this process writes these runs' files (shards are
+		// disjoint): a temp file among them was left by a killed one.
+		removeTemps(opts.Out, runs)
+		q = &listQueue{todo: todo}
 	}
 	todoRuns := make([]config.Run, len(todo))
 	for k, i := range todo {
@@ -117,8 +142,8 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	if size.Threads > 0 {
 		threads = fmt.Sprintf(", %d thread%s each", size.Threads, plural(size.Threads))
 	}
-	b.disp.event(fmt.Sprintf("%d runs to train (%d have results), %d at once%s, backend %s",
-		len(todo), len(runs)-len(todo), size.Jobs, threads, size.Spec))
+	b.disp.event(fmt.Sprintf("%d runs to train (%d have results), %d at once%s on %d cores, backend %s",
+		len(todo), len(runs)-len(todo), size.Jobs, threads, Cores(), size.Spec))
 
 	// Each worker gets its own backend sized to its share of the cores.
 	backends := make([]compute.Backend, size.Jobs)
@@ -132,42 +157,39 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 
 	stopCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	finished := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			b.disp.event("interrupted: checkpointing the runs in flight (interrupt again to quit at once)")
-		case <-finished:
-		}
-	}()
-	work := make(chan int)
+	// The interruption is announced once: when it happens, or at the
+	// latest before the batch reports. (A goroutine choosing between "ctx
+	// done" and "batch finished" would drop the line whenever both are
+	// ready, as when the signal comes before or between runs.)
+	announce := sync.OnceFunc(func() {
+		b.disp.event("interrupted: checkpointing the runs in flight (interrupt again to quit at once)")
+	})
+	defer context.AfterFunc(ctx, announce)()
 	var wg sync.WaitGroup
 	for _, be := range backends {
 		wg.Add(1)
-		go func(be compute.Backend) {
+		go func() {
 			defer wg.Done()
-			for i := range work {
-				if stopCtx.Err() != nil {
-					continue // the batch is stopping: start nothing new
+			for stopCtx.Err() == nil { // the batch is stopping: start nothing new
+				t, ok, err := q.next()
+				if err == nil && ok {
+					err = b.one(stopCtx, be, t)
 				}
-				if err := b.one(stopCtx, be, i); err != nil {
+				if err != nil {
 					b.stopWith(err)
 					stop()
 				}
+				if !ok {
+					return
+				}
 			}
-		}(be)
+		}()
 	}
-feed:
-	for _, i := range todo {
-		select {
-		case work <- i:
-		case <-stopCtx.Done():
-			break feed
-		}
-	}
-	close(work)
 	wg.Wait()
-	close(finished)
+	if ctx.Err() != nil {
+		announce()
+	}
+	q.done()
 	b.disp.close()
 
 	out := b.result()
@@ -178,90 +200,6 @@ feed:
 		return out, b.stopErr
 	}
 	return out, nil
-}
-
-// Select returns the runs of the experiments that a batch (of a shard)
-// trains, in grid order: the experiments' runs in the order given, each run
-// once (two grid cells that resolve to the same config are one run).
-//
-// Shard i of n takes the runs whose position is i modulo n when the runs are
-// ordered by experiment name, then grid order. That order does not depend on
-// the order of the files on the command line, so every process of a job
-// array computes the same slices; together the n shards hold every run
-// exactly once.
-func Select(exps []*compiler.Experiment, shard Shard) ([]config.Run, error) {
-	if err := shard.check(); err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var runs []config.Run
-	for _, e := range exps {
-		for _, r := range e.Runs {
-			key := r.Experiment + "/" + r.ID()
-			if !seen[key] {
-				seen[key] = true
-				runs = append(runs, r)
-			}
-		}
-	}
-	if shard.N <= 1 {
-		return runs, nil
-	}
-	order := make([]int, len(runs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return runs[order[a]].Experiment < runs[order[b]].Experiment })
-	mine := make([]bool, len(runs))
-	for pos, i := range order {
-		mine[i] = pos%shard.N == shard.I
-	}
-	var out []config.Run
-	for i, r := range runs {
-		if mine[i] {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// Shard selects the i-th of n deterministic slices of a batch (0 <= I < N).
-// The zero value is the whole batch.
-type Shard struct{ I, N int }
-
-// ParseShard parses "i/n" with 0 <= i < n: the form of
-// $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT (with --array=0-(n-1)) and of
-// $JOB_COMPLETION_INDEX/<completions> in a Kubernetes Indexed Job.
-func ParseShard(s string) (Shard, error) {
-	var sh Shard
-	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if ok {
-		var err1, err2 error
-		sh.I, err1 = strconv.Atoi(a)
-		sh.N, err2 = strconv.Atoi(b)
-		ok = err1 == nil && err2 == nil
-	}
-	if !ok || sh.N < 1 {
-		return Shard{}, fmt.Errorf("--shard %q: want i/n with n >= 1, e.g. 0/4 (i counts from 0)", s)
-	}
-	return sh, sh.check()
-}
-
-func (s Shard) check() error {
-	if s == (Shard{}) {
-		return nil
-	}
-	if s.N < 1 || s.I < 0 || s.I >= s.N {
-		return fmt.Errorf("shard %d/%d: want i/n with 0 <= i < n (i counts from 0, like $SLURM_ARRAY_TASK_ID with --array=0-%d)", s.I, s.N, max(s.N-1, 0))
-	}
-	return nil
-}
-
-func (s Shard) String() string {
-	if s.N <= 1 {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", s.I, s.N)
 }
 
 // previous reads the runs already recorded under the results root.
@@ -293,6 +231,7 @@ type batch struct {
 	spec  string
 	cache *data.Cache
 	disp  *display
+	board *claim.Board // with opts.Claim
 
 	mu      sync.Mutex
 	outcome Outcome
@@ -350,14 +289,33 @@ func (b *batch) stopWith(err error) {
 	}
 }
 
-// one trains run i. It returns an error when the batch must stop.
-func (b *batch) one(ctx context.Context, be compute.Backend, i int) error {
-	run := b.runs[i]
+// one trains a run. It returns an error when the batch must stop.
+func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
+	i, run := t.i, b.runs[t.i]
 	id := run.ID()
 	label := b.label(i)
+	if t.claim != nil {
+		defer b.release(label, t.claim)
+		if t.claim.From != "" {
+			b.disp.event(fmt.Sprintf("%s: taking run-%s over from %s, whose claim was not refreshed for over %v", label, id, t.claim.From, b.board.Lease()))
+		}
+		// The run is ours now: a temp file of its results was left by a
+		// worker that died.
+		removeTemps(b.opts.Out, []config.Run{run})
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			select {
+			case <-t.claim.Lost():
+				cancel(errClaimLost)
+			case <-ctx.Done():
+			}
+		}()
+	}
 	ds, err := b.cache.Load(run.Data, run.SourceDir)
 	if err != nil {
-		return b.finish(i, label, trainer.Result{Run: failed(run, fmt.Errorf("loading data: %w", err), b.spec)})
+		return b.finish(i, label, trainer.Result{Run: failed(run, fmt.Errorf("loading data: %w", err), b.spec)}, t.claim)
 	}
 	b.disp.event(fmt.Sprintf("%s: training run-%s (%d steps, data: %s)", label, id, run.Train.Steps, ds.Describe()))
 	ckpt := b.checkpointDir(run)
@@ -369,6 +327,10 @@ func (b *batch) one(ctx context.Context, be compute.Backend, i int) error {
 		Warn:     func(msg string) { b.disp.event(label + ": " + msg) },
 	})
 	b.disp.end(i)
+	if t.claim != nil && t.claim.IsLost() {
+		b.lost(label, t.claim)
+		return nil
+	}
 	if errors.Is(err, trainer.ErrInterrupted) {
 		b.mu.Lock()
 		b.outcome.Interrupted++
@@ -381,7 +343,7 @@ func (b *batch) one(ctx context.Context, be compute.Backend, i int) error {
 		return nil
 	}
 	res.Run.GitRevision = b.opts.GitRevision
-	if err := b.finish(i, label, res); err != nil {
+	if err := b.finish(i, label, res, t.claim); err != nil || (t.claim != nil && t.claim.IsLost()) {
 		return err
 	}
 	removeCheckpoint(ckpt)
@@ -389,9 +351,14 @@ func (b *batch) one(ctx context.Context, be compute.Backend, i int) error {
 }
 
 // finish writes a run's results and counts it. It returns an error when the
-// batch must stop (fail-fast, or results could not be written).
-func (b *batch) finish(i int, label string, res trainer.Result) error {
+// batch must stop (fail-fast, or results could not be written). A run whose
+// claim was lost is not written: its new holder writes it.
+func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) error {
 	r := res.Run
+	if c != nil && !c.Check() {
+		b.lost(label, c)
+		return nil
+	}
 	if err := results.WriteWithMaps(b.opts.Out, r, res.Metrics, res.Heads, res.Maps); err != nil {
 		b.disp.event(fmt.Sprintf("%s: writing results: %v", label, err))
 		return err
@@ -418,6 +385,23 @@ func (b *batch) finish(i int, label string, res trainer.Result) error {
 	return stop
 }
 
+// lost reports a run whose claim another worker took over.
+func (b *batch) lost(label string, c *claim.Claim) {
+	b.mu.Lock()
+	b.outcome.Elsewhere++
+	b.mu.Unlock()
+	b.disp.event(fmt.Sprintf("%s: another worker took this run over (this one did not refresh its claim for %v: stopped, or cut off from %s); its results are left to that worker",
+		label, b.board.Lease(), b.opts.Out))
+}
+
+// release gives a claim up: the run is finished, interrupted (and
+// checkpointed: the next worker resumes it) or lost.
+func (b *batch) release(label string, c *claim.Claim) {
+	if err := c.Release(); err != nil {
+		b.disp.event(fmt.Sprintf("%s: refreshing or releasing its claim: %v", label, err))
+	}
+}
+
 func (b *batch) record(i int, r results.Run, count func(*Outcome)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -432,6 +416,9 @@ func (b *batch) batchLine(running int, elapsed, eta time.Duration) string {
 	b.mu.Unlock()
 	s := fmt.Sprintf("batch: %d of %d runs finished (%d done, %d skipped, %d diverged, %d failed)",
 		o.Done+o.Skipped+o.Diverged+o.Failed, o.Total, o.Done, o.Skipped, o.Diverged, o.Failed)
+	if o.Elsewhere > 0 {
+		s += fmt.Sprintf(", %d trained by other workers", o.Elsewhere)
+	}
 	if running > 0 {
 		s += fmt.Sprintf(", %d running", running)
 	}
@@ -457,8 +444,8 @@ func removeCheckpoint(dir string) {
 }
 
 // removeTemps removes the temporary files that a killed process left in the
-// partitions of these runs. Only this batch writes these runs' files (shards
-// are disjoint), so no other process's temp file is touched.
+// partitions of these runs. The caller makes sure that no live process
+// writes these runs' files.
 func removeTemps(out string, runs []config.Run) {
 	mine := map[string]bool{}
 	exps := map[string]bool{}

@@ -30,8 +30,9 @@ type Sizing struct {
 const threadWork = 2e9
 
 // Cores is the number of cores this process may use: GOMAXPROCS, which
-// follows the CPU affinity mask (as Slurm sets it) and, since Go 1.25, a
-// container's CPU limit (as Kubernetes sets it).
+// follows the CPU affinity mask (as Slurm sets it when it pins tasks to
+// cores), and which the command lowers to $SLURM_CPUS_PER_TASK and to the
+// cgroup's CPU quota (package cpulimit) when those are lower.
 func Cores() int { return goruntime.GOMAXPROCS(0) }
 
 // Size chooses the jobs and threads of a batch of runs. On the Go backend
