@@ -28,6 +28,8 @@ type Experiment struct {
 	Pos        dsl.Pos
 	Axes       []string // varied paths, in axis order (a zip group contributes each of its paths)
 	Runs       []config.Run
+	// Expectations are the claims of its expect blocks (not inherited).
+	Expectations []Expectation
 }
 
 // CompileFiles reads, parses, resolves, checks and expands the given .sink
@@ -121,6 +123,7 @@ func compile(ld loader, roots []string) (exps []*Experiment, err error) {
 				continue
 			}
 			if x := c.expand(es); x != nil {
+				x.Expectations = c.expectations(es, x)
 				exps = append(exps, x)
 				total += len(x.Runs)
 				if total > MaxTotalRuns {

@@ -51,7 +51,56 @@ type Experiment struct {
 	ExtendsPos Pos
 	Blocks     []*Block   // `model { ... }` etc., in source order
 	Varies     []*Vary    // in source order
+	Expects    []*Expect  // `expect { ... }` blocks, in source order
 	Stray      []*Setting // `key value` written directly in the experiment body (an error)
+}
+
+// Expect is `expect { claims }`: what the experiment expects of its results.
+type Expect struct {
+	Pos    Pos // of the `expect` keyword
+	Claims []*Claim
+}
+
+// Claim is one line of an expect block: `[disagrees] SUM OP SUM`, e.g.
+// `sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50`.
+type Claim struct {
+	Pos Pos // of its first token
+	// Disagrees marks a claim known not to hold at the scale the file runs
+	// at (written `disagrees` before the claim).
+	Disagrees   bool
+	Left, Right *Sum
+	Op          string // "<", ">", "<=" or ">="
+	OpPos       Pos
+}
+
+// Sum is terms added together: `a + b - 3`.
+type Sum struct {
+	Pos   Pos
+	Terms []*Term
+}
+
+// Term is a signed number or metric in a Sum.
+type Term struct {
+	Pos    Pos     // of the number or metric (not of its sign)
+	Neg    bool    // subtracted (`- x`, or a number written with its minus sign)
+	Number *Number // a constant, or
+	Metric *MetricRef
+}
+
+// MetricRef is `NAME[(args)][[selectors]]`: a metric of the runs that the
+// selectors pick, e.g. `sink_1(eps: 0.5)[attention: softmax, heads: 4]`.
+type MetricRef struct {
+	Pos      Pos
+	Name     string
+	Args     []*Arg
+	Selector []*Select
+}
+
+// Select is `path: value` in a MetricRef's selector.
+type Select struct {
+	Pos   Pos
+	Path  string
+	Value Expr
 }
 
 // Block is `NAME { settings }`.

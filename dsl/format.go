@@ -25,6 +25,7 @@ import (
 //   - keeps comments, own-line and trailing; aligns the trailing comments
 //     of consecutive lines; keeps at most one blank line between entries and
 //     none at the start or end of a block or file;
+//   - writes a claim's selector right after its metric: `sink_1[bias: k]`;
 //   - keeps numbers and strings as written.
 //
 // Format is idempotent: formatting its result changes nothing, and the
@@ -189,6 +190,7 @@ type fwriter struct {
 	curIndent int
 	indent    int
 	prev      string   // the last word written on the current line
+	claims    bool     // in an expect block: a selector's "[" follows its metric without a space
 	pending   []string // comments for the end of the current line
 	blank     bool     // put a blank line before the next line
 }
@@ -196,13 +198,26 @@ type fwriter struct {
 // word writes a token, with a space before it where the spacing rules ask
 // for one.
 func (w *fwriter) word(s string) {
+	// In a claim, a number glued to its sign after a term is an addition:
+	// `x +50` is written `x + 50`.
+	if w.claims && len(s) > 1 && (s[0] == '+' || s[0] == '-') && w.prev != "" && (w.prev == ")" || w.prev == "]" || isWord(w.prev)) {
+		w.word(s[:1])
+		s = s[1:]
+	}
+	glued := w.claims && s == "[" && (w.prev == ")" || isWord(w.prev))
 	if w.cur.Len() == 0 {
 		w.curIndent = w.indent
-	} else if space(w.prev, s) {
+	} else if space(w.prev, s) && !glued {
 		w.cur.WriteByte(' ')
 	}
 	w.cur.WriteString(s)
 	w.prev = s
+}
+
+// isWord reports whether s ends in a letter, digit or underscore.
+func isWord(s string) bool {
+	c := s[len(s)-1]
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func space(prev, next string) bool {
@@ -268,7 +283,10 @@ func (w *fwriter) statement(it *fitem, depth int) {
 		case n.isBrace():
 			// Experiment bodies and variants blocks are always written out.
 			force := depth == 0 || depth == 1 && it.nodes[0].is(tokIdent, "variants")
+			expect := depth == 1 && it.nodes[0].is(tokIdent, "expect")
+			w.claims = w.claims || expect
 			w.brace(n, depth+1, force)
+			w.claims = w.claims && !expect
 		case n.group:
 			w.bracket(n)
 		default:

@@ -68,6 +68,9 @@ func TestFormatCases(t *testing.T) {
 		{"experiment a { variants { b {} } }", "experiment a {\n  variants {\n    b {}\n  }\n}\n"},
 		{"experiment a { variants { b { model { layers 1 } }; c { model { layers 1; heads 2 } } } }",
 			"experiment a {\n  variants {\n    b { model { layers 1 } }\n    c {\n      model {\n        layers 1\n        heads 2\n      }\n    }\n  }\n}\n"},
+		// Claims: a selector follows its metric; a glued sign becomes an operator.
+		{"experiment a { expect { sink_1 [ bias : k ]>sink_1[bias: none]+50\n disagrees x(eps: 0.5)<=-1 ; y -2 >= 0 } }",
+			"experiment a {\n  expect {\n    sink_1[bias: k] > sink_1[bias: none] + 50\n    disagrees x(eps: 0.5) <= -1\n    y - 2 >= 0\n  }\n}\n"},
 		// Blocks written on one line go on lines of their own.
 		{"experiment a { variants { fixed_second { data { fixed_token fixed(position: 2) } model { bias k } } } }",
 			"experiment a {\n  variants {\n    fixed_second {\n      data { fixed_token fixed(position: 2) }\n      model { bias k }\n    }\n  }\n}\n"},

@@ -28,7 +28,8 @@ func seeds(f *testing.F) {
 		}
 	}
 	for _, s := range []string{"", "{", "}", "experiment", "experiment a {", "import", "import \"", "variants {",
-		"experiment a { variants { b { model { layers 2 } } } }", strings.Repeat("{", 100), "\xff\xfe", "# c"} {
+		"experiment a { variants { b { model { layers 2 } } } }",
+		"experiment a { expect { sink_1[bias: k] > sink_1(eps: 0.5) + 5\n disagrees x -1 <= 2 } }", strings.Repeat("{", 100), "\xff\xfe", "# c"} {
 		f.Add([]byte(s))
 	}
 }

@@ -27,7 +27,7 @@ var rawLexer = lexer.MustSimple([]lexer.SimpleRule{
 	// "12abc" is a typo, reported as one malformed number.
 	{Name: "Number", Pattern: `(?:\d|[-+.][\d.])(?:[eE][-+]\d|[\w.])*`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
-	{Name: "Punct", Pattern: `[{}()\[\]:;,.]`},
+	{Name: "Punct", Pattern: `<=|>=|[{}()\[\]:;,.<>+-]`},
 	{Name: "Invalid", Pattern: `(?s:.)`},
 })
 

@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -44,9 +45,66 @@ type gName struct {
 }
 
 type gItem struct {
-	Vary     *gVary     `parser:"@@"`
+	Expect   *gExpect   `parser:"@@"`
+	Vary     *gVary     `parser:"| @@"`
 	Variants *gVariants `parser:"| @@"`
 	Entry    *gEntry    `parser:"| @@"`
+}
+
+type gExpect struct {
+	Pos    lexer.Position
+	Claims []*gClaim `parser:"\"expect\" NL? \"{\" (NL|\";\")* ( @@ (NL|\";\")* )* \"}\""`
+}
+
+type gClaim struct {
+	Pos       lexer.Position
+	Disagrees bool  `parser:"@\"disagrees\"?"`
+	Left      *gSum `parser:"@@"`
+	Op        *gOp  `parser:"@@"`
+	Right     *gSum `parser:"@@ (?= NL | \";\" | \"}\")"`
+}
+
+type gOp struct {
+	Pos lexer.Position
+	Op  string `parser:"@( \"<\" | \">\" | \"<=\" | \">=\" )"`
+}
+
+type gSum struct {
+	Pos   lexer.Position
+	First *gOperand `parser:"@@"`
+	Rest  []*gMore  `parser:"@@*"`
+}
+
+// gMore is `+ operand`, `- operand`, or a number glued to its sign (`+50`),
+// which the lexer reads as one number.
+type gMore struct {
+	Pos     lexer.Position
+	Sign    string    `parser:"( @( \"+\" | \"-\" )"`
+	Operand *gOperand `parser:"  @@"`
+	Signed  *string   `parser:"| @Number )"`
+}
+
+type gOperand struct {
+	Pos    lexer.Position
+	Number *string  `parser:"@Number"`
+	Metric *gMetric `parser:"| @@"`
+}
+
+type gMetric struct {
+	Pos      lexer.Position
+	Name     string     `parser:"@Ident"`
+	Paren    *gParens   `parser:"@@?"`
+	Selector *gSelector `parser:"@@?"`
+}
+
+type gSelector struct {
+	Items []*gSelect `parser:"\"[\" ( @@ ( \",\" @@ )* \",\"? )? \"]\""`
+}
+
+type gSelect struct {
+	Pos   lexer.Position
+	Path  []string `parser:"@Ident ( \".\" @Ident )*"`
+	Value *gValue  `parser:"\":\" @@"`
 }
 
 type gVariants struct {
@@ -62,10 +120,11 @@ type gVariant struct {
 	Items []*gItem `parser:"NL? \"{\" (NL|\";\")* ( @@ (NL|\";\")* )* \"}\""`
 }
 
-// gEntry is a block `name { ... }` or a stray setting `key value`.
+// gEntry is a block `name { ... }` or a stray setting `key value`. A
+// malformed expect block is reported as such, not read as a block.
 type gEntry struct {
 	Pos      lexer.Position
-	Name     string      `parser:"@Ident"`
+	Name     string      `parser:"(?! \"expect\") @Ident"`
 	Settings []*gSetting `parser:"( NL? \"{\" (NL|\";\")* ( @@ (NL|\";\")* )* \"}\""`
 	Value    *gValue     `parser:"| @@ (?= NL | \";\" | \"}\") )"`
 }
@@ -155,6 +214,8 @@ func convert(filename string, g *gFile) (*File, ErrorList) {
 		}
 		for _, it := range ge.Items {
 			switch {
+			case it.Expect != nil:
+				e.Expects = append(e.Expects, convertExpect(it.Expect, &errs))
 			case it.Vary != nil:
 				e.Varies = append(e.Varies, convertVary(it.Vary))
 			case it.Variants != nil:
@@ -172,6 +233,58 @@ func convert(filename string, g *gFile) (*File, ErrorList) {
 		f.Experiments = append(f.Experiments, e)
 	}
 	return f, errs
+}
+
+func convertExpect(g *gExpect, errs *ErrorList) *Expect {
+	x := &Expect{Pos: toPos(g.Pos)}
+	for _, gc := range g.Claims {
+		c := &Claim{Pos: toPos(gc.Pos), Disagrees: gc.Disagrees, Op: gc.Op.Op, OpPos: toPos(gc.Op.Pos),
+			Left: convertSum(gc.Left, errs), Right: convertSum(gc.Right, errs)}
+		x.Claims = append(x.Claims, c)
+	}
+	return x
+}
+
+func convertSum(g *gSum, errs *ErrorList) *Sum {
+	s := &Sum{Pos: toPos(g.Pos), Terms: []*Term{convertOperand(g.First, false)}}
+	for _, m := range g.Rest {
+		switch {
+		case m.Operand != nil:
+			s.Terms = append(s.Terms, convertOperand(m.Operand, m.Sign == "-"))
+		case (*m.Signed)[0] == '+' || (*m.Signed)[0] == '-':
+			n := convertValue(&gValue{Pos: m.Pos, Number: m.Signed}).(*Number)
+			neg := n.Text[0] == '-'
+			n.Text = n.Text[1:]
+			n.Pos.Col++
+			n.Float, n.Int = math.Abs(n.Float), max(n.Int, -n.Int)
+			s.Terms = append(s.Terms, &Term{Pos: n.Pos, Neg: neg, Number: n})
+		default:
+			*errs = append(*errs, &Error{Pos: toPos(m.Pos), Msg: fmt.Sprintf(
+				"unexpected number %s: write + %s or - %s to add or subtract it", *m.Signed, *m.Signed, *m.Signed)})
+		}
+	}
+	return s
+}
+
+func convertOperand(g *gOperand, neg bool) *Term {
+	t := &Term{Pos: toPos(g.Pos), Neg: neg}
+	if g.Number != nil {
+		t.Number = convertValue(&gValue{Pos: g.Pos, Number: g.Number}).(*Number)
+		return t
+	}
+	m := &MetricRef{Pos: toPos(g.Metric.Pos), Name: g.Metric.Name}
+	if g.Metric.Paren != nil {
+		for _, a := range g.Metric.Paren.Args {
+			m.Args = append(m.Args, &Arg{Pos: toPos(a.Pos), Name: a.Name, Value: convertValue(a.Value)})
+		}
+	}
+	if g.Metric.Selector != nil {
+		for _, sel := range g.Metric.Selector.Items {
+			m.Selector = append(m.Selector, &Select{Pos: toPos(sel.Pos), Path: strings.Join(sel.Path, "."), Value: convertValue(sel.Value)})
+		}
+	}
+	t.Metric = m
+	return t
 }
 
 func convertVary(gv *gVary) *Vary {
@@ -197,6 +310,9 @@ func convertVariant(gv *gVariant, errs *ErrorList) *Variant {
 		case it.Variants != nil:
 			*errs = append(*errs, &Error{Pos: toPos(it.Variants.Pos), Msg: fmt.Sprintf(
 				"variants inside variant %q: variants do not nest; list every variant in one variants block", gv.Name)})
+		case it.Expect != nil:
+			*errs = append(*errs, &Error{Pos: toPos(it.Expect.Pos), Msg: fmt.Sprintf(
+				"expect inside variant %q: state expectations in the experiment, selecting the variant: sink_1[variant: %s] > 50", gv.Name, gv.Name)})
 		case it.Entry.Value != nil:
 			v.Stray = append(v.Stray, convertStray(it.Entry))
 		default:

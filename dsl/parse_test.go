@@ -207,3 +207,65 @@ func TestParseErrorAfterBlock(t *testing.T) {
 		}
 	}
 }
+
+func TestParseExpect(t *testing.T) {
+	src := "experiment a {\n  expect {\n    sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50 # paper\n" +
+		"    disagrees sink_2(eps: 0.5)[model.bias: k, variant: b] <= 5 -val_loss - 2\n  }\n}\n"
+	f, err := Parse("e.sink", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Experiments[0]
+	if len(e.Expects) != 1 || e.Expects[0].Pos != (Pos{"e.sink", 2, 3}) || len(e.Expects[0].Claims) != 2 {
+		t.Fatalf("expects %+v", e.Expects)
+	}
+	c1, c2 := e.Expects[0].Claims[0], e.Expects[0].Claims[1]
+	if c1.Disagrees || c1.Op != ">" || c1.OpPos != (Pos{"e.sink", 3, 32}) || c1.Pos != (Pos{"e.sink", 3, 5}) {
+		t.Errorf("claim 1 %+v", c1)
+	}
+	l := c1.Left.Terms[0].Metric
+	if l.Name != "sink_1" || len(l.Selector) != 1 || l.Selector[0].Path != "attention" || l.Selector[0].Pos != (Pos{"e.sink", 3, 12}) {
+		t.Errorf("left %+v", l)
+	}
+	if r := c1.Right.Terms; len(r) != 2 || r[1].Neg || r[1].Number.Int != 50 || r[1].Pos != (Pos{"e.sink", 3, 63}) {
+		t.Errorf("right %+v", r)
+	}
+	if !c2.Disagrees || c2.Op != "<=" || c2.Left.Terms[0].Metric.Args[0].Name != "eps" ||
+		c2.Left.Terms[0].Metric.Selector[0].Path != "model.bias" {
+		t.Errorf("claim 2 %+v", c2)
+	}
+	// A number glued to its sign is a term: `5 -val_loss - 2` is 5 - val_loss - 2.
+	if r := c2.Right.Terms; len(r) != 3 || !r[1].Neg || r[1].Metric.Name != "val_loss" || !r[2].Neg || r[2].Number.Text != "2" {
+		t.Errorf("claim 2 right %+v", r)
+	}
+	want := []string{
+		"sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50",
+		"disagrees sink_2(eps: 0.5)[model.bias: k, variant: b] <= 5 - val_loss - 2",
+	}
+	for i, c := range []*Claim{c1, c2} {
+		if c.String() != want[i] {
+			t.Errorf("String: %q, want %q", c.String(), want[i])
+		}
+	}
+}
+
+func TestExpectErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"experiment a { expect { sink_1 5 } }", `t.sink:1:34: unexpected "}", expected "<", ">", "<=" or ">="`},
+		{"experiment a { expect { sink_1 > } }", `t.sink:1:34: unexpected "}", expected a number or a metric`},
+		{"experiment a { expect { sink_1 > 5 6 } }", `t.sink:1:36: unexpected number 6: write + 6 or - 6 to add or subtract it`},
+		{"experiment a { expect { sink_1 > 5 x } }", `t.sink:1:36: unexpected "x": end the claim with a newline or ";" first`},
+		{"experiment a { expect { > 5 } }", `t.sink:1:25: unexpected ">", expected a claim, e.g. sink_1[attention: softmax] > 50`},
+		{"experiment a { expect { sink_1[a b] > 1 } }", `t.sink:1:34: unexpected "b", expected ":" after the setting path (write path: value)`},
+		{"experiment a { expect { sink_1[: b] > 1 } }", `t.sink:1:32: unexpected ":", expected a setting path (write sink_1[path: value])`},
+		{"experiment a { expect { sink_1[a: b c] > 1 } }", `t.sink:1:37: unexpected "c", expected "," or "]"`},
+		{"experiment a { expect { sink_1 = 5 } }", `t.sink:1:32: unexpected character '='`},
+		{"experiment a { expcet { sink_1[a: b] > 1 } }", `(did you mean "expect" instead of "expcet" at line 1, column 16?)`},
+		{"experiment a { variants { b { expect { x > 1 } } } }", `t.sink:1:31: expect inside variant "b": state expectations in the experiment, selecting the variant: sink_1[variant: b] > 50`},
+	} {
+		_, err := Parse("t.sink", []byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %s", tc.src, err, tc.want)
+		}
+	}
+}

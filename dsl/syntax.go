@@ -58,6 +58,8 @@ const (
 	inVariants         // variants { here }
 	inVariant          // variants { NAME { here } }
 	inZip              // vary zip { here }
+	inExpect           // expect { here }
+	inSelect           // expect { sink_1[ here ] }
 	inBlock            // model { here }
 	inList             // [ here ]
 	inArgs             // kind( here )
@@ -87,6 +89,8 @@ func placeOf(toks []lexer.Token, idx int) place {
 			case top.scope == inExperiment || top.scope == inVariant:
 				if startsWith(top.stmt, "variants") && len(top.stmt) == 1 {
 					inner = inVariants
+				} else if startsWith(top.stmt, "expect") && len(top.stmt) == 1 {
+					inner = inExpect
 				} else if startsWith(top.stmt, "vary", "zip") && len(top.stmt) == 2 {
 					inner = inZip
 				}
@@ -96,8 +100,11 @@ func placeOf(toks []lexer.Token, idx int) place {
 		case isPunct(u, "("), isPunct(u, "["):
 			top.stmt = append(top.stmt, u)
 			inner := inList
-			if u.Value == "(" {
+			switch {
+			case u.Value == "(":
 				inner = inArgs
+			case top.scope == inExpect:
+				inner = inSelect
 			}
 			stack = append(stack, place{scope: inner})
 		case isPunct(u, "}"), isPunct(u, ")"), isPunct(u, "]"):
@@ -144,7 +151,7 @@ func culprit(toks []lexer.Token, idx int) int {
 		return idx
 	}
 	p := placeOf(toks, idx)
-	if len(p.stmt) == 0 && p.scope != inFile && p.scope != inList && p.scope != inArgs {
+	if len(p.stmt) == 0 && p.scope != inFile && p.scope != inList && p.scope != inArgs && p.scope != inSelect {
 		return idx + 1
 	}
 	return idx
@@ -204,6 +211,20 @@ func unexpected(toks []lexer.Token, idx int) string {
 		return what + `, expected "{"`
 	case inZip:
 		return what + axisExpects(s, endSetting)
+	case inExpect:
+		return what + claimExpects(s)
+	case inSelect:
+		switch {
+		case len(s) == 0:
+			return what + ", expected a setting path (write sink_1[path: value])"
+		case isPunct(last(), ":"):
+			return what + ", expected a value"
+		case isPunct(last(), "."):
+			return what + ", expected a name"
+		case last().Type == tokIdent && !hasPunct(s, ":"):
+			return what + `, expected ":" after the setting path (write path: value)`
+		}
+		return what + `, expected "," or "]"`
 	}
 	// In an experiment or a variant.
 	switch {
@@ -219,6 +240,38 @@ func unexpected(toks []lexer.Token, idx int) string {
 		return what + `, expected "{" or a value`
 	}
 	return what + endSetting
+}
+
+// claimExpects is what a claim `sum OP sum` expects after its tokens s.
+func claimExpects(s []lexer.Token) string {
+	if len(s) == 0 {
+		return ", expected a claim, e.g. sink_1[attention: softmax] > 50"
+	}
+	last := s[len(s)-1]
+	compared := false
+	for _, u := range s {
+		compared = compared || isComparison(u)
+	}
+	switch {
+	case isComparison(last) || isPunct(last, "+") || isPunct(last, "-"):
+		return ", expected a number or a metric"
+	case !compared:
+		return `, expected "<", ">", "<=" or ">="`
+	}
+	return `: end the claim with a newline or ";" first`
+}
+
+func isComparison(t lexer.Token) bool {
+	return t.Type == tokPunct && (t.Value == "<" || t.Value == ">" || t.Value == "<=" || t.Value == ">=")
+}
+
+func hasPunct(s []lexer.Token, v string) bool {
+	for _, u := range s {
+		if isPunct(u, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // axisExpects is what an axis `path [values]` expects after its tokens s.
@@ -318,7 +371,7 @@ func keywordHint(toks []lexer.Token, idx int) string {
 			n = at(o - 2)
 		}
 		if n.Type == tokIdent {
-			return hint(n, "variants")
+			return hint(n, "variants", "expect")
 		}
 	}
 	return ""

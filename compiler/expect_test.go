@@ -1,0 +1,109 @@
+package compiler
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sinkrun/sinkrun/runtime/measure"
+)
+
+const expectBase = `experiment a {
+  model { layers 1; heads 2; d_model 32 }
+  data { context 32; fixed_token fixed(position: 2) }
+  train { steps 10; seeds [1, 2] }
+  measure { eps [0.3, 0.5]; sink [3]; probe_length 32 }
+  vary model.attention [softmax, sigmoid]
+  variants { plain {}; kbias { model { bias k } } }
+`
+
+func TestExpectations(t *testing.T) {
+	src := expectBase + `  expect {
+    sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50   # paper
+    disagrees sink_star(eps: 0.5)[variant: kbias, model.attention: softmax] >= 50
+    sink_2 - alpha_1 < 5 -val_loss
+  }
+}
+`
+	exps, err := Compile(map[string][]byte{"t.sink": []byte(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := exps[0].Expectations
+	if len(es) != 3 {
+		t.Fatalf("%d expectations", len(es))
+	}
+	e0, e1, e2 := es[0], es[1], es[2]
+	if e0.Claim != "sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50" || e0.Pos.Line != 9 || e0.Disagrees {
+		t.Errorf("claim 0 %+v", e0)
+	}
+	l, r := e0.Left[0].Quantity, e0.Right[0].Quantity
+	if l.Metric != SinkK || l.K != 1 || l.Eps != 0.3 || len(l.Runs) != 4 || len(r.Runs) != 4 || slices.Equal(l.Runs, r.Runs) {
+		t.Errorf("quantities %+v %+v", l, r)
+	}
+	if e0.Right[1].Const != 50 || e0.Right[1].Neg {
+		t.Errorf("constant %+v", e0.Right[1])
+	}
+	if q := e1.Left[0].Quantity; !e1.Disagrees || q.Metric != SinkSlot || q.Eps != 0.5 || len(q.Runs) != 2 {
+		t.Errorf("claim 1 %+v", q)
+	}
+	if q := e2.Left[0].Quantity; q.Metric != SinkK || q.K != 2 || len(q.Runs) != 8 || !e2.Left[1].Neg || e2.Left[1].Quantity.Metric != Alpha1 {
+		t.Errorf("claim 2 %+v", e2.Left)
+	}
+	vals := map[Metric]float64{SinkK: 10, Alpha1: 0.5, ValLoss: 1.5}
+	left, right, holds := e2.Eval(func(q *Quantity) float64 { return vals[q.Metric] })
+	if left != 9.5 || right != 3.5 || holds {
+		t.Errorf("eval: %v %v %v", left, right, holds)
+	}
+	if qs := e0.Quantities(); len(qs) != 2 || qs[0] != l {
+		t.Errorf("quantities %v", qs)
+	}
+}
+
+func TestExpectationErrors(t *testing.T) {
+	for _, tc := range []struct{ claim, want string }{
+		{"sink1 > 5", `t.sink:9:5: unknown metric "sink1": expected one of sink_K, sink_star, alpha_1, val_loss, train_loss, massive, massive_key, massive_value (did you mean "sink_1"?)`},
+		{"sink_0 > 5", `t.sink:9:5: unknown metric "sink_0": write sink_K with a position K >= 1, e.g. sink_1`},
+		{"sink_4 > 5", `t.sink:9:5: sink_4: Sink_4 is not measured by the run with model.attention softmax, variant plain; add 4 to measure { sink [...] }`},
+		{"sink_1[position: rope] > 5", `t.sink:9:12: position is not varied in experiment "a": it varies model.attention, variant`},
+		{"sink_1[atention: softmax] > 5", `t.sink:9:12: atention is not varied in experiment "a": it varies model.attention, variant (did you mean "attention"?)`},
+		{"sink_1[attention: sigmod] > 5", `t.sink:9:23: model.attention: unknown kind "sigmod": expected one of softmax, sigmoid, scaled_softmax, elu, linear, softmax1, softpick, sink_logit (did you mean "sigmoid"?)`},
+		{"sink_1[attention: elu] > 5", `t.sink:9:23: model.attention has no value elu in experiment "a": it varies softmax, sigmoid`},
+		{"sink_1[variant: kbas] > 5", `t.sink:9:21: variant has no value kbas in experiment "a": it varies plain, kbias (did you mean "kbias"?)`},
+		{"sink_1[variant: kbias, variant: plain] > 5", `t.sink:9:28: variant is selected twice in sink_1[variant: kbias, variant: plain]`},
+		{"sink_star > 5", `t.sink:9:5: sink_star: the run with model.attention softmax, variant plain has no slot column (a key bias, KV bias, sink token or sink logit), so no Sink*`},
+		{"sink_1(eps: 0.4) > 5", `t.sink:9:17: sink_1: eps 0.4 is not measured by the run with model.attention softmax, variant plain; measure.eps is [0.3 0.5]`},
+		{"sink_1(k: 2) > 5", `t.sink:9:12: sink_1: unknown or repeated argument "k"; it takes eps`},
+		{"val_loss(eps: 0.3) > 5", `t.sink:9:14: val_loss takes no arguments`},
+		{"1 < 2", `t.sink:9:5: expect: 1 < 2 compares numbers only; name a metric, e.g. sink_1 > 50`},
+	} {
+		src := expectBase + "  expect {\n    " + tc.claim + "\n  }\n}\n"
+		_, err := Compile(map[string][]byte{"t.sink": []byte(src)})
+		var got []string
+		for _, e := range asList(err) {
+			got = append(got, e.Error())
+		}
+		if strings.Join(got, "\n") != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.claim, got, tc.want)
+		}
+	}
+}
+
+// TestMeasuredPositions ties measuredPositions to what the measurement
+// reports.
+func TestMeasuredPositions(t *testing.T) {
+	exps, err := CompileFiles([]string{"../experiments/data_distribution.sink", "../experiments/masks.sink"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range exps {
+		for _, r := range x.Runs {
+			want := append([]int{1}, measure.OptionsFor(r).Ks...)
+			want = slices.Compact(slices.Sorted(slices.Values(want)))
+			got := slices.Sorted(slices.Values(measuredPositions(r)))
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %v: measuredPositions %v, measure reports %v", x.Name, r.Varied, got, want)
+			}
+		}
+	}
+}
