@@ -55,12 +55,9 @@ func ParseConfig(path string, data []byte) (Arch, error) {
 	a.Family = fam
 	a.BOS = c.intOr(-1, "bos_token_id")
 	a.EOS = c.intList("eos_token_id")
-	if dt := c.str("torch_dtype", c.str("dtype", "float32")); dt != "" {
-		d, err := ParseDType(dt)
-		if err != nil {
-			c.fail("torch_dtype", "unsupported dtype %q (supported: float32, float16, bfloat16)", dt)
-		}
-		a.DType = d
+	dt := c.str("torch_dtype", c.str("dtype", "float32"))
+	if a.DType = torchDTypes[dt]; a.DType == "" {
+		c.fail("torch_dtype", "unsupported dtype %q (supported: float32, float16, bfloat16, float64)", dt)
 	}
 	if c.err != nil {
 		return Arch{}, c.err
@@ -118,6 +115,9 @@ func ConfigJSON(a Arch) ([]byte, error) {
 	}
 	return append(out, '\n'), nil
 }
+
+// torchDTypes maps config.json's torch_dtype to the dtype it names.
+var torchDTypes = map[string]DType{"float32": F32, "float16": F16, "bfloat16": BF16, "float64": F64}
 
 // familySpec is one family's config.json dialect.
 type familySpec struct {

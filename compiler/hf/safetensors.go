@@ -92,7 +92,7 @@ func parseHeader(path string, r io.ReaderAt, fileSize int64) (*SafetensorsFile, 
 	if _, err := r.ReadAt(hdr, 8); err != nil {
 		return nil, fmt.Errorf("%s: reading header: %w", path, err)
 	}
-	if len(hdr) == 0 || hdr[0] != '{' {
+	if trimmed := bytes.TrimLeft(hdr, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%s: header is not a JSON object", path)
 	}
 	var entries map[string]json.RawMessage

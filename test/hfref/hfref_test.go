@@ -1,30 +1,25 @@
-// Package hfref_test runs hfref.py, the independent PyTorch forward pass of
-// Hugging Face checkpoints, on generated checkpoints of every family, checks
+// The test runs hfref.py on generated checkpoints of every family, checks
 // its outputs are well formed, and compares its attention maps with a
 // float64 forward pass written here on compiler/hf's canonical tensors, so
 // the canonical conventions (layouts, RoPE pairing, GQA, residuals) are
 // pinned by an implementation that shares nothing with the Python one.
 //
-// It needs /usr/bin/python3 with torch and numpy (Debian python3-torch,
-// python3-numpy); without them it skips, unless SINKRUN_TORCH=1 makes them
-// required. SINKRUN_PYTHON overrides the interpreter.
+// Without a python3 that has torch and numpy it skips, unless
+// SINKRUN_TORCH=1 makes it required. SINKRUN_PYTHON overrides the
+// interpreter.
+
 package hfref_test
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/sinkrun/sinkrun/compiler/hf"
+	"github.com/sinkrun/sinkrun/test/hfref"
 )
 
 // maxMapDiff is the largest |A_python - A_go| accepted, as issue 10 asks of
@@ -33,31 +28,14 @@ const maxMapDiff = 1e-4
 
 func python(t *testing.T) string {
 	t.Helper()
-	py := "/usr/bin/python3"
-	if p := os.Getenv("SINKRUN_PYTHON"); p != "" {
-		py = p
-	}
-	out, err := exec.Command(py, "-c", "import torch, numpy").CombinedOutput()
+	py, err := hfref.Python()
 	if err != nil {
 		if os.Getenv("SINKRUN_TORCH") == "1" {
-			t.Fatalf("SINKRUN_TORCH=1 but %s cannot import torch and numpy: %v\n%s", py, err, out)
+			t.Fatalf("SINKRUN_TORCH=1: %v", err)
 		}
-		t.Skipf("%s has no torch/numpy (apt-get install python3-torch python3-numpy; SINKRUN_TORCH=1 makes this test required)", py)
+		t.Skipf("%v; SINKRUN_TORCH=1 makes this test required", err)
 	}
 	return py
-}
-
-// Summary is hfref.py's summary.json.
-type Summary struct {
-	Family    string      `json:"family"`
-	Sequences int         `json:"sequences"`
-	Tokens    int         `json:"tokens"`
-	Layers    int         `json:"layers"`
-	Heads     int         `json:"heads"`
-	Eps       float64     `json:"eps"`
-	Sink1Pct  float64     `json:"sink1_pct"`
-	Alpha1    [][]float64 `json:"alpha1"`
-	Massive   []float64   `json:"massive"`
 }
 
 func TestReferenceOnGeneratedCheckpoints(t *testing.T) {
@@ -85,23 +63,11 @@ func TestReferenceOnGeneratedCheckpoints(t *testing.T) {
 				t.Fatal(err)
 			}
 			tokens := randomTokens(n, T, a.Vocab)
-			tokFile := filepath.Join(dir, "tokens.json")
-			js, _ := json.Marshal(tokens)
-			if err := os.WriteFile(tokFile, js, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(py, "hfref.py", "--ckpt", ckpt, "--tokens", tokFile, "--out", out)
-			if msg, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("hfref.py: %v\n%s", err, msg)
-			}
-			var sum Summary
-			raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+			res, err := hfref.Run(py, ckpt, tokens, out, hfref.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := json.Unmarshal(raw, &sum); err != nil {
-				t.Fatal(err)
-			}
+			sum := res.Summary
 			if sum.Family != string(a.Family) || sum.Layers != a.Layers || sum.Heads != a.Heads || sum.Sequences != n || sum.Tokens != T {
 				t.Fatalf("summary %+v does not describe the %s checkpoint", sum, c.preset)
 			}
@@ -110,7 +76,10 @@ func TestReferenceOnGeneratedCheckpoints(t *testing.T) {
 			var worst float64
 			sinks := 0
 			for l := range a.Layers {
-				shape, maps := readNpy(t, filepath.Join(out, fmt.Sprintf("attn_%02d.npy", l)))
+				shape, maps, err := res.Maps(l)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if fmt.Sprint(shape) != fmt.Sprint([]int{n, a.Heads, T, T}) {
 					t.Fatalf("layer %d: maps of shape %v", l, shape)
 				}
@@ -138,7 +107,10 @@ func TestReferenceOnGeneratedCheckpoints(t *testing.T) {
 			if worst > maxMapDiff {
 				t.Errorf("max |A_torch - A_go| = %.3g > %g", worst, maxMapDiff)
 			}
-			shape, norms := readNpy(t, filepath.Join(out, "hidden_norms.npy"))
+			shape, norms, err := res.HiddenNorms()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if fmt.Sprint(shape) != fmt.Sprint([]int{a.Layers + 1, n, T}) {
 				t.Fatalf("hidden norms of shape %v", shape)
 			}
@@ -191,46 +163,4 @@ func checkWellFormed(t *testing.T, layer int, maps []float32, rows, T int) {
 			}
 		}
 	}
-}
-
-// readNpy reads a little-endian float32 .npy file.
-func readNpy(t *testing.T, path string) ([]int, []float32) {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(raw) < 10 || string(raw[:6]) != "\x93NUMPY" {
-		t.Fatalf("%s: not a .npy file", path)
-	}
-	hlen, at := int(binary.LittleEndian.Uint16(raw[8:])), 10
-	if raw[6] >= 2 {
-		hlen, at = int(binary.LittleEndian.Uint32(raw[8:])), 12
-	}
-	header := string(raw[at : at+hlen])
-	if !strings.Contains(header, "'descr': '<f4'") || !strings.Contains(header, "'fortran_order': False") {
-		t.Fatalf("%s: want C-ordered float32, header %s", path, header)
-	}
-	m := regexp.MustCompile(`'shape': \(([^)]*)\)`).FindStringSubmatch(header)
-	if m == nil {
-		t.Fatalf("%s: no shape in %s", path, header)
-	}
-	var shape []int
-	count := 1
-	for _, f := range strings.Split(m[1], ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			d, _ := strconv.Atoi(f)
-			shape = append(shape, d)
-			count *= d
-		}
-	}
-	body := raw[at+hlen:]
-	if len(body) != 4*count {
-		t.Fatalf("%s: %d data bytes for shape %v", path, len(body), shape)
-	}
-	data := make([]float32, count)
-	for i := range data {
-		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
-	}
-	return shape, data
 }
