@@ -67,51 +67,41 @@ func ReadRuns(dir string) ([]Run, error) {
 // ReadMetrics reads the metrics table of one experiment (all its runs, in
 // run-id order). A missing partition gives no rows and no error.
 func ReadMetrics(dir, experiment string) ([]Metric, error) {
-	var out []Metric
-	err := readPartition(dir, TableMetrics, experiment, func(rec arrow.Record) error {
-		ms, err := decode(rec, metricsColumns)
-		out = append(out, ms...)
-		return err
-	})
-	return out, err
+	return readPartition(dir, TableMetrics, experiment, metricsColumns)
 }
 
 // ReadHeads reads the heads table of one experiment (all its runs, in run-id
 // order). A missing partition gives no rows and no error.
 func ReadHeads(dir, experiment string) ([]Head, error) {
-	var out []Head
-	err := readPartition(dir, TableHeads, experiment, func(rec arrow.Record) error {
-		hs, err := decode(rec, headsColumns)
-		out = append(out, hs...)
-		return err
-	})
-	return out, err
+	return readPartition(dir, TableHeads, experiment, headsColumns)
 }
 
 // ReadMaps reads the maps table of one experiment (all its runs, in run-id
 // order). A missing partition gives no rows and no error.
 func ReadMaps(dir, experiment string) ([]Map, error) {
-	var out []Map
-	err := readPartition(dir, TableMaps, experiment, func(rec arrow.Record) error {
-		ms, err := decode(rec, mapsColumns)
-		out = append(out, ms...)
-		return err
-	})
-	return out, err
+	return readPartition(dir, TableMaps, experiment, mapsColumns)
 }
 
-func readPartition(dir, table, experiment string, fn func(arrow.Record) error) error {
+// readPartition reads the rows of every run file of one experiment's
+// partition of a table.
+func readPartition[R any](dir, table, experiment string, cols []column[R]) ([]R, error) {
 	paths, err := filepath.Glob(filepath.Join(PartitionDir(dir, table, experiment), "run-*.parquet"))
 	if err != nil {
-		return fmt.Errorf("results: %w", err)
+		return nil, fmt.Errorf("results: %w", err)
 	}
 	mem := memory.NewGoAllocator()
+	var out []R
 	for _, p := range paths {
-		if _, err := readFile(mem, p, fn); err != nil {
+		_, err := readFile(mem, p, func(rec arrow.Record) error {
+			rows, err := decode(rec, cols)
+			out = append(out, rows...)
 			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func experimentOf(path string) (string, error) {

@@ -377,23 +377,9 @@ func TestReadOlderRuns(t *testing.T) {
 	if err := Write(dir, r, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	p := Path(dir, TableRuns, r.Experiment, r.ID)
-	tbl := openTable(t, p)
-	var fields []arrow.Field
-	var cols []arrow.Array
-	for i, f := range tbl.Schema().Fields() {
-		if f.Name == "grid_index" || f.Name == "final_sink_slot" {
-			continue
-		}
-		fields = append(fields, f)
-		cols = append(cols, tbl.Column(i).Data().Chunk(0))
-	}
-	md := footer(r)
-	rec := array.NewRecord(arrow.NewSchema(fields, &md), cols, tbl.NumRows())
-	defer rec.Release()
-	if err := writeFile(memory.NewGoAllocator(), p, rec); err != nil {
-		t.Fatal(err)
-	}
+	rewriteColumns(t, Path(dir, TableRuns, r.Experiment, r.ID), r, func(f arrow.Field) (arrow.Field, bool) {
+		return f, f.Name != "grid_index" && f.Name != "final_sink_slot"
+	})
 	runs, err := ReadRuns(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -495,32 +481,12 @@ func TestReadRejectsForeignColumns(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := Path(dir, tc.table, r.Experiment, r.ID)
-			tbl := openTable(t, p)
-			mem := memory.NewGoAllocator()
-			var fields []arrow.Field
-			var cols []arrow.Array
-			for i, f := range tbl.Schema().Fields() {
-				col := tbl.Column(i).Data().Chunk(0)
-				if f.Name == tc.column {
-					if tc.replace.Name == "" {
-						continue
-					}
-					f = tc.replace
-					b := array.NewBuilder(mem, f.Type)
-					defer b.Release()
-					b.AppendEmptyValues(int(tbl.NumRows()))
-					col = b.NewArray()
-					defer col.Release()
+			rewriteColumns(t, p, r, func(f arrow.Field) (arrow.Field, bool) {
+				if f.Name != tc.column {
+					return f, true
 				}
-				fields = append(fields, f)
-				cols = append(cols, col)
-			}
-			md := footer(r)
-			rec := array.NewRecord(arrow.NewSchema(fields, &md), cols, tbl.NumRows())
-			defer rec.Release()
-			if err := writeFile(mem, p, rec); err != nil {
-				t.Fatal(err)
-			}
+				return tc.replace, tc.replace.Name != ""
+			})
 			var err error
 			switch tc.table {
 			case TableRuns:
@@ -534,5 +500,38 @@ func TestReadRejectsForeignColumns(t *testing.T) {
 				t.Errorf("read: %v, want an error about %s in %s", err, tc.want, p)
 			}
 		})
+	}
+}
+
+// rewriteColumns rewrites the file at path (of run r) with its columns passed
+// through change: a column is dropped where change says false, and refilled
+// with empty values where change gives it another field.
+func rewriteColumns(t *testing.T, path string, r Run, change func(arrow.Field) (arrow.Field, bool)) {
+	t.Helper()
+	tbl := openTable(t, path)
+	mem := memory.NewGoAllocator()
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for i, f := range tbl.Schema().Fields() {
+		g, keep := change(f)
+		if !keep {
+			continue
+		}
+		col := tbl.Column(i).Data().Chunk(0)
+		if !g.Equal(f) {
+			b := array.NewBuilder(mem, g.Type)
+			defer b.Release()
+			b.AppendEmptyValues(int(tbl.NumRows()))
+			col = b.NewArray()
+			defer col.Release()
+		}
+		fields = append(fields, g)
+		cols = append(cols, col)
+	}
+	md := footer(r)
+	rec := array.NewRecord(arrow.NewSchema(fields, &md), cols, tbl.NumRows())
+	defer rec.Release()
+	if err := writeFile(mem, path, rec); err != nil {
+		t.Fatal(err)
 	}
 }

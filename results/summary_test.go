@@ -67,19 +67,7 @@ func TestSummary(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.format.String(), func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := WriteSummary(&buf, runs, tc.format); err != nil {
-				t.Fatal(err)
-			}
-			out := buf.String()
-			rest := out
-			for _, w := range tc.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("missing %q (in order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
+			out, _ := summaryHas(t, runs, tc.format, tc.want)
 			if strings.Contains(out, "seed") {
 				t.Errorf("seed shown as an axis:\n%s", out)
 			}
@@ -232,19 +220,7 @@ func TestSummarySlot(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.format.String(), func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := WriteSummary(&buf, runs, tc.format); err != nil {
-				t.Fatal(err)
-			}
-			out := buf.String()
-			rest := out
-			for _, w := range tc.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("missing %q (in order) in:\n%s", w, out)
-				}
-				rest = rest[i+len(w):]
-			}
+			out, rest := summaryHas(t, runs, tc.format, tc.want)
 			if strings.Contains(rest, "Sink*") {
 				t.Errorf("Sink* column in experiment plain:\n%s", out)
 			}
@@ -271,4 +247,24 @@ func TestSummarySlot(t *testing.T) {
 			t.Errorf("row %d (%v): sink_slot = %v, want %v", i+1, recs[i+1], got, w)
 		}
 	}
+}
+
+// summaryHas writes the summary of runs and checks that it holds the want
+// pieces in order; it returns the summary and what follows the last piece.
+func summaryHas(t *testing.T, runs []Run, f Format, want []string) (out, rest string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, runs, f); err != nil {
+		t.Fatal(err)
+	}
+	out = buf.String()
+	rest = out
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("missing %q (in order) in:\n%s", w, out)
+		}
+		rest = rest[i+len(w):]
+	}
+	return out, rest
 }

@@ -171,9 +171,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	var sink []Series
 	anyProxy, anyBand := false, false
 	for _, v := range variants {
-		s, proxy := curve(v, byRun, func(r results.Run, m results.Metric) bool {
-			return m.Metric == results.MetricSink && m.K == 1 && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
-		})
+		s, proxy := sink1Curve(v, byRun)
 		if proxy {
 			s.Label += " *"
 			anyProxy = true
@@ -273,20 +271,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 			if z == nil {
 				continue
 			}
-			seed, hasSeed := results.Seed(r)
-			who := exp
-			if v.Label != exp {
-				who += ": " + v.Label
-			}
-			name := "alpha1_" + fileSafe(v.Label)
-			if hasSeed {
-				who += fmt.Sprintf(", seed %d", seed)
-				name += fmt.Sprintf("_seed%d", seed)
-			}
-			if used[name] {
-				name += "_" + r.ID
-			}
-			used[name] = true
+			who, name := runFigureName(exp, v, r, "alpha1_", "", used)
 			title := fmt.Sprintf("α₁ per head at step %d (%s tokens)\n%s", step, SI(float64(tokens)), who)
 			note := fmt.Sprintf("run-%s; α₁ averaged over the probe sequences", shortID(r.ID))
 			if proxy {
@@ -341,21 +326,7 @@ func MapFigures(runs []results.Run, heads []results.Head, maps []results.Map, op
 			if att == nil {
 				continue
 			}
-			seed, hasSeed := results.Seed(r)
-			who := exp
-			if v.Label != exp {
-				who += ": " + v.Label
-			}
-			name := "attention_" + fileSafe(v.Label)
-			if hasSeed {
-				who += fmt.Sprintf(", seed %d", seed)
-				name += fmt.Sprintf("_seed%d", seed)
-			}
-			name += fmt.Sprintf("_L%dH%d", layer, head)
-			if used[name] {
-				name += "_" + r.ID
-			}
-			used[name] = true
+			who, name := runFigureName(exp, v, r, "attention_", fmt.Sprintf("_L%dH%d", layer, head), used)
 			title := fmt.Sprintf("attention of probe sequence 0, layer %d head %d, step %d\n%s", layer, head, step, who)
 			if slot {
 				title += " (first column: slot)"
@@ -368,6 +339,27 @@ func MapFigures(runs []results.Run, heads []results.Head, maps []results.Map, op
 		}
 	}
 	return figs, nil
+}
+
+// runFigureName is how a figure of one run of variant v names the run in
+// its title (experiment, variant and seed) and its file name:
+// prefix + variant + "_seed<N>" + suffix, with the run id added where that
+// is already in used (which it records).
+func runFigureName(exp string, v results.Variant, r results.Run, prefix, suffix string, used map[string]bool) (who, name string) {
+	who, name = exp, prefix+fileSafe(v.Label)
+	if v.Label != exp {
+		who += ": " + v.Label
+	}
+	if seed, ok := results.Seed(r); ok {
+		who += fmt.Sprintf(", seed %d", seed)
+		name += fmt.Sprintf("_seed%d", seed)
+	}
+	name += suffix
+	if used[name] {
+		name += "_" + r.ID
+	}
+	used[name] = true
+	return who, name
 }
 
 // topHead is the layer and head with the largest alpha_1 at the last step of
@@ -445,6 +437,19 @@ func notes(proxy, band bool) string {
 	return strings.Join(parts, ";  ")
 }
 
+// sink1Curve is a variant's Sink_1 (%) at each run's first eps over
+// training tokens (see curve). A percentage lies in [0, 100], and so does its
+// band: mean ± sd of, say, 0 and 100 would reach from -21 to 121.
+func sink1Curve(v results.Variant, byRun map[string][]results.Metric) (Series, bool) {
+	s, proxy := curve(v, byRun, func(r results.Run, m results.Metric) bool {
+		return m.Metric == results.MetricSink && m.K == 1 && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
+	})
+	for i := range s.Lo {
+		s.Lo[i], s.Hi[i] = max(s.Lo[i], 0), min(s.Hi[i], 100)
+	}
+	return s, proxy
+}
+
 // curve is a variant's metric over training tokens: the mean over its runs
 // at each step, with a ± sd band when more than one run has the step. It
 // also reports whether any selected row is a proxy score.
@@ -476,21 +481,11 @@ func curve(v results.Variant, byRun map[string][]results.Metric, keep func(resul
 		order = append(order, s)
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i] < order[j] })
-	s := Series{Label: v.Label}
-	band := false
-	for _, st := range order {
-		a := steps[st]
-		mean, sd := meanSD(a.vals)
-		s.X = append(s.X, float64(a.tokens))
-		s.Y = append(s.Y, mean)
-		s.Lo = append(s.Lo, mean-sd)
-		s.Hi = append(s.Hi, mean+sd)
-		band = band || finite(sd)
+	xs, vals := make([]float64, len(order)), make([][]float64, len(order))
+	for i, st := range order {
+		xs[i], vals[i] = float64(steps[st].tokens), steps[st].vals
 	}
-	if !band {
-		s.Lo, s.Hi = nil, nil
-	}
-	return s, proxy
+	return meanSeries(v.Label, xs, vals), proxy
 }
 
 // perLayer is a variant's per-layer metric at each run's last measurement
@@ -515,11 +510,20 @@ func perLayer(v results.Variant, byRun map[string][]results.Metric, metric strin
 		layers = append(layers, l)
 	}
 	sort.Slice(layers, func(i, j int) bool { return layers[i] < layers[j] })
-	s := Series{Label: v.Label}
+	xs, ys := make([]float64, len(layers)), make([][]float64, len(layers))
+	for i, l := range layers {
+		xs[i], ys[i] = float64(l), vals[l]
+	}
+	return meanSeries(v.Label, xs, ys)
+}
+
+// meanSeries is the line through the mean of vals[i] at xs[i], with a ± sd
+// band when some point has two or more values.
+func meanSeries(label string, xs []float64, vals [][]float64) Series {
+	s := Series{Label: label, X: xs}
 	band := false
-	for _, l := range layers {
-		mean, sd := meanSD(vals[l])
-		s.X = append(s.X, float64(l))
+	for _, vs := range vals {
+		mean, sd := meanSD(vs)
 		s.Y = append(s.Y, mean)
 		s.Lo = append(s.Lo, mean-sd)
 		s.Hi = append(s.Hi, mean+sd)
