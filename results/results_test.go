@@ -369,6 +369,42 @@ func TestIgnoresTempFiles(t *testing.T) {
 	}
 }
 
+// RemoveTemps clears what a killed writer left of one run in every table,
+// and leaves other runs' files alone.
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	var mine, others []string
+	for _, table := range []string{TableRuns, TableMetrics, TableHeads, TableMaps} {
+		part := PartitionDir(dir, table, "e")
+		if err := os.MkdirAll(part, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, filepath.Join(part, ".run-x.parquet.123.tmp"))
+		others = append(others, filepath.Join(part, ".run-y.parquet.123.tmp"), filepath.Join(part, "run-x.parquet"))
+	}
+	for _, p := range append(mine, others...) {
+		if err := os.WriteFile(p, []byte("PAR1"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveTemps(dir, "e", "x"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range mine {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: %v, want removed", p, err)
+		}
+	}
+	for _, p := range others {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
+	}
+	if err := RemoveTemps(dir, "e", "../x"); err == nil {
+		t.Error("RemoveTemps accepted a bad run id")
+	}
+}
+
 // Files written before grid_index and final_sink_slot existed read back with
 // GridIndex -1 and FinalSinkSlot NaN, and their other columns unchanged.
 func TestReadOlderRuns(t *testing.T) {

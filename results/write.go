@@ -81,6 +81,21 @@ func WriteWithMaps(dir string, r Run, metrics []Metric, heads []Head, maps []Map
 	return nil
 }
 
+// RemoveTemps removes the temporary files that a process killed while
+// writing the run's files left in its partitions (every table). Only call it
+// while no other process may be writing this run.
+func RemoveTemps(dir, experiment, id string) error {
+	if err := checkNames(experiment, id); err != nil {
+		return err
+	}
+	for _, table := range []string{TableRuns, TableMetrics, TableHeads, TableMaps} {
+		if err := atomicfile.RemoveTemps(Path(dir, table, experiment, id)); err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+	}
+	return nil
+}
+
 func footer(r Run) arrow.Metadata {
 	return arrow.NewMetadata(
 		[]string{KeyConfig, KeyConfigHash, KeyVersion, KeyGitRevision, KeyRunID},

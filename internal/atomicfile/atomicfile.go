@@ -11,11 +11,13 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write creates or replaces path with what write writes, with permissions
@@ -56,6 +58,28 @@ func Write(path string, perm fs.FileMode, write func(io.Writer) error) (err erro
 	// Best effort: the new file is complete either way; this only makes the
 	// rename itself survive a crash.
 	SyncDir(dir)
+	return nil
+}
+
+// RemoveTemps removes the temporary files that writes of path interrupted
+// by a crash left behind. Only call it while nothing is writing path: a
+// write in flight would lose its temporary file.
+func RemoveTemps(path string) error {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+"."
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if name := e.Name(); strings.HasPrefix(name, prefix) && strings.HasSuffix(name, ".tmp") && !e.IsDir() {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

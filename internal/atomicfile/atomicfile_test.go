@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,34 @@ func TestWriteFile(t *testing.T) {
 	}
 	if err := SyncDir(filepath.Join(dir, "missing")); err == nil {
 		t.Error("SyncDir of a missing directory succeeded")
+	}
+}
+
+// RemoveTemps removes what interrupted writes of one file left, and nothing
+// else.
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run-a.parquet")
+	keep := []string{"run-a.parquet", "run-ab.parquet", ".run-ab.parquet.123.tmp", ".run-a.parquet.123.part", "run-a.parquet.123.tmp"}
+	gone := []string{".run-a.parquet.123.tmp", ".run-a.parquet.4567.tmp"}
+	for _, n := range append(keep, gone...) {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveTemps(path); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	slices.Sort(keep)
+	if !slices.Equal(left, keep) {
+		t.Errorf("left %v, want %v", left, keep)
+	}
+	if err := RemoveTemps(filepath.Join(dir, "missing", "x.parquet")); err != nil {
+		t.Errorf("RemoveTemps in a missing directory: %v", err)
 	}
 }
