@@ -40,9 +40,11 @@ type OpInput struct {
 	// Layer is the 0-based layer index; Scope is the layer's variable scope.
 	Layer int
 	Scope *gmodel.Scope
-	// Params holds the values of the op's parameters (see AttentionOp.Params)
-	// for this layer, by name.
+	// Params holds the values of the op's parameters (the catalogue entry's
+	// LayerParams) for this layer, by their names after the layer's prefix.
 	Params map[string]*Node
+	// fast are the model's fast-path switches.
+	fast fastSwitches
 }
 
 // attentionGraph is the graph part of one catalogue entry.
@@ -64,14 +66,14 @@ var attentionGraphs = map[string]attentionGraph{
 	// softmax: the standard op, rows sum to 1 over visible keys.
 	"softmax": {
 		Weights: func(in OpInput) *Node {
-			return softmaxLastAxis(Add(in.Scores, in.NegMask))
+			return in.softmax(Add(in.Scores, in.NegMask))
 		},
 	},
 	// scaled_softmax: alpha·softmax, so every row sums to alpha (the paper's
 	// softmax mass scale). Proxy (rows renormalised) unless alpha is 1.
 	"scaled_softmax": {
 		Weights: func(in OpInput) *Node {
-			w := softmaxLastAxis(Add(in.Scores, in.NegMask))
+			w := in.softmax(Add(in.Scores, in.NegMask))
 			if in.Attn.Alpha != 1 {
 				w = MulScalar(w, in.Attn.Alpha)
 			}
@@ -125,7 +127,7 @@ var attentionGraphs = map[string]attentionGraph{
 	// to less than 1 (proxy).
 	"softmax1": {
 		Weights: func(in OpInput) *Node {
-			w := softmaxLastAxis(withLeadingColumn(Add(in.Scores, in.NegMask), nil))
+			w := in.softmax(withLeadingColumn(Add(in.Scores, in.NegMask), nil))
 			S := in.Scores.Shape().Dim(-1)
 			return SliceAxis(w, -1, AxisRange(1, S+1))
 		},
@@ -152,7 +154,7 @@ var attentionGraphs = map[string]attentionGraph{
 		Weights: func(in OpInput) *Node {
 			H := in.Scores.Shape().Dim(1)
 			b := Reshape(in.Params["sink_logit"], 1, H, 1, 1)
-			return softmaxLastAxis(withLeadingColumn(Add(in.Scores, in.NegMask), b))
+			return in.softmax(withLeadingColumn(Add(in.Scores, in.NegMask), b))
 		},
 	},
 }
@@ -183,6 +185,6 @@ func withLeadingColumn(x, col *Node) *Node {
 	return Concatenate([]*Node{col, x}, 3)
 }
 
-// softmaxLastAxis is the backend's fused softmax over the last axis with an
+// softmax is the backend's fused softmax over the last axis with an
 // analytic gradient, dx = y ⊙ (v − Σ_row v⊙y) (softmaxFast, fastpath.go).
-func softmaxLastAxis(x *Node) *Node { return softmaxFast(x) }
+func (in OpInput) softmax(x *Node) *Node { return in.fast.softmaxFast(x) }

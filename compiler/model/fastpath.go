@@ -22,14 +22,16 @@ package model
 // rather than slicing one projection (whose gradient is three zero-padded
 // copies of [3,B,H,T,dh], summed).
 //
-// How. dense, attnScores, attnMix, rmsNorm and softmaxFast build stock nodes
-// (FusedDense, DotGeneral, Mul, FusedSoftmax) and record them in a side table
-// of weak pointers; the rules registered for those node types look a node up
-// and fall back to GoMLX's stock rule for nodes they do not know, so graphs
-// built elsewhere are unaffected. The transposing rules apply on the Go
-// backend only (elsewhere, e.g. XLA, dense is plain nn.Dense and the stock
-// rules run). SINKRUN_FASTPATH=off switches every rule off (for A/B runs),
-// and SINKRUN_FASTPATH=-dense,-attn,... individual ones.
+// How. The methods of fastSwitches (dense, attnScores, attnMix, qkvHeads,
+// rmsNorm, softmaxFast) build stock nodes (FusedDense, DotGeneral, Mul,
+// FusedSoftmax) and record them in a side table of weak pointers; the rules
+// enableFastPath installs for those node types (once, when New builds the
+// first model) look a node up and fall back to GoMLX's stock rule for nodes
+// they do not know, so graphs built elsewhere are unaffected. The
+// transposing rules apply on the Go backend only (elsewhere, e.g. XLA, dense
+// is plain nn.Dense and the stock rules run). Each model carries its
+// switches (Model.fast): SINKRUN_FASTPATH=off switches every rule off (for
+// A/B runs), and SINKRUN_FASTPATH=-dense,-attn,... individual ones.
 //
 // batchLoss and probeForward (below) also split the batch of the training,
 // evaluation and probe graphs into two halves with independent chains, which
@@ -55,16 +57,17 @@ import (
 	"github.com/gomlx/gomlx/support/exceptions"
 )
 
-// fastOn switches the fast rules ($SINKRUN_FASTPATH); it is read when a
-// graph is built.
-var fastOn = parseFastPath(os.Getenv("SINKRUN_FASTPATH"))
+// defaultFast are the fast rules New switches on: $SINKRUN_FASTPATH, read
+// once. Each model keeps its own switches (Model.fast), read when its graphs
+// are built.
+var defaultFast = parseFastPath(os.Getenv("SINKRUN_FASTPATH"))
 
-type fastSwitches struct{ dense, attn, qkv, norm, softmax, split bool }
+type fastSwitches struct{ fusedDense, attn, qkv, norm, softmax, split bool }
 
 // parseFastPath applies $SINKRUN_FASTPATH: "off" (or "0") disables every
 // rule, a comma list like "-dense,-attn" disables the named ones.
 func parseFastPath(env string) fastSwitches {
-	on := fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true, split: true}
+	on := fastSwitches{fusedDense: true, attn: true, qkv: true, norm: true, softmax: true, split: true}
 	switch env = strings.TrimSpace(env); env {
 	case "", "on", "1":
 		return on
@@ -74,7 +77,7 @@ func parseFastPath(env string) fastSwitches {
 	for _, f := range strings.Split(env, ",") {
 		switch strings.TrimPrefix(strings.TrimSpace(f), "-") {
 		case "dense":
-			on.dense = false
+			on.fusedDense = false
 		case "attn":
 			on.attn = false
 		case "qkv":
@@ -202,9 +205,9 @@ func fastDotRule(stock VJP) VJP {
 
 // dense is nn.Dense; without bias and activation, and when the backend fuses
 // Dense with its gradient, its gradient is denseVJP's.
-func dense(x, weight, bias *Node, layout compute.DenseLayout, act ...activation.Type) *Node {
+func (on fastSwitches) dense(x, weight, bias *Node, layout compute.DenseLayout, act ...activation.Type) *Node {
 	y := nn.Dense(x, weight, bias, layout, act...)
-	if !fastOn.dense || bias != nil || len(act) > 0 || y.Type() != NodeTypeFusedDense || len(y.Inputs()) != 2 ||
+	if !on.fusedDense || bias != nil || len(act) > 0 || y.Type() != NodeTypeFusedDense || len(y.Inputs()) != 2 ||
 		!onGoBackend(y.Graph()) {
 		return y
 	}
@@ -240,18 +243,18 @@ func denseVJP(node, dy *Node, kind fastKind) []*Node {
 }
 
 // attnScores is q[B,H,T,d]·k[B,H,S,d] over d: the scores [B,H,T,S].
-func attnScores(q, k *Node) *Node {
+func (on fastSwitches) attnScores(q, k *Node) *Node {
 	s := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1})
-	if fastOn.attn && onGoBackend(s.Graph()) {
+	if on.attn && onGoBackend(s.Graph()) {
 		markFast(s, fastAttnScores)
 	}
 	return s
 }
 
 // attnMix is w[B,H,T,S]·v[B,H,S,d] over S: the mixed values [B,H,T,d].
-func attnMix(w, v *Node) *Node {
+func (on fastSwitches) attnMix(w, v *Node) *Node {
 	o := DotGeneral(w, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
-	if fastOn.attn && onGoBackend(o.Graph()) {
+	if on.attn && onGoBackend(o.Graph()) {
 		markFast(o, fastAttnMix)
 	}
 	return o
@@ -347,13 +350,13 @@ func memoNode(g *Graph, what string, id NodeId, build func() *Node) *Node {
 // slices of the weight rather than one and slices of its output: the
 // gradient of a slice is a zero-padded copy, three of them summed, of the
 // whole [3,B,H,T,dh] tensor, while the weight's slices are small.
-func qkvHeads(x, wqkv, bqkv *Node, H, KV, dh int) (q, k, v *Node) {
+func (on fastSwitches) qkvHeads(x, wqkv, bqkv *Node, H, KV, dh int) (q, k, v *Node) {
 	B, T := x.Shape().Dim(0), x.Shape().Dim(1)
 	cols := [4]int{0, H * dh, (H + KV) * dh, (H + 2*KV) * dh}
 	heads := [3]int{H, KV, KV}
 	var out [3]*Node
-	if !fastOn.qkv {
-		qkv := dense(x, wqkv, nil, compute.DenseLayoutInputOutputs) // [B,T,(H+2KV)*dh]
+	if !on.qkv {
+		qkv := on.dense(x, wqkv, nil, compute.DenseLayoutInputOutputs) // [B,T,(H+2KV)*dh]
 		if bqkv != nil {
 			qkv = Add(qkv, ExpandLeftToRank(bqkv, qkv.Rank()))
 		}
@@ -364,7 +367,7 @@ func qkvHeads(x, wqkv, bqkv *Node, H, KV, dh int) (q, k, v *Node) {
 	} else {
 		for i := range out {
 			w := SliceAxis(wqkv, 1, AxisRange(cols[i], cols[i+1]))
-			y := dense(x, w, nil, compute.DenseLayoutInputOutputs) // [B,T,heads*dh]
+			y := on.dense(x, w, nil, compute.DenseLayoutInputOutputs) // [B,T,heads*dh]
 			if bqkv != nil {
 				y = Add(y, ExpandLeftToRank(SliceAxis(bqkv, 0, AxisRange(cols[i], cols[i+1])), y.Rank()))
 			}
@@ -391,9 +394,9 @@ func repeatKV(x *Node, H int) *Node {
 // gradient), so that rmsNormVJP sees x and S as the inputs of y. Its gradient
 // takes 4 full-size element-wise ops for x (stock autodiff of the
 // Div/Sqrt/Square decomposition takes about twice as many).
-func rmsNorm(x, gain *Node, eps float64) *Node {
+func (on fastSwitches) rmsNorm(x, gain *Node, eps float64) *Node {
 	ms := ReduceAndKeep(Mul(x, x), ReduceMean, -1)
-	if !fastOn.norm {
+	if !on.norm {
 		return Mul(Div(x, Sqrt(AddScalar(ms, eps))), ExpandLeftToRank(gain, x.Rank()))
 	}
 	r := StopGradient(Rsqrt(AddScalar(ms, eps)))  // [...,1]
@@ -417,8 +420,8 @@ func rmsNormVJP(node, dy *Node) []*Node {
 // analytic gradient dx = y ⊙ (v − Σ_row v⊙y) registered for it; without a
 // fused softmax it is graph.Softmax. (graph.Softmax differentiates a
 // decomposed copy of itself, which then also runs in the forward pass.)
-func softmaxFast(x *Node) *Node {
-	if !fastOn.softmax {
+func (on fastSwitches) softmaxFast(x *Node) *Node {
+	if !on.softmax {
 		return softmaxIdentityTrick(x)
 	}
 	y, fused := InternalFusedOpCaller(
@@ -454,7 +457,7 @@ func softmaxIdentityTrick(x *Node) *Node {
 // are shared.
 func (m *Model) batchLoss(scope *gmodel.Scope, tokens, targets *Node) *Node {
 	B := tokens.Shape().Dim(0)
-	if !fastOn.split || B < 8 || B%2 != 0 || !onGoBackend(tokens.Graph()) {
+	if !m.fast.split || B < 8 || B%2 != 0 || !onGoBackend(tokens.Graph()) {
 		return crossEntropy(m.forward(scope, tokens, nil), targets, m.lossSkip())
 	}
 	var sum *Node
@@ -477,7 +480,7 @@ func (m *Model) batchLoss(scope *gmodel.Scope, tokens, targets *Node) *Node {
 // along its leading (sequence) axis.
 func (m *Model) probeForward(scope *gmodel.Scope, tokens *Node) *probeRecord {
 	N := tokens.Shape().Dim(0)
-	if !fastOn.split || N < 8 || N%2 != 0 || !onGoBackend(tokens.Graph()) {
+	if !m.fast.split || N < 8 || N%2 != 0 || !onGoBackend(tokens.Graph()) {
 		rec := &probeRecord{}
 		_ = m.forward(scope, tokens, rec) // logits unused: pruned from the graph
 		return rec

@@ -25,45 +25,45 @@ func TestFastRulesMatchStock(t *testing.T) {
 		name   string
 		dims   [][]int
 		marked fastKind // the kind of the output node with the fast path on (0: a path of several)
-		f      func(in []*Node) *Node
+		f      func(on fastSwitches, in []*Node) *Node
 	}{
-		{"dense [in, out]", [][]int{{B, T, D}, {D, 6}}, fastDenseIO, func(in []*Node) *Node { return dense(in[0], in[1], nil, io) }},
-		{"dense [out, in]", [][]int{{B, T, D}, {6, D}}, fastDenseOI, func(in []*Node) *Node { return dense(in[0], in[1], nil, oi) }},
-		{"attention scores", [][]int{{B, H, T, dh}, {B, H, S, dh}}, fastAttnScores, func(in []*Node) *Node { return attnScores(in[0], in[1]) }},
-		{"attention mix", [][]int{{B, H, T, S}, {B, H, S, dh}}, fastAttnMix, func(in []*Node) *Node { return attnMix(in[0], in[1]) }},
-		{"rmsnorm", [][]int{{B, T, D}, {D}}, fastRMSNorm, func(in []*Node) *Node { return rmsNorm(in[0], in[1], 1e-5) }},
-		{"softmax over the last axis", [][]int{{B, H, T, S}}, fastSoftmax, func(in []*Node) *Node { return softmaxFast(in[0]) }},
-		{"slot key concatenated before the keys", [][]int{{B, H, T, dh}, {B, H, S, dh}, {1, H, 1, dh}}, 0, func(in []*Node) *Node {
-			return attnScores(in[0], Concatenate([]*Node{BroadcastToDims(in[2], B, H, 1, dh), in[1]}, 2))
+		{"dense [in, out]", [][]int{{B, T, D}, {D, 6}}, fastDenseIO, func(on fastSwitches, in []*Node) *Node { return on.dense(in[0], in[1], nil, io) }},
+		{"dense [out, in]", [][]int{{B, T, D}, {6, D}}, fastDenseOI, func(on fastSwitches, in []*Node) *Node { return on.dense(in[0], in[1], nil, oi) }},
+		{"attention scores", [][]int{{B, H, T, dh}, {B, H, S, dh}}, fastAttnScores, func(on fastSwitches, in []*Node) *Node { return on.attnScores(in[0], in[1]) }},
+		{"attention mix", [][]int{{B, H, T, S}, {B, H, S, dh}}, fastAttnMix, func(on fastSwitches, in []*Node) *Node { return on.attnMix(in[0], in[1]) }},
+		{"rmsnorm", [][]int{{B, T, D}, {D}}, fastRMSNorm, func(on fastSwitches, in []*Node) *Node { return on.rmsNorm(in[0], in[1], 1e-5) }},
+		{"softmax over the last axis", [][]int{{B, H, T, S}}, fastSoftmax, func(on fastSwitches, in []*Node) *Node { return on.softmaxFast(in[0]) }},
+		{"slot key concatenated before the keys", [][]int{{B, H, T, dh}, {B, H, S, dh}, {1, H, 1, dh}}, 0, func(on fastSwitches, in []*Node) *Node {
+			return on.attnScores(in[0], Concatenate([]*Node{BroadcastToDims(in[2], B, H, 1, dh), in[1]}, 2))
 		}},
-		{"slot value concatenated before the values", [][]int{{B, H, T, S + 1}, {B, H, S, dh}, {1, H, 1, dh}}, 0, func(in []*Node) *Node {
-			return attnMix(in[0], Concatenate([]*Node{BroadcastToDims(in[2], B, H, 1, dh), in[1]}, 2))
+		{"slot value concatenated before the values", [][]int{{B, H, T, S + 1}, {B, H, S, dh}, {1, H, 1, dh}}, 0, func(on fastSwitches, in []*Node) *Node {
+			return on.attnMix(in[0], Concatenate([]*Node{BroadcastToDims(in[2], B, H, 1, dh), in[1]}, 2))
 		}},
-		{"sink logit column before the scores (softmax)", [][]int{{B, H, T, S}, {1, H, 1, 1}}, 0, func(in []*Node) *Node {
-			return softmaxFast(withLeadingColumn(in[0], in[1]))
+		{"sink logit column before the scores (softmax)", [][]int{{B, H, T, S}, {1, H, 1, 1}}, 0, func(on fastSwitches, in []*Node) *Node {
+			return on.softmaxFast(withLeadingColumn(in[0], in[1]))
 		}},
-		{"q, k, v by column slices of wqkv", [][]int{{B, T, D}, {D, 3 * H * dh}}, 0, func(in []*Node) *Node {
-			q, k, v := qkvHeads(in[0], in[1], nil, H, H, dh)
+		{"q, k, v by column slices of wqkv", [][]int{{B, T, D}, {D, 3 * H * dh}}, 0, func(on fastSwitches, in []*Node) *Node {
+			q, k, v := on.qkvHeads(in[0], in[1], nil, H, H, dh)
 			return Concatenate([]*Node{q, k, v}, 0)
 		}},
-		{"q, k, v with biases and one key/value head (grouped-query)", [][]int{{B, T, D}, {D, (H + 2) * dh}, {(H + 2) * dh}}, 0, func(in []*Node) *Node {
-			q, k, v := qkvHeads(in[0], in[1], in[2], H, 1, dh)
+		{"q, k, v with biases and one key/value head (grouped-query)", [][]int{{B, T, D}, {D, (H + 2) * dh}, {(H + 2) * dh}}, 0, func(on fastSwitches, in []*Node) *Node {
+			q, k, v := on.qkvHeads(in[0], in[1], in[2], H, 1, dh)
 			return Concatenate([]*Node{q, k, v}, 0)
 		}},
-		{"linear attention's mlp kernel", [][]int{{B, H, T, dh}, {dh, dh}, {dh, dh}}, 0, func(in []*Node) *Node {
-			op := OpInput{Attn: config.Attention{Op: "linear", Kernel: "mlp"}, Params: map[string]*Node{"kernel_w1": in[1], "kernel_w2": in[2]}}
+		{"linear attention's mlp kernel", [][]int{{B, H, T, dh}, {dh, dh}, {dh, dh}}, 0, func(on fastSwitches, in []*Node) *Node {
+			op := OpInput{Attn: config.Attention{Op: "linear", Kernel: "mlp"}, Params: map[string]*Node{"kernel_w1": in[1], "kernel_w2": in[2]}, fast: on}
 			phi := attentionGraphs["linear"].Features(op, in[0])
-			return attnScores(phi, phi)
+			return on.attnScores(phi, phi)
 		}},
-		{"head gate", [][]int{{B, T, D}, {D, H}, {B, T, H, dh}}, 0, func(in []*Node) *Node {
-			gate := Reshape(Sigmoid(dense(in[0], in[1], nil, io)), B, T, H, 1)
+		{"head gate", [][]int{{B, T, D}, {D, H}, {B, T, H, dh}}, 0, func(on fastSwitches, in []*Node) *Node {
+			gate := Reshape(Sigmoid(on.dense(in[0], in[1], nil, io)), B, T, H, 1)
 			return Mul(in[2], gate)
 		}},
-		{"element gate", [][]int{{B, T, D}, {D, H * dh}, {B, T, H, dh}}, 0, func(in []*Node) *Node {
-			return Mul(in[2], Reshape(Sigmoid(dense(in[0], in[1], nil, io)), B, T, H, dh))
+		{"element gate", [][]int{{B, T, D}, {D, H * dh}, {B, T, H, dh}}, 0, func(on fastSwitches, in []*Node) *Node {
+			return Mul(in[2], Reshape(Sigmoid(on.dense(in[0], in[1], nil, io)), B, T, H, dh))
 		}},
-		{"head sum into W_o", [][]int{{B, T, H, dh}, {dh, D}}, 0, func(in []*Node) *Node {
-			return dense(ReduceSum(in[0], 2), in[1], nil, io)
+		{"head sum into W_o", [][]int{{B, T, H, dh}, {dh, D}}, 0, func(on fastSwitches, in []*Node) *Node {
+			return on.dense(ReduceSum(in[0], 2), in[1], nil, io)
 		}},
 	}
 	b := testBackend(t)
@@ -87,12 +87,9 @@ func TestFastRulesMatchStock(t *testing.T) {
 			}
 			seed := rng.Uint64()
 			grads := func(sw fastSwitches) [][]float32 {
-				saved := fastOn
-				defer func() { fastOn = saved }()
-				fastOn = sw
 				exec, err := NewExec(b, func(in []*Node) []*Node {
-					out := c.f(in)
-					if c.marked != 0 && sw.dense && fastKindOf(out) != c.marked {
+					out := c.f(sw, in)
+					if c.marked != 0 && sw.fusedDense && fastKindOf(out) != c.marked {
 						t.Errorf("the output node is not marked %d (got %d): the fast rule is not exercised", c.marked, fastKindOf(out))
 					}
 					r := rand.New(rand.NewPCG(seed, 1))

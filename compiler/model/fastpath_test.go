@@ -15,14 +15,13 @@ import (
 	"github.com/sinkrun/sinkrun/runtime/backend"
 )
 
-// withFast builds a model with the fast-path switches set to sw (graphs are
-// built on the first call, so the model is stepped once while they hold).
+// withFast builds a model with the fast-path switches sw and steps it once.
 func withFast(t testing.TB, sw fastSwitches, r config.Run, tok []int32, batch int) *Model {
 	t.Helper()
-	saved := fastOn
-	defer func() { fastOn = saved }()
-	fastOn = sw
-	m := newModel(t, r, 1)
+	m, err := build(testBackend(t), r.Model, r.Train, 1, sw)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := m.TrainStep(tok, batch, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -83,16 +82,16 @@ func closeRel(a, b, rel float64) bool {
 }
 
 func TestParseFastPath(t *testing.T) {
-	all := fastSwitches{dense: true, attn: true, qkv: true, norm: true, softmax: true, split: true}
+	all := fastSwitches{fusedDense: true, attn: true, qkv: true, norm: true, softmax: true, split: true}
 	for env, want := range map[string]fastSwitches{
 		"":            all,
 		"on":          all,
 		"off":         {},
 		"0":           {},
 		"-dense":      {attn: true, qkv: true, norm: true, softmax: true, split: true},
-		"-attn,-norm": {dense: true, qkv: true, softmax: true, split: true},
-		"qkv,softmax": {dense: true, attn: true, norm: true, split: true},
-		"-split":      {dense: true, attn: true, qkv: true, norm: true, softmax: true},
+		"-attn,-norm": {fusedDense: true, qkv: true, softmax: true, split: true},
+		"qkv,softmax": {fusedDense: true, attn: true, norm: true, split: true},
+		"-split":      {fusedDense: true, attn: true, qkv: true, norm: true, softmax: true},
 	} {
 		if got := parseFastPath(env); got != want {
 			t.Errorf("parseFastPath(%q) = %+v, want %+v", env, got, want)
@@ -139,13 +138,10 @@ func TestFastPathAB(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		saved := fastOn
-		fastOn = parseFastPath(fp)
-		m, err := New(b, r.Model, r.Train, 1)
+		m, err := build(b, r.Model, r.Train, 1, parseFastPath(fp))
 		if err == nil {
-			_, err = m.TrainStep(tok, 32, 0) // builds the graph while fastOn holds
+			_, err = m.TrainStep(tok, 32, 0) // builds the graph
 		}
-		fastOn = saved
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,7 @@ type Model struct {
 	seed    int64
 	headDim int
 	hidden  int
+	fast    fastSwitches       // the fast gradient rules this model's graphs use
 	op      attentionGraph     // the attention op's graph functions
 	opSpec  config.AttentionOp // its catalogue entry
 
@@ -86,7 +87,12 @@ type ProbeOutput struct {
 }
 
 // New builds the model, its seeded variables and its executors.
-func New(backend compute.Backend, m config.Model, t config.Train, seed int64) (mdl *Model, err error) {
+func New(backend compute.Backend, m config.Model, t config.Train, seed int64) (*Model, error) {
+	return build(backend, m, t, seed, defaultFast)
+}
+
+// build is New with the fast-path switches given.
+func build(backend compute.Backend, m config.Model, t config.Train, seed int64, fast fastSwitches) (mdl *Model, err error) {
 	if backend == nil {
 		return nil, fmt.Errorf("model: nil backend")
 	}
@@ -102,7 +108,7 @@ func New(backend compute.Backend, m config.Model, t config.Train, seed int64) (m
 	defer recoverInto(&err, "model.New")
 	mdl = &Model{
 		backend: backend, cfg: m, train: t, seed: seed,
-		headDim: m.HeadDimOrDefault(), hidden: m.FFN.HiddenOrDefault(m.DModel), op: op, opSpec: opSpec,
+		headDim: m.HeadDimOrDefault(), hidden: m.FFN.HiddenOrDefault(m.DModel), fast: fast, op: op, opSpec: opSpec,
 		store: gmodel.NewStore(),
 	}
 	if err := mdl.createVariables(); err != nil {

@@ -118,9 +118,9 @@ func (m *Model) forward(scope *gmodel.Scope, tokens *Node, rec *probeRecord) *No
 		x = m.norm(g, m.finalNorm, x)
 	}
 	if m.cfg.Tied {
-		return dense(x, m.embed.NodeValue(g), nil, compute.DenseLayoutOutputsInput) // x @ E^T
+		return m.fast.dense(x, m.embed.NodeValue(g), nil, compute.DenseLayoutOutputsInput) // x @ E^T
 	}
-	return dense(x, m.head.NodeValue(g), nil, compute.DenseLayoutInputOutputs)
+	return m.fast.dense(x, m.head.NodeValue(g), nil, compute.DenseLayoutInputOutputs)
 }
 
 // attention is multi-head attention with the configured op, mask, position
@@ -135,9 +135,9 @@ func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Nod
 	if bp.bqkv != nil {
 		bqkv = bp.bqkv.NodeValue(g)
 	}
-	q, k, v := qkvHeads(x, bp.wqkv.NodeValue(g), bqkv, H, m.cfg.KVHeadsOrDefault(), dh)
+	q, k, v := m.fast.qkvHeads(x, bp.wqkv.NodeValue(g), bqkv, H, m.cfg.KVHeadsOrDefault(), dh)
 
-	in := OpInput{Attn: m.cfg.Attention, Layer: layer, Scope: scope}
+	in := OpInput{Attn: m.cfg.Attention, Layer: layer, Scope: scope, fast: m.fast}
 	if len(bp.opParams) > 0 {
 		in.Params = make(map[string]*Node, len(bp.opParams))
 		for name, p := range bp.opParams {
@@ -169,7 +169,7 @@ func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Nod
 		}
 	}
 	// scores[b,h,t,s] = q[b,h,t,:]·k[b,h,s,:] / sqrt(dh)
-	scores := attnScores(q, k) // [B,H,T,S]
+	scores := m.fast.attnScores(q, k) // [B,H,T,S]
 	if lay.posBias != nil {
 		scores = Add(scores, lay.posBias)
 	}
@@ -191,13 +191,13 @@ func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Nod
 		w = SliceAxis(w, 3, AxisRange(drop, w.Shape().Dim(3)))
 	}
 	// o[b,h,t,:] = sum_s w[b,h,t,s] v[b,h,s,:]
-	o := attnMix(w, mixV) // [B,H,T,dh]
+	o := m.fast.attnMix(w, mixV) // [B,H,T,dh]
 	if m.cfg.Bias.Kind == "v" {
 		o = Add(o, Reshape(bp.vStar.NodeValue(g), 1, bp.vStar.Shape().Dim(0), 1, dh))
 	}
 	o = TransposeAllAxes(o, 0, 2, 1, 3) // [B,T,H,dh]
 	if bp.wg != nil {
-		gate := Sigmoid(dense(x, bp.wg.NodeValue(g), nil, compute.DenseLayoutInputOutputs)) // [B,T,H] or [B,T,H*dh]
+		gate := Sigmoid(m.fast.dense(x, bp.wg.NodeValue(g), nil, compute.DenseLayoutInputOutputs)) // [B,T,H] or [B,T,H*dh]
 		if m.cfg.Attention.Gate == "head" {
 			gate = Reshape(gate, B, T, H, 1)
 		} else {
@@ -210,7 +210,7 @@ func (m *Model) attention(scope *gmodel.Scope, layer int, bp blockParams, x *Nod
 	} else {
 		o = Reshape(o, B, T, H*dh)
 	}
-	return withBias(dense(o, bp.wo.NodeValue(g), nil, compute.DenseLayoutInputOutputs), bp.bo) // [B,T,D]
+	return withBias(m.fast.dense(o, bp.wo.NodeValue(g), nil, compute.DenseLayoutInputOutputs), bp.bo) // [B,T,D]
 }
 
 // withBias adds a linear map's bias (linear_bias), if it has one. It is
@@ -270,13 +270,13 @@ func fixedSlotValue(b config.Bias, dh int) []float32 {
 func (m *Model) ffn(g *Graph, bp blockParams, x *Node) *Node {
 	w1, w2 := bp.w1.NodeValue(g), bp.w2.NodeValue(g)
 	// in is x @ w1 (+ b1), for kinds whose activation is not fused with it.
-	in := func() *Node { return withBias(dense(x, w1, nil, compute.DenseLayoutInputOutputs), bp.b1) }
+	in := func() *Node { return withBias(m.fast.dense(x, w1, nil, compute.DenseLayoutInputOutputs), bp.b1) }
 	// act applies a fused activation: in dense itself, without a bias.
 	act := func(a activation.Type) *Node {
 		if bp.b1 != nil {
 			return activation.Apply(a, in())
 		}
-		return dense(x, w1, nil, compute.DenseLayoutInputOutputs, a)
+		return m.fast.dense(x, w1, nil, compute.DenseLayoutInputOutputs, a)
 	}
 	var h *Node
 	switch m.cfg.FFN.Kind {
@@ -303,7 +303,7 @@ func (m *Model) ffn(g *Graph, bp blockParams, x *Node) *Node {
 	default:
 		panic(fmt.Errorf("model: ffn %q has no graph (config/arch_kinds.go lists it)", m.cfg.FFN.Kind))
 	}
-	return withBias(dense(h, w2, nil, compute.DenseLayoutOutputsInput), bp.b2)
+	return withBias(m.fast.dense(h, w2, nil, compute.DenseLayoutOutputsInput), bp.b2)
 }
 
 // norm normalises over the last axis: RMSNorm x/sqrt(mean(x²)+eps)*w, or LayerNorm with gain and bias.
@@ -312,7 +312,7 @@ func (m *Model) norm(g *Graph, p normParams, x *Node) *Node {
 	if m.cfg.Norm.Kind == "layernorm" {
 		return nn.LayerNorm(x, []int{-1}, eps, p.gain.NodeValue(g), p.bias.NodeValue(g), nil)
 	}
-	return rmsNorm(x, p.gain.NodeValue(g), eps) // with its own gradient (fastpath.go)
+	return m.fast.rmsNorm(x, p.gain.NodeValue(g), eps) // with its own gradient (fastpath.go)
 }
 
 // ropeTables hold RoPE's rotate-half tables for the first r = rotary_dims
