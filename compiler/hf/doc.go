@@ -69,6 +69,10 @@
 // token (a prepended BOS included). Learned positions: OPT's row offset of
 // 2 is kept in the table, as Position.Offset.
 //
+// Norms: LayerNorm is (x - mean) / sqrt(var + eps) * w + b with the biased
+// variance; RMSNorm is x / sqrt(mean(x^2) + eps) * w. Activations: gelu
+// (erf), gelu_tanh (HF gelu_new, gelu_pytorch_tanh, gelu_fast), relu, silu.
+//
 // Residual: x + attn(norm1(x)), then + ffn(norm2(.)) for pre-norm models;
 // x + attn(norm1(x)) + ffn(norm2(x)) with ParallelResidual (GPT-NeoX);
 // norm1(x + attn(x)), then norm2(. + ffn(.)) for post-norm OPT.
@@ -80,5 +84,16 @@
 // safetensors with "format": "pt" metadata and an 8-byte aligned header;
 // F32, F16 or BF16; optionally sharded with an index), refusing an Arch the
 // family cannot express. Generate writes random weights the same way, one
-// tensor at a time, for tests and for trying a model size.
+// tensor at a time, for tests and for trying a model size; Preset names
+// tiny architectures that exercise each family's features and GPT-2 XL's
+// shape.
+//
+// # Planning and limits
+//
+// ParamCount, DiskBytes, Float32Bytes and ForwardFLOPs size a model from its
+// Arch alone; Arch.String summarises it in one line. Arch.CheckSequence
+// refuses sequences longer than the position table or a sliding window
+// (Mistral, Qwen2 with use_sliding_window): sinkrun attends causally over
+// the whole sequence, which equals the checkpoint's own attention only up
+// to the window, so the 64-token probes are exact for every window >= 64.
 package hf
