@@ -11,6 +11,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	gmodel "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/sinkrun/sinkrun/internal/atomicfile"
 )
 
 // Checkpoint layout: <dir>/model.json (header) and <dir>/model.bin (every
@@ -76,10 +78,10 @@ func (m *Model) Save(dir string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, ckptBody), body); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ckptBody), body, 0o644); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, ckptHeader), header)
+	return atomicfile.WriteFile(filepath.Join(dir, ckptHeader), header, 0o644)
 }
 
 // Load restores variables and the optimiser step count saved by Save on a
@@ -149,24 +151,4 @@ func equalDims(a, b []int) bool {
 		}
 	}
 	return true
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
