@@ -104,6 +104,14 @@ func TestBadCheckpoints(t *testing.T) {
 			editConfig(t, dir, func(m map[string]any) { m["hidden_act"] = "quick_gelu" })
 			return dir
 		}, []string{"config.json", `"hidden_act"`, "quick_gelu"}},
+		{"odd rotary dims", "tiny-gpt_neox", 1, func(t *testing.T, dir string) string {
+			editConfig(t, dir, func(m map[string]any) { m["rotary_pct"] = 0.375; delete(m, "partial_rotary_factor") })
+			return dir
+		}, []string{"config.json", `"rotary_pct"`, "3 rotary dimensions"}},
+		{"partial rotary in a llama", "tiny-llama", 1, func(t *testing.T, dir string) string {
+			editConfig(t, dir, func(m map[string]any) { m["partial_rotary_factor"] = 0.5 })
+			return dir
+		}, []string{"config.json", `"partial_rotary_factor"`, "not supported for llama"}},
 		{"kv heads do not divide heads", "tiny-llama", 1, func(t *testing.T, dir string) string {
 			editConfig(t, dir, func(m map[string]any) { m["num_key_value_heads"] = 3 })
 			return dir

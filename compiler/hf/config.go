@@ -229,6 +229,9 @@ func parseLlamaLike(fam Family) func(c *configReader) Arch {
 		if heads > 0 {
 			headDim = c.intOr(d/heads, "head_dim")
 		}
+		if f := c.floatOr(1, "partial_rotary_factor"); f != 1 {
+			c.fail("partial_rotary_factor", "%g is not supported for %s (RoPE on the whole head only)", f, fam)
+		}
 		a := Arch{
 			Layers: c.intReq("num_hidden_layers"), DModel: d, Heads: heads, KVHeads: kv, HeadDim: headDim,
 			Vocab:          c.intReq("vocab_size"),
@@ -372,6 +375,9 @@ func parseNeoX(c *configReader) Arch {
 	}
 	// int() truncation as in modeling_gpt_neox.py.
 	rotary := int(float64(headDim) * pct)
+	if rotary < 2 || rotary%2 != 0 {
+		c.fail("rotary_pct", "%g of head size %d gives %d rotary dimensions; RoPE needs an even number >= 2", pct, headDim, rotary)
+	}
 	pos := c.rope(rotary)
 	if pos.Scaling.Kind == "llama3" {
 		c.fail("rope_scaling", "llama3 scaling is not a GPT-NeoX option (supported: linear)")
