@@ -314,3 +314,88 @@ func dropTensor(t *testing.T, path, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteSourceErrors: a source that fails or gives a wrong shape stops
+// the write with the tensor named, and leaves no partial weight file.
+func TestWriteSourceErrors(t *testing.T) {
+	a := Preset("tiny-llama")
+	good := RandomSource(a, 1)
+	for _, tc := range []struct {
+		name string
+		src  Source
+		want string
+	}{
+		{"failing source", func(n string) (Tensor, error) {
+			if n == "layers.1.k.weight" {
+				return Tensor{}, os.ErrPermission
+			}
+			return good(n)
+		}, `tensor "model.layers.1.self_attn.k_proj.weight" from "layers.1.k.weight": permission denied`},
+		{"wrong shape", func(n string) (Tensor, error) {
+			x, err := good(n)
+			if n == "layers.0.ffn.down.weight" {
+				x.Shape = []int{32, 64}
+			}
+			return x, err
+		}, `from "layers.0.ffn.down.weight": shape [32, 64] with 2048 values, want [64, 32]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			err := Write(dir, a, tc.src, WriteOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("failed write left %v", entries)
+			}
+		})
+	}
+}
+
+func TestSafetensorsWriterMisuse(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.safetensors")
+	infos := []TensorInfo{{Name: "a", DType: F32, Shape: []int{2}}, {Name: "b", DType: BF16, Shape: []int{3}}}
+	w, err := CreateSafetensors(path, infos, map[string]string{"note": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write("b", make([]float32, 3)); err == nil || !strings.Contains(err.Error(), `"a" comes next`) {
+		t.Errorf("out of order: %v", err)
+	}
+	if err := w.Write("a", make([]float32, 3)); err == nil || !strings.Contains(err.Error(), "shape [2] needs 2") {
+		t.Errorf("wrong length: %v", err)
+	}
+	if err := w.Write("a", []float32{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), `1 of 2 tensors written (next: "b")`) {
+		t.Errorf("early close: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("aborted file left %v", entries)
+	}
+	if _, err := CreateSafetensors(path, []TensorInfo{{Name: "i", DType: "I32", Shape: []int{1}}}, nil); err == nil {
+		t.Error("wrote an integer tensor")
+	}
+	// a complete file reads back, metadata included
+	w, _ = CreateSafetensors(path, infos, map[string]string{"note": "test"})
+	w.Write("a", []float32{1, 2})
+	w.Write("b", []float32{0.5, -3, 1e-3})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, _ := f.Read("b")
+	if f.Metadata["format"] != "pt" || f.Metadata["note"] != "test" || b.Data[0] != 0.5 || b.Data[1] != -3 {
+		t.Errorf("metadata %v, b %v", f.Metadata, b.Data)
+	}
+	raw, _ := os.ReadFile(path)
+	if n := binary.LittleEndian.Uint64(raw); n%8 != 0 {
+		t.Errorf("header of %d bytes is not 8-byte aligned", n)
+	}
+}
