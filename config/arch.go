@@ -19,6 +19,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -94,16 +95,17 @@ type MaskKind struct {
 	Rules func(m Model) []Violation
 }
 
-// AttentionOps lists the attention catalogue, in documentation order.
-func AttentionOps() []AttentionOp { return attentionOps }
+// AttentionOps lists the attention catalogue, in documentation order (a
+// copy: the catalogue itself does not change).
+func AttentionOps() []AttentionOp { return slices.Clone(attentionOps) }
 
 // FFNKinds, NormKinds, PositionKinds, BiasKinds and MaskKinds list the
-// other catalogues.
-func FFNKinds() []FFNKind           { return ffnKinds }
-func NormKinds() []NormKind         { return normKinds }
-func PositionKinds() []PositionKind { return positionKinds }
-func BiasKinds() []BiasKind         { return biasKinds }
-func MaskKinds() []MaskKind         { return maskKinds }
+// other catalogues (copies).
+func FFNKinds() []FFNKind           { return slices.Clone(ffnKinds) }
+func NormKinds() []NormKind         { return slices.Clone(normKinds) }
+func PositionKinds() []PositionKind { return slices.Clone(positionKinds) }
+func BiasKinds() []BiasKind         { return slices.Clone(biasKinds) }
+func MaskKinds() []MaskKind         { return slices.Clone(maskKinds) }
 
 // lookup finds the entry named name; ok is false for an unknown name.
 func lookup[E any](entries []E, kind func(*E) *Kind, name string) (E, bool) {

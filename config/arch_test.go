@@ -146,3 +146,48 @@ func TestSlotRuleIsTheCatalogues(t *testing.T) {
 		}
 	}
 }
+
+// TestFamilySettingsAreOffByDefault: the settings added for the Hugging
+// Face families are left out of the default run's JSON (so earlier run ids
+// stay), and each one, when on, is part of the id.
+func TestFamilySettingsAreOffByDefault(t *testing.T) {
+	def := Default()
+	js := def.JSON()
+	for _, key := range []string{"kv_heads", "linear_bias", "residual", "offset", "rotary_dims", "scaling", "factor", "low_freq_factor", "high_freq_factor", "original_context"} {
+		if strings.Contains(js, `"`+key+`"`) {
+			t.Errorf("the default run's JSON mentions %q: %s", key, js)
+		}
+	}
+	for name, edit := range map[string]func(*Model){
+		"kv_heads":    func(m *Model) { m.KVHeads = 2 },
+		"linear_bias": func(m *Model) { m.LinearBias = "qkv" },
+		"residual":    func(m *Model) { m.Residual = "parallel" },
+		"rotary_dims": func(m *Model) { m.Position.RotaryDims = 8 },
+		"scaling":     func(m *Model) { m.Position.Scaling, m.Position.Factor = "linear", 2 },
+		"ffn":         func(m *Model) { m.FFN.Kind = "gelu_tanh" },
+	} {
+		r := Default()
+		edit(&r.Model)
+		if r.ID() == def.ID() {
+			t.Errorf("%s does not change the run id", name)
+		}
+	}
+}
+
+// TestParamsOfFamilyFeatures: grouped-query attention narrows wqkv, and
+// linear biases add one vector per linear map, after its weight.
+func TestParamsOfFamilyFeatures(t *testing.T) {
+	m := Default().Model
+	m.Vocab, m.Layers, m.KVHeads, m.LinearBias, m.Norm.Kind, m.FFN = 256, 1, 2, "all", "layernorm", FFN{Kind: "gelu_tanh", Hidden: 512}
+	var got []string
+	for _, p := range m.Params() {
+		got = append(got, p.Path+fmt.Sprint(p.Dims))
+	}
+	want := []string{"/embed[256 128]", "/layer_0/norm1/gain[128]", "/layer_0/norm1/bias[128]",
+		"/layer_0/attn/wqkv[128 256]", "/layer_0/attn/bqkv[256]", "/layer_0/attn/wo[128 128]", "/layer_0/attn/bo[128]",
+		"/layer_0/norm2/gain[128]", "/layer_0/norm2/bias[128]", "/layer_0/ffn/w1[128 512]", "/layer_0/ffn/b1[512]",
+		"/layer_0/ffn/w2[128 512]", "/layer_0/ffn/b2[128]", "/final_norm/gain[128]", "/final_norm/bias[128]", "/head[128 256]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Params:\n got %v\nwant %v", got, want)
+	}
+}
