@@ -303,16 +303,7 @@ func dropTensor(t *testing.T, path, name string) {
 		infos, data = append(infos, info), append(data, tt.Data)
 	}
 	src.Close()
-	w, err := CreateSafetensors(path, infos, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range infos {
-		w.Write(infos[i].Name, data[i])
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, path, infos, data)
 }
 
 // TestWriteSourceErrors: a source that fails or gives a wrong shape stops
@@ -356,33 +347,37 @@ func TestSafetensorsWriterMisuse(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.safetensors")
 	infos := []TensorInfo{{Name: "a", DType: F32, Shape: []int{2}}, {Name: "b", DType: BF16, Shape: []int{3}}}
-	w, err := CreateSafetensors(path, infos, map[string]string{"note": "test"})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		fill func(put PutFunc) error
+		want string
+	}{
+		{"out of order", func(put PutFunc) error { return put("b", make([]float32, 3)) }, `"a" comes next`},
+		{"wrong length", func(put PutFunc) error { return put("a", make([]float32, 3)) }, "shape [2] needs 2"},
+		{"too few", func(put PutFunc) error { return put("a", []float32{1, 2}) }, `1 of 2 tensors written (next: "b")`},
+		{"too many", func(put PutFunc) error {
+			put("a", []float32{1, 2})
+			put("b", []float32{1, 2, 3})
+			return put("c", nil)
+		}, "all 2 declared tensors are written"},
+	} {
+		err := WriteSafetensors(path, infos, nil, tc.fill)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%s: failed write left %v", tc.name, entries)
+		}
 	}
-	if err := w.Write("b", make([]float32, 3)); err == nil || !strings.Contains(err.Error(), `"a" comes next`) {
-		t.Errorf("out of order: %v", err)
-	}
-	if err := w.Write("a", make([]float32, 3)); err == nil || !strings.Contains(err.Error(), "shape [2] needs 2") {
-		t.Errorf("wrong length: %v", err)
-	}
-	if err := w.Write("a", []float32{1, 2}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err == nil || !strings.Contains(err.Error(), `1 of 2 tensors written (next: "b")`) {
-		t.Errorf("early close: %v", err)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("aborted file left %v", entries)
-	}
-	if _, err := CreateSafetensors(path, []TensorInfo{{Name: "i", DType: "I32", Shape: []int{1}}}, nil); err == nil {
+	if err := WriteSafetensors(path, []TensorInfo{{Name: "i", DType: "I32", Shape: []int{1}}}, nil, nil); err == nil {
 		t.Error("wrote an integer tensor")
 	}
 	// a complete file reads back, metadata included
-	w, _ = CreateSafetensors(path, infos, map[string]string{"note": "test"})
-	w.Write("a", []float32{1, 2})
-	w.Write("b", []float32{0.5, -3, 1e-3})
-	if err := w.Close(); err != nil {
+	err := WriteSafetensors(path, infos, map[string]string{"note": "test"}, func(put PutFunc) error {
+		put("a", []float32{1, 2})
+		return put("b", []float32{0.5, -3, 1e-3})
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := OpenSafetensors(path)

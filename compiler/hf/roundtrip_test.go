@@ -213,18 +213,7 @@ func rewrite(t *testing.T, path string, rename func(string) string, extra ...Ten
 		infos = append(infos, e)
 		data = append(data, make([]float32, e.Elements()))
 	}
-	w, err := CreateSafetensors(path, infos, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, info := range infos {
-		if err := w.Write(info.Name, data[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, path, infos, data)
 }
 
 func TestHalfConversions(t *testing.T) {
@@ -276,6 +265,22 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeAll writes a safetensors file holding infos with data.
+func writeAll(t *testing.T, path string, infos []TensorInfo, data [][]float32) {
+	t.Helper()
+	err := WriteSafetensors(path, infos, nil, func(put PutFunc) error {
+		for i, info := range infos {
+			if err := put(info.Name, data[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,44 +5,62 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"slices"
+
+	"github.com/sinkrun/sinkrun/internal/atomicfile"
 )
 
-// SafetensorsWriter streams tensors into a new safetensors file. All tensors
-// are declared when the file is created (the header, which holds every
-// offset, comes first); their data is then written one at a time, in the
-// declared order, so no more than one tensor is ever held in memory.
-// The file appears at its path only when Close succeeds.
-type SafetensorsWriter struct {
-	path    string
-	tmp     *os.File
-	out     *bufio.Writer
-	tensors []TensorInfo
-	next    int
-	buf     []byte
+// PutFunc stores the data of the next declared tensor.
+type PutFunc func(name string, data []float32) error
+
+// WriteSafetensors writes a safetensors file whose tensors (Name, DType,
+// Shape; offsets are computed here) are declared up front, because the
+// header that holds every offset comes first. fill then hands over each
+// tensor's data through put, in the declared order, so no more than one
+// tensor need be in memory. metadata may be nil; the "format": "pt" entry
+// that transformers expects is always added. The file is replaced
+// atomically (internal/atomicfile): on any error, path is left as it was.
+func WriteSafetensors(path string, tensors []TensorInfo, metadata map[string]string, fill func(put PutFunc) error) error {
+	infos, header, err := buildHeader(path, tensors, metadata)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, 0o644, func(f io.Writer) error {
+		out := bufio.NewWriterSize(f, 1<<20)
+		out.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(header))))
+		if _, err := out.Write(header); err != nil {
+			return fmt.Errorf("%s: writing header: %w", path, err)
+		}
+		tw := &tensorWriter{path: path, out: out, tensors: infos}
+		if err := fill(tw.put); err != nil {
+			return err
+		}
+		if tw.next != len(infos) {
+			return fmt.Errorf("%s: %d of %d tensors written (next: %q)", path, tw.next, len(infos), infos[tw.next].Name)
+		}
+		return out.Flush()
+	})
 }
 
-// CreateSafetensors declares the file's tensors (Name, DType, Shape; offsets
-// are computed here) and writes its header. metadata may be nil; the
-// "format": "pt" entry that transformers expects is always added.
-func CreateSafetensors(path string, tensors []TensorInfo, metadata map[string]string) (*SafetensorsWriter, error) {
-	header := map[string]any{}
+// buildHeader computes the offsets and the JSON header, padded with spaces
+// to a multiple of 8 bytes so the data stays aligned, as the Python writer
+// does.
+func buildHeader(path string, tensors []TensorInfo, metadata map[string]string) ([]TensorInfo, []byte, error) {
 	meta := map[string]string{"format": "pt"}
 	for k, v := range metadata {
 		meta[k] = v
 	}
-	header["__metadata__"] = meta
+	header := map[string]any{"__metadata__": meta}
 	infos := slices.Clone(tensors)
 	var at int64
 	for i := range infos {
 		t := &infos[i]
 		if !t.DType.IsFloat() {
-			return nil, fmt.Errorf("%s: tensor %q: cannot write dtype %q", path, t.Name, t.DType)
+			return nil, nil, fmt.Errorf("%s: tensor %q: cannot write dtype %q", path, t.Name, t.DType)
 		}
 		if _, dup := header[t.Name]; dup || t.Name == "" {
-			return nil, fmt.Errorf("%s: tensor name %q empty or declared twice", path, t.Name)
+			return nil, nil, fmt.Errorf("%s: tensor name %q empty or declared twice", path, t.Name)
 		}
 		t.Begin = at
 		t.End = at + t.Elements()*int64(t.DType.Size())
@@ -55,28 +73,24 @@ func CreateSafetensors(path string, tensors []TensorInfo, metadata map[string]st
 	}
 	js, err := json.Marshal(header)
 	if err != nil {
-		return nil, fmt.Errorf("%s: encoding header: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: encoding header: %w", path, err)
 	}
-	for len(js)%8 != 0 { // keeps the data 8-byte aligned, as the Python writer does
+	for len(js)%8 != 0 {
 		js = append(js, ' ')
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".safetensors-*.tmp")
-	if err != nil {
-		return nil, err
-	}
-	w := &SafetensorsWriter{path: path, tmp: tmp, out: bufio.NewWriterSize(tmp, 1<<20), tensors: infos}
-	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(js)))
-	w.out.Write(lenBuf[:])
-	if _, err := w.out.Write(js); err != nil {
-		w.Abort()
-		return nil, fmt.Errorf("%s: writing header: %w", path, err)
-	}
-	return w, nil
+	return infos, js, nil
 }
 
-// Write stores the next declared tensor's data, converted to its dtype.
-func (w *SafetensorsWriter) Write(name string, data []float32) error {
+// tensorWriter converts and appends the declared tensors in order.
+type tensorWriter struct {
+	path    string
+	out     *bufio.Writer
+	tensors []TensorInfo
+	next    int
+	buf     []byte
+}
+
+func (w *tensorWriter) put(name string, data []float32) error {
 	if w.next >= len(w.tensors) {
 		return fmt.Errorf("%s: tensor %q written but all %d declared tensors are written", w.path, name, len(w.tensors))
 	}
@@ -102,35 +116,4 @@ func (w *SafetensorsWriter) Write(name string, data []float32) error {
 	}
 	w.next++
 	return nil
-}
-
-// Close checks every declared tensor was written, then moves the file into
-// place.
-func (w *SafetensorsWriter) Close() error {
-	if w.next != len(w.tensors) {
-		missing := w.tensors[w.next].Name
-		w.Abort()
-		return fmt.Errorf("%s: closed with %d of %d tensors written (next: %q)", w.path, w.next, len(w.tensors), missing)
-	}
-	err := w.out.Flush()
-	if err == nil {
-		err = w.tmp.Sync()
-	}
-	if cerr := w.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.tmp.Name(), w.path)
-	}
-	if err != nil {
-		os.Remove(w.tmp.Name())
-		return fmt.Errorf("%s: %w", w.path, err)
-	}
-	return nil
-}
-
-// Abort discards the partly written file.
-func (w *SafetensorsWriter) Abort() {
-	w.tmp.Close()
-	os.Remove(w.tmp.Name())
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/sinkrun/sinkrun/internal/atomicfile"
 )
 
 // Source yields a canonical tensor by name (see CanonicalTensors).
@@ -78,40 +80,37 @@ func Write(dir string, a Arch, src Source, opt WriteOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, IndexFile), append(idx, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, IndexFile), append(idx, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
-	return os.WriteFile(filepath.Join(dir, ConfigFile), cfg, 0o644)
+	return atomicfile.WriteFile(filepath.Join(dir, ConfigFile), cfg, 0o644)
 }
 
 func writeShard(path string, group []hfTensor, infos []TensorInfo, a Arch, src Source) error {
-	w, err := CreateSafetensors(path, infos, nil)
-	if err != nil {
-		return err
-	}
 	canonShapes := map[string][]int{}
 	for _, s := range CanonicalTensors(a) {
 		canonShapes[s.Name] = s.Shape
 	}
-	for i, t := range group {
-		parts := make([]Tensor, len(t.canon))
-		for p, c := range t.canon {
-			parts[p], err = src(c)
-			if err == nil && (!slices.Equal(parts[p].Shape, canonShapes[c]) || int64(len(parts[p].Data)) != numElements(canonShapes[c])) {
-				err = fmt.Errorf("shape %s with %d values, want %s", shapeString(parts[p].Shape), len(parts[p].Data), shapeString(canonShapes[c]))
+	return WriteSafetensors(path, infos, nil, func(put PutFunc) error {
+		for i, t := range group {
+			parts := make([]Tensor, len(t.canon))
+			for p, c := range t.canon {
+				x, err := src(c)
+				if err == nil && (!slices.Equal(x.Shape, canonShapes[c]) || int64(len(x.Data)) != numElements(canonShapes[c])) {
+					err = fmt.Errorf("shape %s with %d values, want %s", shapeString(x.Shape), len(x.Data), shapeString(canonShapes[c]))
+				}
+				if err != nil {
+					return fmt.Errorf("%s: tensor %q from %q: %w", path, infos[i].Name, c, err)
+				}
+				parts[p] = x
 			}
-			if err != nil {
-				w.Abort()
-				return fmt.Errorf("%s: tensor %q from %q: %w", path, infos[i].Name, c, err)
+			if err := put(infos[i].Name, fromCanonical(t, parts, a).Data); err != nil {
+				return err
 			}
 		}
-		if err := w.Write(infos[i].Name, fromCanonical(t, parts, a).Data); err != nil {
-			w.Abort()
-			return err
-		}
-	}
-	return w.Close()
+		return nil
+	})
 }
 
 // splitShards cuts the tensors, in order, into at most n groups of about
