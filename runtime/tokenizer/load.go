@@ -29,6 +29,9 @@ func Load(path string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	if !info.IsDir() {
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("tokenizer: %s is neither a directory nor a regular file", path)
+		}
 		return loadTokenizerJSON(path)
 	}
 	if p := filepath.Join(path, TokenizerJSON); exists(p) {
