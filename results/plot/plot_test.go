@@ -149,6 +149,7 @@ func TestAllFromResultsDir(t *testing.T) {
 		"positional/heads/alpha1_position=nope_weight_decay=0.5_seed2.svg",
 		"attention/emergence_sink1.png", "attention/heads/alpha1_attention=softmax_seed2.png",
 		"attention/heads/alpha1_attention=sigmoid_seed1.png",
+		"attention/maps/attention_attention=softmax_seed1_L1H0.svg",
 	} {
 		if !slices.Contains(rel, want) {
 			t.Errorf("missing %s in %v", want, rel)
@@ -158,8 +159,9 @@ func TestAllFromResultsDir(t *testing.T) {
 	if slices.Contains(rel, "attention/heads/alpha1_attention=sigmoid_seed2.png") {
 		t.Error("heat map of a failed run")
 	}
-	// 8 + 3 runs with heads, 4 line figures per experiment, 2 formats each.
-	if want := (11 + 2*4) * 2; len(files) != want {
+	// 8 + 3 runs with heads, 2 with maps (attention, not the diverged run),
+	// 4 line figures per experiment, 2 formats each.
+	if want := (11 + 2 + 2*4) * 2; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 
@@ -167,7 +169,7 @@ func TestAllFromResultsDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(only) != 3+4 {
+	if len(only) != 3+2+4 {
 		t.Errorf("attention only, PNG only: %d files: %v", len(only), only)
 	}
 	if _, err := plot.All(dir, out, plot.Options{Experiments: []string{"nosuch"}}); err == nil {

@@ -46,6 +46,15 @@ const SCHEMA = {
     ['sink_percent', 'DOUBLE', 'DOUBLE', undefined, false],
     ['is_proxy', 'BOOLEAN', 'BOOLEAN', undefined, false],
   ],
+  maps: [
+    ['run_id', 'VARCHAR', 'BYTE_ARRAY', 'STRING', false],
+    ['step', 'BIGINT', 'INT64', 'INTEGER', false],
+    ['layer', 'INTEGER', 'INT32', 'INTEGER', false],
+    ['head', 'INTEGER', 'INT32', 'INTEGER', false],
+    ['query', 'INTEGER', 'INT32', 'INTEGER', false],
+    ['key', 'INTEGER', 'INT32', 'INTEGER', false],
+    ['weight', 'DOUBLE', 'DOUBLE', undefined, false],
+  ],
   // runs: run_id, then one column per setting, then these.
   runsTail: [
     ['varied', 'VARCHAR', 'BYTE_ARRAY', 'STRING', false],
@@ -90,7 +99,7 @@ async function rows(sql) {
 }
 
 test('DuckDB: row counts per table and experiment', async () => {
-  for (const table of ['runs', 'metrics', 'heads']) {
+  for (const table of ['runs', 'metrics', 'heads', 'maps']) {
     const got = await rows(`SELECT experiment, count(*) AS n
       FROM read_parquet('${glob(table)}', hive_partitioning = true) GROUP BY ALL ORDER BY experiment`)
     const want = Object.entries(expect.counts[table]).filter(([, n]) => n > 0)
@@ -103,7 +112,7 @@ test('DuckDB: row counts per table and experiment', async () => {
 test('DuckDB: column names and types', async () => {
   const describe = async table => (await rows(`DESCRIBE SELECT * FROM read_parquet('${glob(table)}', hive_partitioning = true)`))
     .map(r => [r.column_name, r.column_type])
-  for (const table of ['metrics', 'heads']) {
+  for (const table of ['metrics', 'heads', 'maps']) {
     const want = SCHEMA[table].map(([n, t]) => [n, t]).concat([['experiment', 'VARCHAR']])
     assert.deepEqual(await describe(table), want, table)
   }
@@ -117,7 +126,7 @@ test('DuckDB: column names and types', async () => {
 })
 
 test('DuckDB: the partition key is not inside the files', async () => {
-  for (const table of ['runs', 'metrics', 'heads']) {
+  for (const table of ['runs', 'metrics', 'heads', 'maps']) {
     const got = await rows(`SELECT count(*) AS n FROM parquet_schema('${glob(table)}') WHERE name = 'experiment'`)
     assert.equal(got[0].n, 0n, table)
   }
@@ -157,6 +166,16 @@ test('DuckDB: run values, NULLs and time stamps', async () => {
       WHERE k = 0 ${table === 'metrics' ? "AND metric = 'sink'" : ''} ORDER BY run_id`)
     assert.deepEqual(slot.map(r => r.run_id), [...expect.slotRuns].sort(), `${table}: runs with k = 0 rows`)
   }
+  // Maps: the slot column (key -1) only for models with one; every row of weights sums to 1.
+  const mapSlot = await rows(`SELECT DISTINCT run_id FROM read_parquet('${glob('maps')}', hive_partitioning = true)
+    WHERE key = -1 ORDER BY run_id`)
+  assert.ok(expect.mapSlotRuns.length > 0, 'some run with maps has a slot')
+  assert.deepEqual(mapSlot.map(r => r.run_id), [...expect.mapSlotRuns].sort(), 'maps: runs with key = -1 rows')
+  const sums = await rows(`SELECT count(*) FILTER (WHERE abs(s - 1) > 1e-9) AS bad, count(*) AS n
+    FROM (SELECT sum(weight) AS s FROM read_parquet('${glob('maps')}', hive_partitioning = true)
+          GROUP BY run_id, layer, head, query)`)
+  assert.equal(sums[0].bad, 0n, 'maps: attention rows sum to 1')
+  assert.ok(sums[0].n > 0n)
   const nulls = await rows(`SELECT count(*) FILTER (WHERE k IS NOT NULL OR eps IS NOT NULL OR layer IS NOT NULL OR head IS NOT NULL) AS bad,
       count(*) AS n
     FROM read_parquet('${glob('metrics')}', hive_partitioning = true) WHERE metric = 'val_loss'`)

@@ -58,9 +58,9 @@ func TestExternalReaders(t *testing.T) {
 // expectations describes what WriteSynthetic wrote, for check.mjs.
 func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 	t.Helper()
-	counts := map[string]map[string]int{results.TableRuns: {}, results.TableMetrics: {}, results.TableHeads: {}}
+	counts := map[string]map[string]int{results.TableRuns: {}, results.TableMetrics: {}, results.TableHeads: {}, results.TableMaps: {}}
 	var files, runs []map[string]any
-	slotRuns := []string{}
+	slotRuns, mapSlotRuns := []string{}, []string{}
 	for _, r := range rs {
 		run := r.Run
 		seed, _ := results.Seed(run)
@@ -82,13 +82,23 @@ func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 				break
 			}
 		}
+		for _, m := range r.Maps {
+			if m.Key < 0 {
+				mapSlotRuns = append(mapSlotRuns, run.ID)
+				break
+			}
+		}
 		runs = append(runs, map[string]any{
 			"run_id": run.ID, "experiment": run.Experiment, "status": run.Status, "seed": seed,
 			"grid_index": run.GridIndex, "diverged_step": diverged, "final_sink1": sink,
 			"final_sink1_is_proxy": run.Sink1Proxy, "final_sink_slot": slot,
 			"started_us": run.StartedAt.UnixMicro(), "config_hash": run.ConfigHash,
 		})
-		for table, n := range map[string]int{results.TableRuns: 1, results.TableMetrics: len(r.Metrics), results.TableHeads: len(r.Heads)} {
+		for table, n := range map[string]int{results.TableRuns: 1, results.TableMetrics: len(r.Metrics), results.TableHeads: len(r.Heads),
+			results.TableMaps: len(r.Maps)} {
+			if table == results.TableMaps && n == 0 {
+				continue // no maps file
+			}
 			counts[table][run.Experiment] += n
 			files = append(files, map[string]any{
 				"table": table, "experiment": run.Experiment, "path": results.Path(dir, table, run.Experiment, run.ID),
@@ -109,7 +119,7 @@ func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 		t.Fatalf("%d Parquet files on disk, %d expected", onDisk, len(files))
 	}
 	return map[string]any{
-		"dir": dir, "counts": counts, "files": files, "runs": runs, "slotRuns": slotRuns,
+		"dir": dir, "counts": counts, "files": files, "runs": runs, "slotRuns": slotRuns, "mapSlotRuns": mapSlotRuns,
 		"settingColumns": len(config.Flatten(config.Default())),
 	}
 }

@@ -14,11 +14,12 @@ import (
 	"github.com/sinkrun/sinkrun/results"
 )
 
-// SynthRun is one synthetic run with its metrics and heads rows.
+// SynthRun is one synthetic run with its metrics, heads and maps rows.
 type SynthRun struct {
 	Run     results.Run
 	Metrics []results.Metric
 	Heads   []results.Head
+	Maps    []results.Map
 }
 
 // Synthetic returns a deterministic set of runs shaped like a real study,
@@ -31,7 +32,8 @@ type SynthRun struct {
 //     seeds [1, 2]: softmax (with a learnable key bias, so a slot column and
 //     Sink* scores, metric "sink" with k = 0) seed 1 done, seed 2 diverged
 //     at step 300; sigmoid (Z=1, proxy scores) seed 1 done, seed 2 failed
-//     before training.
+//     before training. Its two runs that finish also have maps rows (the
+//     positional runs have none: the maps table is optional).
 //
 // Models have 4 layers x 4 heads, measured every 100 of 400 steps (and at
 // step 0), probe T = 64, eps [0.3, 0.5], sink [1, 2]. GridIndex counts the
@@ -97,12 +99,12 @@ func Synthetic() []SynthRun {
 	return out
 }
 
-// WriteSynthetic writes Synthetic() under dir with results.Write and
-// returns the runs in grid order.
+// WriteSynthetic writes Synthetic() under dir with results.WriteWithMaps
+// and returns the runs in grid order.
 func WriteSynthetic(dir string) ([]SynthRun, error) {
 	runs := Synthetic()
 	for _, r := range runs {
-		if err := results.Write(dir, r.Run, r.Metrics, r.Heads); err != nil {
+		if err := results.WriteWithMaps(dir, r.Run, r.Metrics, r.Heads, r.Maps); err != nil {
 			return nil, err
 		}
 	}
@@ -211,7 +213,43 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 	}
 	r.Steps, r.TokensSeen = steps, steps*batch*ctx
 	r.FinalTrainLoss = lastLoss
-	return SynthRun{Run: r, Metrics: s.Metrics, Heads: s.Heads}
+	if cfg.Experiment == "attention" {
+		s.Maps = finalMaps(id, target, slot)
+	}
+	return SynthRun{Run: r, Metrics: s.Metrics, Heads: s.Heads, Maps: s.Maps}
+}
+
+// finalMaps is a run's maps rows at its last step, for the first mapQueries
+// queries of probe sequence 0 (a real run has a row for every query): each
+// head gives token 1 its target alpha, the slot (key -1) 0.2 when there is
+// one, and the other visible keys the rest in equal parts.
+func finalMaps(id string, target [][]float64, slot bool) []results.Map {
+	const mapQueries = 8
+	var rows []results.Map
+	for l := range target {
+		for h, a := range target[l] {
+			for q := int32(0); q < mapQueries; q++ {
+				row := func(key int32, w float64) {
+					rows = append(rows, results.Map{RunID: id, Step: steps, Layer: int32(l), Head: int32(h), Query: q, Key: key, Weight: w})
+				}
+				rest := 1.0
+				if slot {
+					row(-1, 0.2)
+					rest -= 0.2
+				}
+				if q == 0 {
+					row(0, rest)
+					continue
+				}
+				first := math.Min(a, rest)
+				row(0, first)
+				for k := int32(1); k <= q; k++ {
+					row(k, (rest-first)/float64(q))
+				}
+			}
+		}
+	}
+	return rows
 }
 
 // measure adds the rows of one measurement at progress p in [0, 1]. With a
