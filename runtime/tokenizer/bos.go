@@ -95,7 +95,7 @@ func (b *builder) decideBOS(cfg config, tmpl templateBOS) error {
 	case tmpl.ok:
 		name, named = tmpl.token, true
 	default:
-		if _, ok := b.vocab[gpt2EndOfText]; ok && b.kind == ByteLevel {
+		if _, ok := b.id(gpt2EndOfText); ok && b.kind == ByteLevel {
 			name, named = gpt2EndOfText, true
 		}
 	}
@@ -116,7 +116,7 @@ func (b *builder) decideBOS(cfg config, tmpl templateBOS) error {
 		return fmt.Errorf("tokenizer: %s: the post-processor adds id %d but the BOS token %q is id %d", b.source, tmpl.id, b.tokens[b.bos], b.bos)
 	}
 	if b.addsBOS && b.bos < 0 {
-		return fmt.Errorf("tokenizer: %s: add_bos_token is true but there is no BOS token", cfg.file)
+		return fmt.Errorf("tokenizer: %s: a BOS is to be added (add_bos_token or the post-processor) but bos_token is null", b.source)
 	}
 	return nil
 }

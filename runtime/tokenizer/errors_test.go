@@ -98,6 +98,8 @@ func TestBadTokenizerJSON(t *testing.T) {
 		}, nil, `added token "hey": single_word, lstrip and rstrip are not supported`},
 		{"unknown BOS token", "llama2", nil, map[string]any{"add_bos_token": true, "bos_token": "<bos>"},
 			`the BOS token "<bos>" is not in the vocabulary`},
+		{"BOS added but null", "llama2", nil, map[string]any{"bos_token": nil},
+			"a BOS is to be added (add_bos_token or the post-processor) but bos_token is null"},
 		{"add_eos_token", "llama2", nil, map[string]any{"add_eos_token": true}, "add_eos_token is not supported"},
 		{"not JSON", "llama2", nil, nil, "invalid character"},
 	} {

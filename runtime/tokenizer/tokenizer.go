@@ -63,11 +63,11 @@ type Tokenizer struct {
 	tokens []string         // by id; "" where no token has the id
 	vocab  map[string]int32 // the model's vocabulary (added tokens apart)
 	added  map[int32]bool   // added tokens: decoded as written
+	merges map[uint64]merge
 
 	// Added tokens that are not special, found in the text before and after
 	// normalization (nil: none).
 	rawAdded, normalizedAdded *addedMatcher
-	merges                    map[uint64]merge
 
 	normalizers []normalizer
 	steps       []preStep
