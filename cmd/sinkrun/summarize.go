@@ -68,10 +68,12 @@ func cmdSummarize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // onlyExperiments keeps the runs of the comma-separated experiments; each
 // must have runs.
 func onlyExperiments(runs []results.Run, list string) ([]results.Run, error) {
+	var names []string // in the order given, so the first missing one is reported
 	want := map[string]bool{}
 	for _, e := range strings.Split(list, ",") {
-		if e = strings.TrimSpace(e); e != "" {
+		if e = strings.TrimSpace(e); e != "" && !want[e] {
 			want[e] = true
+			names = append(names, e)
 		}
 	}
 	seen := map[string]bool{}
@@ -82,7 +84,7 @@ func onlyExperiments(runs []results.Run, list string) ([]results.Run, error) {
 			seen[r.Experiment] = true
 		}
 	}
-	for e := range want {
+	for _, e := range names {
 		if !seen[e] {
 			return nil, fmt.Errorf("no runs of experiment %q", e)
 		}
