@@ -36,8 +36,8 @@ type column[R any] struct {
 // orNull marks the column nullable.
 func (c column[R]) orNull() column[R] { c.nullable = true; return c }
 
-// since marks the column as absent from files of older versions.
-func (c column[R]) since() column[R] { c.optional = true; return c }
+// addedLater marks the column as absent from files of older versions.
+func (c column[R]) addedLater() column[R] { c.optional = true; return c }
 
 func (c column[R]) field() arrow.Field {
 	return arrow.Field{Name: c.name, Type: c.typ, Nullable: c.nullable}

@@ -13,6 +13,10 @@
 // sinkrun.config, sinkrun.config_hash, sinkrun.version, sinkrun.git_revision
 // and sinkrun.run_id. Files are written with a REQUIRED schema root and zstd.
 //
+// Each table's columns are declared once, in schema.go: the list drives the
+// writer, the reader and the column reference of docs/results.md. The
+// statuses and metric names are defined here.
+//
 // Read them with, e.g., DuckDB:
 //
 //	SELECT * FROM read_parquet('results/runs/*/*.parquet', hive_partitioning = true);

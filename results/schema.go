@@ -37,7 +37,7 @@ var runsColumns = []column[Run]{
 	int64Col("grid_index", func(r *Run) *int64 { return &r.GridIndex },
 		"the run's 0-based place in its experiment's grid (first axis slowest, seeds fastest): `ORDER BY grid_index` "+
 			"is the order of the `.sink` file. NULL in files of sinkrun versions before the column "+
-			"(and absent there: read with `union_by_name = true`)").orNull().since(),
+			"(and absent there: read with `union_by_name = true`)").orNull().addedLater(),
 	encodedString("status", statusDoc(),
 		func(r *Run) (string, error) { return string(r.Status), nil },
 		func(r *Run, s string) error { r.Status = Status(s); return nil }),
@@ -61,7 +61,7 @@ var runsColumns = []column[Run]{
 	float64Col("final_sink_slot", func(r *Run) *float64 { return &r.FinalSinkSlot },
 		"Sink* in %: the score of the slot column (learnable key bias, KV bias, sink token or sink logit, `model.bias`) "+
 			"at the first eps, last measurement; the metric `sink` with `k` = 0. NULL when the model has no slot "+
-			"(and in files before the column)").orNull().since(),
+			"(and in files before the column)").orNull().addedLater(),
 	float64Col("final_mean_alpha1", func(r *Run) *float64 { return &r.FinalMeanAlpha1 },
 		"alpha_1 averaged over probe sequences, layers and heads").orNull(),
 	float64Col("final_massive", func(r *Run) *float64 { return &r.FinalMassive },
