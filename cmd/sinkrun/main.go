@@ -47,6 +47,7 @@ func commands() []command {
 		{"check", "FILES...", "parse and validate .sink files without training", cmdCheck},
 		{"plan", "FILES... [flags]", "list every run with its size, cost and results, and estimate the time on this machine", cmdPlanTimed},
 		{"fmt", "FILES... [flags]", "format .sink files canonically (-w rewrite, -l list, -d diff)", cmdFmt},
+		{"expect", "DIR FILES... [flags]", "check the expect blocks of .sink files against the results in DIR: a pass/fail line per claim", cmdExpect},
 		{"summarize", "DIR... [flags]", "print the summary tables of results directories, re-read from their Parquet files", cmdSummarize},
 		{"bench", "[FILE.sink] [flags]", "time the training step against the reference model (or a run of FILE); --json for one line", cmdBench},
 		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},
@@ -63,9 +64,12 @@ func main() {
 	go func() {
 		// The first Ctrl-C (or SIGTERM, as Slurm and Kubernetes send) stops
 		// cleanly: runs in flight are checkpointed, results flushed, exit 130.
-		// Restoring the default handling lets a second Ctrl-C quit at once.
+		// Restoring the default handling of SIGINT lets a second Ctrl-C quit
+		// at once. Not of SIGTERM: a scheduler may deliver it more than once
+		// (Slurm signals the process and its group), and it sends SIGKILL
+		// itself when its grace period is over.
 		<-ctx.Done()
-		stop()
+		signal.Reset(os.Interrupt)
 	}()
 	os.Exit(dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -31,6 +31,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	every := fs.Int("checkpoint-every", 0, "checkpoint runs every `N` steps; -1: never; 0: at every measurement (every steps/10 when measure.every\nis 0), at most once in 30 s. Ctrl-C always checkpoints the runs in flight")
 	progress := fs.String("progress", "auto", "progress display: bar (redrawn in place), lines (plain log lines), or auto (bar on a terminal)")
 	format := fs.String("format", "table", "summary format: table, markdown or csv")
+	warnExpect := fs.Bool("warn-expect", false, "report failing expect claims as warnings (exit 0); without it a failing claim exits 1")
 	files, code, ok := parseFiles(fs, args)
 	if !ok {
 		return code
@@ -96,6 +97,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	// Expectations need the whole grid: not after a shard or an interruption.
+	expectFailed := false
+	if err == nil && sh.N <= 1 && countExpectations(exps) > 0 {
+		fmt.Fprintln(stdout)
+		failed, xerr := checkExpectations(*out, exps, stdout)
+		if xerr != nil {
+			fmt.Fprintln(stderr, "sinkrun run: expectations:", xerr)
+		}
+		expectFailed = (failed || xerr != nil) && !*warnExpect
+	}
 	left := outcome.Total - outcome.Done - outcome.Skipped - outcome.Diverged - outcome.Failed - outcome.Elsewhere
 	notRun := ""
 	if outcome.Elsewhere > 0 {
@@ -113,7 +124,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err != nil:
 		fmt.Fprintln(stderr, "sinkrun run:", err)
 		return exitError
-	case outcome.Failed > 0:
+	case outcome.Failed > 0, expectFailed:
 		return exitError
 	}
 	return exitOK

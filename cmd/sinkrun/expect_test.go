@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExpectStudy runs a small seeded study through the binary and checks
+// its expectations: after `sinkrun run` and with `sinkrun expect`, then a
+// claim that fails (exit 1, or 0 with --warn) and a results directory
+// without the runs (not evaluated: exit 1). About 30 s of CPU.
+func TestExpectStudy(t *testing.T) {
+	bin := binary(t)
+	study := filepath.Join("testdata", "expect_study.sink")
+	out := t.TempDir()
+	sinkrun := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		stdout, err := cmd.Output()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(stdout), code
+	}
+	const verdicts = "expectations: 3 pass, 0 FAIL, 1 known to disagree, 0 HOLD though marked disagrees, 0 not evaluated"
+	stdout, code := sinkrun("run", study, "--out", out, "--progress", "lines")
+	if code != 0 || !strings.Contains(stdout, verdicts) {
+		t.Fatalf("run: exit %d\n%s", code, stdout)
+	}
+	stdout, code = sinkrun("expect", out, study)
+	if code != 0 || !strings.Contains(stdout, verdicts) ||
+		!strings.Contains(stdout, "pass  testdata/expect_study.sink:31:5: alpha_1[attention: softmax] > alpha_1[attention: sigmoid] + 0.03\n") ||
+		!strings.Contains(stdout, "known testdata/expect_study.sink:34:5: disagrees sink_1[attention: softmax] > 90\n") {
+		t.Fatalf("expect: exit %d\n%s", code, stdout)
+	}
+
+	// The same experiment (the same runs) with a claim that does not hold.
+	src, err := os.ReadFile(study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(src), "  expect {")
+	failing := filepath.Join(t.TempDir(), "failing.sink")
+	if err := os.WriteFile(failing, append(src[:i:i], "  expect { sink_1[attention: sigmoid] > 50 }\n}\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, code = sinkrun("expect", out, failing)
+	if code != 1 || !strings.Contains(stdout, "FAIL  "+failing+":30:12: sink_1[attention: sigmoid] > 50\n      0.00 > 50.00: sink_1[attention: sigmoid] = 0.00* ± 0.00 (2 runs)\n") {
+		t.Fatalf("failing claim: exit %d\n%s", code, stdout)
+	}
+	if _, code = sinkrun("expect", "--warn", out, failing); code != 0 {
+		t.Errorf("--warn: exit %d", code)
+	}
+	stdout, code = sinkrun("expect", t.TempDir(), study)
+	if code != 1 || !strings.Contains(stdout, "not evaluated: alpha_1[attention: softmax]: 2 of 2 runs have no results") {
+		t.Errorf("no results: exit %d\n%s", code, stdout)
+	}
+}

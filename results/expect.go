@@ -1,0 +1,293 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/sinkrun/sinkrun/compiler"
+)
+
+// Verdict is the outcome of one expectation on a results directory.
+type Verdict int
+
+const (
+	// Pass: the claim holds.
+	Pass Verdict = iota
+	// Fail: the claim does not hold.
+	Fail
+	// Known: a claim marked `disagrees` does not hold, as recorded.
+	Known
+	// Holds: a claim marked `disagrees` holds: the mark is out of date.
+	Holds
+	// NotEvaluated: some run the claim needs has no finished result.
+	NotEvaluated
+)
+
+func (v Verdict) String() string {
+	return [...]string{"pass", "FAIL", "known", "HOLDS", "n/a"}[v]
+}
+
+// Failed reports whether the verdict fails a check: a claim that does not
+// hold, or that could not be evaluated.
+func (v Verdict) Failed() bool { return v == Fail || v == NotEvaluated }
+
+// QuantityValue is a quantity of a claim measured on a results directory:
+// the mean and standard deviation over its runs.
+type QuantityValue struct {
+	Quantity *compiler.Quantity
+	Mean, SD float64 // SD is NaN with fewer than two runs
+	N        int     // runs with a value
+	Proxy    bool    // some value is a proxy score (row-normalised maps)
+}
+
+// ExpectResult is one expectation evaluated on a results directory.
+type ExpectResult struct {
+	Experiment, File string
+	Expectation      compiler.Expectation
+	Values           []QuantityValue // in Expectation.Quantities() order
+	Left, Right      float64         // the two sides; NaN when not evaluated
+	Verdict          Verdict
+	// Why says why the claim was not evaluated.
+	Why string
+}
+
+// CheckExpectations evaluates the expectations of the experiments on the
+// results under dir. A quantity is the mean over its runs of the metric's
+// value at each run's last measurement; every run it selects must have
+// finished ("done"), else the claim is not evaluated.
+func CheckExpectations(dir string, exps []*compiler.Experiment) ([]ExpectResult, error) {
+	var runs map[string]Run
+	var out []ExpectResult
+	for _, x := range exps {
+		if len(x.Expectations) == 0 {
+			continue
+		}
+		if runs == nil {
+			all, err := ReadRuns(dir)
+			if err != nil {
+				return nil, err
+			}
+			runs = map[string]Run{}
+			for _, r := range all {
+				runs[r.ID] = r
+			}
+		}
+		rows, err := ReadMetrics(dir, x.Name)
+		if err != nil {
+			return nil, err
+		}
+		final := finalMetrics(rows)
+		for _, e := range x.Expectations {
+			out = append(out, evaluate(x, e, runs, final))
+		}
+	}
+	return out, nil
+}
+
+// metricKey identifies a metric of a run in the metrics table.
+type metricKey struct {
+	metric string
+	k      int32
+	eps    float64
+	layer  int32
+}
+
+type metricValue struct {
+	step  int64
+	value float64
+	proxy bool
+}
+
+// finalMetrics keeps, for each run and metric, the value of its last step.
+func finalMetrics(rows []Metric) map[string]map[metricKey]metricValue {
+	out := map[string]map[metricKey]metricValue{}
+	for _, m := range rows {
+		byKey := out[m.RunID]
+		if byKey == nil {
+			byKey = map[metricKey]metricValue{}
+			out[m.RunID] = byKey
+		}
+		key := metricKey{m.Metric, m.K, m.Eps, m.Layer}
+		if math.IsNaN(m.Eps) {
+			key.eps = -1
+		}
+		if old, ok := byKey[key]; !ok || m.Step >= old.step {
+			byKey[key] = metricValue{m.Step, m.Value, m.IsProxy}
+		}
+	}
+	return out
+}
+
+func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Run, final map[string]map[metricKey]metricValue) ExpectResult {
+	res := ExpectResult{Experiment: x.Name, File: x.File, Expectation: e, Left: math.NaN(), Right: math.NaN(), Verdict: NotEvaluated}
+	values := map[*compiler.Quantity]float64{}
+	for _, q := range e.Quantities() {
+		qv := QuantityValue{Quantity: q}
+		var vs []float64
+		for _, id := range q.Runs {
+			r, ok := runs[id]
+			switch {
+			case !ok:
+				res.Why = fmt.Sprintf("%s: %d of %d runs have no results", q.Text, missing(q.Runs, runs), len(q.Runs))
+				return res
+			case r.Status != StatusDone:
+				res.Why = fmt.Sprintf("%s: a run %s (%s)", q.Text, r.Status, describeRun(r))
+				return res
+			}
+			v, proxy, ok := runValue(q, final[id])
+			if !ok {
+				res.Why = fmt.Sprintf("%s: the metrics of run %s do not have it", q.Text, id)
+				return res
+			}
+			vs = append(vs, v)
+			qv.Proxy = qv.Proxy || proxy
+		}
+		st := statOf(vs)
+		qv.Mean, qv.SD, qv.N = st.mean, st.sd, st.n
+		values[q] = qv.Mean
+		res.Values = append(res.Values, qv)
+	}
+	left, right, holds := e.Eval(func(q *compiler.Quantity) float64 { return values[q] })
+	res.Left, res.Right = left, right
+	switch {
+	case holds && e.Disagrees:
+		res.Verdict = Holds
+	case holds:
+		res.Verdict = Pass
+	case e.Disagrees:
+		res.Verdict = Known
+	default:
+		res.Verdict = Fail
+	}
+	return res
+}
+
+func missing(ids []string, runs map[string]Run) int {
+	n := 0
+	for _, id := range ids {
+		if _, ok := runs[id]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+func describeRun(r Run) string {
+	var parts []string
+	for _, s := range r.Varied {
+		parts = append(parts, s.Path+" "+s.Value)
+	}
+	if len(parts) == 0 {
+		return r.ID
+	}
+	return strings.Join(parts, ", ")
+}
+
+// runValue is the quantity's metric for one run at its last measurement.
+func runValue(q *compiler.Quantity, m map[metricKey]metricValue) (float64, bool, bool) {
+	at := func(metric string, k int32, eps float64) (float64, bool, bool) {
+		for key, v := range m {
+			if key.metric == metric && key.k == k && (eps < 0 || math.Abs(key.eps-eps) < 1e-12) {
+				return v.value, v.proxy, true
+			}
+		}
+		return 0, false, false
+	}
+	// The largest ratio over the layers, at the last step.
+	largest := func(metric string) (float64, bool, bool) {
+		best, last, found := math.Inf(-1), int64(-1), false
+		for key, v := range m {
+			if key.metric != metric {
+				continue
+			}
+			if v.step > last {
+				best, last = v.value, v.step
+			} else if v.step == last {
+				best = math.Max(best, v.value)
+			}
+			found = true
+		}
+		return best, false, found
+	}
+	switch q.Metric {
+	case compiler.SinkK:
+		return at(MetricSink, int32(q.K), q.Eps)
+	case compiler.SinkSlot:
+		return at(MetricSink, 0, q.Eps)
+	case compiler.Alpha1:
+		return at(MetricMeanAlpha, 1, -1)
+	case compiler.ValLoss:
+		return at(MetricValLoss, -1, -1)
+	case compiler.TrainLoss:
+		return at(MetricTrainLoss, -1, -1)
+	case compiler.MassiveHidden:
+		return largest(MetricMassiveHidden)
+	case compiler.MassiveKey:
+		return largest(MetricMassiveKey)
+	case compiler.MassiveValue:
+		return largest(MetricMassiveValue)
+	}
+	return 0, false, false
+}
+
+// WriteExpectations prints one verdict per claim with its numbers, then a
+// count of the verdicts:
+//
+//	pass  quickstart.sink:31:5: sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50
+//	      99.50 > 50.00: sink_1[attention: softmax] = 99.50 ± 0.71 (2 runs), sink_1[attention: sigmoid] = 0.00* ± 0.00 (2 runs)
+func WriteExpectations(w io.Writer, rs []ExpectResult) error {
+	var b strings.Builder
+	counts := map[Verdict]int{}
+	for _, r := range rs {
+		counts[r.Verdict]++
+		fmt.Fprintf(&b, "%-5s %s: %s\n", r.Verdict, r.Expectation.Pos, r.Expectation.Claim)
+		if r.Verdict == NotEvaluated {
+			fmt.Fprintf(&b, "      not evaluated: %s\n", r.Why)
+			continue
+		}
+		var parts []string
+		for _, v := range r.Values {
+			parts = append(parts, fmt.Sprintf("%s = %s (%s)", v.Quantity.Text, v.Cell(), plural(v.N, "run")))
+		}
+		fmt.Fprintf(&b, "      %s %s %s: %s\n", fmtNum(r.Left), r.Expectation.Op, fmtNum(r.Right), strings.Join(parts, ", "))
+	}
+	if len(rs) > 0 {
+		fmt.Fprintf(&b, "expectations: %d pass, %d FAIL, %d known to disagree, %d HOLD though marked disagrees, %d not evaluated\n",
+			counts[Pass], counts[Fail], counts[Known], counts[Holds], counts[NotEvaluated])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Cell is "mean ± sd" ("mean" for one run), "*" marking a proxy score.
+func (v QuantityValue) Cell() string {
+	s := fmtNum(v.Mean)
+	if v.Proxy {
+		s += "*"
+	}
+	if !math.IsNaN(v.SD) {
+		s += " ± " + fmtNum(v.SD)
+	}
+	return s
+}
+
+// fmtNum writes a value with 2 decimals, or 3 below 1 in magnitude
+// (alpha_1, small differences).
+func fmtNum(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "-"
+	case math.Abs(v) < 1 && v != 0:
+		return fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
