@@ -310,6 +310,7 @@ type compiler struct {
 	seen        map[string]bool // dedup of errors
 	parseFailed bool            // a file could not be read or parsed
 	sourceDir   func(string) string
+	tokenizers  map[string]tokenizerSize // by path, see resolveTokenizer
 }
 
 func (c *compiler) add(e *Error) {

@@ -79,6 +79,9 @@ func (c *compiler) expand(es *expState) *Experiment {
 		if o, ok := run.origins["data.corpus.paths"]; ok && o.owner != nil && o.owner.file != es.file {
 			r.Data.Corpus.Paths = rebase(r.Data.Corpus.Paths, c.sourceDir(o.owner.file), r.SourceDir)
 		}
+		if o, ok := run.origins["data.tokenizer.path"]; ok && o.owner != nil && o.owner.file != es.file {
+			r.Data.Tokenizer.Path = rebase([]string{r.Data.Tokenizer.Path}, c.sourceDir(o.owner.file), r.SourceDir)[0]
+		}
 		for _, s := range seeds {
 			rr := deepCopy(reflect.ValueOf(*r)).Interface().(config.Run)
 			rr.Seed = s
@@ -180,6 +183,7 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 	if _, ok := origins["data.corpus.vocab"]; !ok && d.Corpus.Kind == "tokens" {
 		c.errorf(at("data.corpus"), "data.corpus: tokens needs the vocabulary of its token ids, e.g. tokens(paths: [\"train.bin\"], vocab: 50304)")
 	}
+	c.resolveTokenizer(d, origins, es, at)
 	if m.Vocab == 0 {
 		// A fixed first token outside the data's vocabulary is a dedicated
 		// BOS-like id: the model's vocabulary grows to hold it.

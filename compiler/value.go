@@ -138,6 +138,10 @@ func convertConstructor(f *config.Field, e dsl.Expr, errs *ErrorList) typed {
 	case *dsl.Call:
 		name, args = e.Name, e.Args
 	default:
+		if s, isStr := e.(*dsl.String); isStr && contains(kf.Enum, s.Value) {
+			*errs = append(*errs, errorf(e.Position(), "%s: write %s without quotes", f.Path, s.Value))
+			return t
+		}
 		*errs = append(*errs, errorf(e.Position(), "%s: expected %s (optionally with arguments, e.g. %s(...)), found %s",
 			f.Path, oneOf(kf.Enum), kf.Enum[0], describeExpr(e)))
 		return t

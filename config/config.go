@@ -196,7 +196,7 @@ func (g AttentionGate) IsZero() bool { return g == "" || g == "none" }
 // Data describes where token sequences come from.
 type Data struct {
 	Corpus     Corpus     `json:"corpus" sink:"corpus" doc:"where training text comes from"`
-	Tokenizer  string     `json:"tokenizer" sink:"tokenizer" enum:"bytes" doc:"bytes: one token per byte, vocabulary 256"`
+	Tokenizer  Tokenizer  `json:"tokenizer" sink:"tokenizer" doc:"how text corpora become tokens"`
 	Context    int        `json:"context" sink:"context" min:"2" max:"65536" doc:"training sequence length T"`
 	FirstToken FirstToken `json:"first_token" sink:"first_token" doc:"what sits at position 1 (the first) of every training, validation and probe sequence"`
 	Holdout    float64    `json:"holdout" sink:"holdout" min:"0.001" max:"0.5" doc:"fraction of the corpus (its end) held out for validation and probes"`
@@ -343,7 +343,7 @@ func Default() Run {
 		},
 		Data: Data{
 			Corpus:       Corpus{Kind: "builtin", Triggers: 3, Successors: 3, TriggerRate: 0.1, Vocab: 64, Field: "text"},
-			Tokenizer:    "bytes",
+			Tokenizer:    Tokenizer{Kind: "bytes"},
 			Context:      64,
 			FirstToken:   FirstToken{Kind: "none"},
 			Holdout:      0.05,
@@ -387,10 +387,7 @@ func (f FFN) HiddenOrDefault(dModel int) int {
 // a fixed first token, a fixed token or an end-of-text separator placed
 // outside it (dedicated ids).
 func (d Data) VocabSize() int {
-	v := 256 // tokenizer bytes
-	if d.Corpus.Kind == "bigram_backcopy" || d.Corpus.Kind == "tokens" {
-		v = d.Corpus.Vocab
-	}
+	v, _ := d.DataVocab()
 	if d.FirstToken.Kind == "fixed" {
 		v = max(v, d.FirstToken.Token+1)
 	}

@@ -196,6 +196,9 @@ func (d Data) DataVocab() (vocab int, from string) {
 	case "bigram_backcopy", "tokens":
 		return d.Corpus.Vocab, "data.corpus vocab"
 	}
+	if d.Tokenizer.Kind == "bpe" {
+		return d.Tokenizer.Vocab, "the tokenizer's"
+	}
 	return 256, "the bytes tokenizer's"
 }
 

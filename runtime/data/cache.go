@@ -52,13 +52,13 @@ func (c *Cache) Load(cfg config.Data, baseDir string) (*Dataset, error) {
 func cacheKey(cfg config.Data, baseDir string) string {
 	type key struct {
 		Corpus    config.Corpus
-		Tokenizer string
+		Tokenizer config.Tokenizer
 		Separator int
 		BaseDir   string
 	}
 	k := key{Corpus: cfg.Corpus, Tokenizer: cfg.Tokenizer, Separator: separatorID(cfg)}
-	switch cfg.Corpus.Kind {
-	case "files", "jsonl", "tokens":
+	switch {
+	case cfg.Corpus.Kind == "files", cfg.Corpus.Kind == "jsonl", cfg.Corpus.Kind == "tokens", cfg.Tokenizer.Kind == "bpe":
 		if abs, err := filepath.Abs(baseDir); err == nil {
 			baseDir = abs
 		}

@@ -36,11 +36,17 @@ func loadCorpus(cfg config.Data, baseDir string) (*corpus, error) {
 	}
 	var c *corpus
 	var err error
+	var tok *textTokenizer
+	if k := cfg.Corpus.Kind; k == "builtin" || k == "files" || k == "jsonl" {
+		if tok, err = loadTokenizer(cfg, baseDir); err != nil {
+			return nil, err
+		}
+	}
 	switch cfg.Corpus.Kind {
 	case "builtin":
-		c, err = loadBuiltin(cfg.Corpus, separatorID(cfg))
+		c, err = loadBuiltin(cfg.Corpus, separatorID(cfg), tok)
 	case "files", "jsonl":
-		c, err = loadFiles(cfg.Corpus, separatorID(cfg), baseDir)
+		c, err = loadFiles(cfg.Corpus, separatorID(cfg), baseDir, tok)
 	case "tokens":
 		c, err = loadTokens(cfg.Corpus, separatorID(cfg), baseDir)
 	case "bigram_backcopy":
@@ -77,7 +83,16 @@ func separatorID(cfg config.Data) int {
 
 func fingerprint(s stream) string {
 	h := sha256.New()
-	if s.w != nil {
+	if s.d != nil {
+		buf := make([]byte, 0, 1<<16)
+		for i, t := range s.d {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(t))
+			if len(buf) == cap(buf) || i == len(s.d)-1 {
+				h.Write(buf)
+				buf = buf[:0]
+			}
+		}
+	} else if s.w != nil {
 		buf := make([]byte, 0, 1<<16)
 		for i, t := range s.w {
 			buf = binary.LittleEndian.AppendUint16(buf, t)
@@ -109,7 +124,7 @@ func goroot() (root, version string) {
 // loadBuiltin reads the .go files of $GOROOT/src in lexical walk order,
 // skipping testdata directories, each a document, joined by the separator
 // sep (see join) and cut at MaxBytes.
-func loadBuiltin(c config.Corpus, sep int) (*corpus, error) {
+func loadBuiltin(c config.Corpus, sep int, tok *textTokenizer) (*corpus, error) {
 	root, version := goroot()
 	if root == "" {
 		return nil, fmt.Errorf("data: builtin corpus: cannot find GOROOT (is the go command on PATH?)")
@@ -137,15 +152,15 @@ func loadBuiltin(c config.Corpus, sep int) (*corpus, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("data: builtin corpus: no .go files under %s", src)
 	}
-	toks, used, err := readDocs(files, readText, sep, c.MaxBytes)
+	toks, used, err := readDocs(files, readText, sep, c.MaxBytes, tok)
 	if err != nil {
 		return nil, fmt.Errorf("data: builtin corpus: %w", err)
 	}
 	return &corpus{
 		name:   "builtin corpus",
-		desc:   fmt.Sprintf("builtin: %s %s, %d of %d .go files (testdata skipped)%s", version, src, used, len(files), sepDesc(sep)),
+		desc:   fmt.Sprintf("builtin: %s %s, %d of %d .go files (testdata skipped)%s%s", version, src, used, len(files), sepDesc(sep), tok.describe()),
 		tokens: toks,
-		text:   true,
+		text:   tok == nil,
 	}, nil
 }
 
@@ -253,7 +268,7 @@ func expandPaths(paths []string, baseDir, what string) ([]string, error) {
 // (each record a document): the files matched by c.Paths, sorted and
 // de-duplicated, their documents joined by the separator sep and cut at
 // MaxBytes.
-func loadFiles(c config.Corpus, sep int, baseDir string) (*corpus, error) {
+func loadFiles(c config.Corpus, sep int, baseDir string, tok *textTokenizer) (*corpus, error) {
 	what := c.Kind + " corpus"
 	files, err := expandPaths(c.Paths, baseDir, what)
 	if err != nil {
@@ -273,15 +288,15 @@ func loadFiles(c config.Corpus, sep int, baseDir string) (*corpus, error) {
 			}
 		}
 	}
-	toks, used, err := readDocs(files, read, sep, c.MaxBytes)
+	toks, used, err := readDocs(files, read, sep, c.MaxBytes, tok)
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: %w", what, err)
 	}
 	return &corpus{
 		name:   what,
-		desc:   fmt.Sprintf("%s: %d of %d files (%s)%s", c.Kind, used, len(files), strings.Join(c.Paths, ", "), sepDesc(sep)),
+		desc:   fmt.Sprintf("%s: %d of %d files (%s)%s%s", c.Kind, used, len(files), strings.Join(c.Paths, ", "), sepDesc(sep), tok.describe()),
 		tokens: toks,
-		text:   true,
+		text:   tok == nil,
 	}, nil
 }
 
@@ -344,9 +359,17 @@ type joiner struct {
 	wide  bool
 	b     []byte
 	w     []uint16
+	// tok tokenizes text documents into d (nil: one token per byte); limit
+	// then counts bytes of text, as textBytes does.
+	tok       *textTokenizer
+	d         []int32
+	textBytes int
 }
 
 func (j *joiner) len() int {
+	if j.tok != nil {
+		return len(j.d)
+	}
 	if j.wide {
 		return len(j.w)
 	}
@@ -368,6 +391,9 @@ func (j *joiner) full() bool {
 
 // addText appends a text document; it reports whether the limit is reached.
 func (j *joiner) addText(doc []byte) bool {
+	if j.tok != nil {
+		return j.addTokenized(doc)
+	}
 	if j.wide {
 		if j.sep >= 0 && len(j.w) > 0 {
 			j.w = append(j.w, uint16(j.sep))
@@ -394,6 +420,9 @@ func (j *joiner) addTokens(doc []uint16) bool {
 }
 
 func (j *joiner) stream() stream {
+	if j.tok != nil {
+		return stream{d: j.d}
+	}
 	if j.wide {
 		return stream{w: j.w}
 	}
@@ -402,10 +431,11 @@ func (j *joiner) stream() stream {
 
 // readDocs reads files in parallel with read and joins their documents, in
 // order, with the separator sep (see joiner), stopping once limit tokens
-// (if > 0) are collected. A separator above 255 makes the stream uint16. It
-// returns the stream and the number of files that contributed to it.
-func readDocs(files []string, read docReader, sep, limit int) (stream, int, error) {
-	j := joiner{sep: sep, limit: limit, wide: sep > 255}
+// (if > 0) are collected, or limit bytes of text with a tokenizer. A
+// separator above 255 makes the stream uint16, a tokenizer int32. It returns
+// the stream and the number of files that contributed to it.
+func readDocs(files []string, read docReader, sep, limit int, tok *textTokenizer) (stream, int, error) {
+	j := joiner{sep: sep, limit: limit, wide: sep > 255, tok: tok}
 	// Size the buffer up front (sizes may change under us; append copes).
 	size := 0
 	for _, f := range files {
@@ -417,7 +447,9 @@ func readDocs(files []string, read docReader, sep, limit int) (stream, int, erro
 			break
 		}
 	}
-	if j.wide {
+	if tok != nil {
+		j.d = make([]int32, 0, size/3) // text is some 3 to 4 bytes a token
+	} else if j.wide {
 		j.w = make([]uint16, 0, size)
 	} else {
 		j.b = make([]byte, 0, size)

@@ -75,14 +75,21 @@ func Load(cfg config.Data, baseDir string) (*Dataset, error) {
 }
 
 // corpusVocab is the vocabulary of the corpus alone: 256 for the bytes
-// tokenizer, corpus.vocab for tokens and bigram_backcopy.
+// tokenizer, a bpe tokenizer's own, corpus.vocab for tokens and
+// bigram_backcopy.
 func corpusVocab(cfg config.Data) (int, error) {
 	switch cfg.Corpus.Kind {
 	case "builtin", "files", "jsonl":
-		if cfg.Tokenizer != "bytes" && cfg.Tokenizer != "" {
-			return 0, fmt.Errorf("data: tokenizer %q is not supported (only bytes)", cfg.Tokenizer)
+		switch cfg.Tokenizer.Kind {
+		case "", "bytes":
+			return 256, nil
+		case "bpe":
+			if cfg.Tokenizer.Vocab < 1 {
+				return 0, fmt.Errorf("data: tokenizer bpe(path: %q): its vocabulary is unknown (the compiler reads it from the tokenizer's files)", cfg.Tokenizer.Path)
+			}
+			return cfg.Tokenizer.Vocab, nil
 		}
-		return 256, nil
+		return 0, fmt.Errorf("data: tokenizer %q is not supported (bytes or bpe)", cfg.Tokenizer.Kind)
 	case "tokens":
 		if cfg.Corpus.Vocab < 1 || cfg.Corpus.Vocab > 1<<16 {
 			return 0, fmt.Errorf("data: tokens corpus: vocab %d must lie in 1..65536 (uint16 token ids)", cfg.Corpus.Vocab)
@@ -95,7 +102,8 @@ func corpusVocab(cfg config.Data) (int, error) {
 }
 
 // VocabSize is the vocabulary a data config yields, computed without reading
-// any data: 256 for the bytes tokenizer, corpus.vocab for tokens and
+// any data: 256 for the bytes tokenizer, a bpe tokenizer's own (which the
+// compiler read into the config), corpus.vocab for tokens and
 // bigram_backcopy, grown to id+1 when first_token, fixed_token or an eot
 // separator uses an id outside that range (a dedicated id). It equals
 // Dataset.Vocab after Load, and config.Data.VocabSize for valid configs.
@@ -445,21 +453,29 @@ func humanBytes(n int) string {
 }
 
 // stream is a token stream: one byte per token when the vocabulary fits in a
-// byte (b), else uint16 (w). Exactly one of b and w is used.
+// byte (b), else uint16 (w); int32 (d) for text a bpe tokenizer tokenized.
+// Exactly one of b, w and d is used.
 type stream struct {
 	b []byte
 	w []uint16
+	d []int32 // text tokenized by a bpe tokenizer (vocabularies above 65536 too)
 }
 
 func (s stream) len() int {
-	if s.w != nil {
+	switch {
+	case s.d != nil:
+		return len(s.d)
+	case s.w != nil:
 		return len(s.w)
 	}
 	return len(s.b)
 }
 
 func (s stream) slice(i, j int) stream {
-	if s.w != nil {
+	switch {
+	case s.d != nil:
+		return stream{d: s.d[i:j]}
+	case s.w != nil:
 		return stream{w: s.w[i:j]}
 	}
 	return stream{b: s.b[i:j]}
@@ -467,6 +483,10 @@ func (s stream) slice(i, j int) stream {
 
 // copyTo copies len(dst) tokens starting at start.
 func (s stream) copyTo(dst []int32, start int) {
+	if s.d != nil {
+		copy(dst, s.d[start:start+len(dst)])
+		return
+	}
 	if s.w != nil {
 		for i, t := range s.w[start : start+len(dst)] {
 			dst[i] = int32(t)

@@ -313,7 +313,7 @@ func TestFilesErrors(t *testing.T) {
 		}
 	}
 	cfg := filesCfg("a.txt")
-	cfg.Tokenizer = "bpe"
+	cfg.Tokenizer = config.Tokenizer{Kind: "wordpiece"}
 	if _, err := Load(cfg, dir); err == nil || !strings.Contains(err.Error(), "tokenizer") {
 		t.Errorf("tokenizer error: %v", err)
 	}
@@ -388,7 +388,7 @@ func TestVocabSize(t *testing.T) {
 		{"bigram_backcopy", "bytes", config.FirstToken{Kind: "fixed", Token: 70}, 71},
 	} {
 		cfg := bigramCfg()
-		cfg.Corpus.Kind, cfg.Tokenizer, cfg.FirstToken = c.corpus, c.tokenizer, c.first
+		cfg.Corpus.Kind, cfg.Tokenizer, cfg.FirstToken = c.corpus, config.Tokenizer{Kind: c.tokenizer}, c.first
 		if got, err := VocabSize(cfg); err != nil || got != c.want {
 			t.Errorf("%+v: vocab %d, %v; want %d", c, got, err, c.want)
 		}
