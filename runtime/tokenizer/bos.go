@@ -26,12 +26,12 @@ func readConfig(dir string) (config, error) {
 	var cfg config
 	for _, name := range []string{configJSON, specialTokensMap} {
 		p := filepath.Join(dir, name)
-		data, err := os.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		data, err := readFile(p)
 		if err != nil {
-			return cfg, fmt.Errorf("tokenizer: %w", err)
+			return cfg, err
 		}
 		var raw map[string]json.RawMessage
 		if err := json.Unmarshal(data, &raw); err != nil {

@@ -137,6 +137,9 @@ func TestBadDirectoryAndMergesFile(t *testing.T) {
 	if _, err := Load(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing path: %v", err)
 	}
+	if _, err := Load(os.DevNull); err == nil || !strings.Contains(err.Error(), os.DevNull+" is not a regular file") {
+		t.Errorf("a device: %v", err)
+	}
 	vocab, err := os.ReadFile("testdata/opt/vocab.json")
 	if err != nil {
 		t.Fatal(err)

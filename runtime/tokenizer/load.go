@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,9 +30,6 @@ func Load(path string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	if !info.IsDir() {
-		if !info.Mode().IsRegular() {
-			return nil, fmt.Errorf("tokenizer: %s is neither a directory nor a regular file", path)
-		}
 		return loadTokenizerJSON(path)
 	}
 	if p := filepath.Join(path, TokenizerJSON); exists(p) {
@@ -94,11 +92,52 @@ func LoadVocabMerges(vocabPath, mergesPath string) (*Tokenizer, error) {
 	return b.finish(cfg, templateBOS{})
 }
 
+// maxFileSize bounds the tokenizer files read (the largest published
+// tokenizer.json files are tens of MB): a path to a device or to
+// /proc/kcore is refused rather than read.
+const maxFileSize = 1 << 30
+
+// readFile reads a regular file of at most maxFileSize bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	return data, nil
+}
+
+// openFile opens a regular file of at most maxFileSize bytes.
+func openFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	info, err := f.Stat()
+	switch {
+	case err != nil:
+		err = fmt.Errorf("tokenizer: %w", err)
+	case !info.Mode().IsRegular():
+		err = fmt.Errorf("tokenizer: %s is not a regular file", path)
+	case info.Size() > maxFileSize:
+		err = fmt.Errorf("tokenizer: %s has %d bytes, more than a tokenizer file's %d", path, info.Size(), maxFileSize)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // readJSON decodes a JSON file, naming it in errors.
 func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return fmt.Errorf("tokenizer: %w", err)
+		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("tokenizer: %s: %w", path, err)
@@ -108,9 +147,9 @@ func readJSON(path string, v any) error {
 
 // readMergesFile reads merges.txt: "left right" a line.
 func readMergesFile(path string) ([]mergePair, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	var pairs []mergePair
