@@ -173,8 +173,9 @@ func readMergesFile(path string) ([]mergePair, error) {
 }
 
 // tokenizerFile is the part of tokenizer.json that tokenization depends on.
-// Truncation, padding and the decoder are left out: they do not change the
-// ids of a text (decoding is derived from the model and normalizer).
+// Truncation and padding are left out (sinkrun cuts and batches sequences
+// itself), and so is the decoder (decoding follows from the model and the
+// normalizer).
 type tokenizerFile struct {
 	AddedTokens []struct {
 		ID         int    `json:"id"`
