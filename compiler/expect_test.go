@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -104,6 +106,21 @@ func TestMeasuredPositions(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("%s %v: measuredPositions %v, measure reports %v", x.Name, r.Varied, got, want)
 			}
+		}
+	}
+}
+
+// TestExpectMetricsDocumented: docs/dsl.md lists every metric of the expect
+// language as ExpectMetrics describes it.
+func TestExpectMetricsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/dsl.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ExpectMetrics {
+		row := fmt.Sprintf("| `%s` | %s |\n", m.Name, m.Doc)
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/dsl.md lacks the row %q", row)
 		}
 	}
 }
