@@ -65,9 +65,9 @@ func main() {
 		// The first Ctrl-C (or SIGTERM, as Slurm and Kubernetes send) stops
 		// cleanly: runs in flight are checkpointed, results flushed, exit 130.
 		// Restoring the default handling of SIGINT lets a second Ctrl-C quit
-		// at once. Not of SIGTERM: a scheduler may deliver it more than once
-		// (Slurm signals the process and its group), and it sends SIGKILL
-		// itself when its grace period is over.
+		// at once. Not of SIGTERM: a second one (a retry, a kill by hand)
+		// must not cut the checkpoint short, and schedulers send SIGKILL
+		// themselves when their grace period is over.
 		<-ctx.Done()
 		signal.Reset(os.Interrupt)
 	}()

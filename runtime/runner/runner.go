@@ -142,8 +142,8 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	if size.Threads > 0 {
 		threads = fmt.Sprintf(", %d thread%s each", size.Threads, plural(size.Threads))
 	}
-	b.disp.event(fmt.Sprintf("%d runs to train (%d have results), %d at once%s on %d cores, backend %s",
-		len(todo), len(runs)-len(todo), size.Jobs, threads, Cores(), size.Spec))
+	b.disp.event(fmt.Sprintf("%d runs to train (%d have results), %d at once%s on %d core%s, backend %s",
+		len(todo), len(runs)-len(todo), size.Jobs, threads, Cores(), plural(Cores()), size.Spec))
 
 	// Each worker gets its own backend sized to its share of the cores.
 	backends := make([]compute.Backend, size.Jobs)

@@ -75,7 +75,7 @@ EOF
 	chmod 400 "$SLURM_DIR/munge/munge.key"
 	munged --force -F --key-file="$SLURM_DIR/munge/munge.key" --socket="$SLURM_DIR/munge/munge.socket" \
 		--pid-file="$SLURM_DIR/munge/munged.pid" --log-file="$SLURM_DIR/munge/munged.log" \
-		--seed-file="$SLURM_DIR/munge/munged.seed" &
+		--seed-file="$SLURM_DIR/munge/munged.seed" >>"$SLURM_DIR/munge/munged.out" 2>&1 &
 	SLURM_PIDS+=($!)
 	for _ in $(seq 50); do [ -S "$SLURM_DIR/munge/munge.socket" ] && break; sleep 0.1; done
 

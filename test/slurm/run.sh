@@ -27,6 +27,6 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/sinkrun-slurm.XXXXXX")
 trap slurm_stop EXIT
 slurm_start "$dir"
 began=$SECONDS
-SINKRUN_SLURM=1 SINKRUN_BIN=$bin SLURM_DIR=$dir go test -count=1 -v -timeout 30m ./test/slurm
+SINKRUN_SLURM=1 SINKRUN_BIN=$bin SLURM_DIR=$dir go test -count=1 -v -timeout 30m ./test/slurm "$@" # e.g. -run 'TestSlurm/cancelled'
 echo "slurm-test: passed in $((SECONDS - began)) s (cluster in $dir, removed)"
 rm -rf "$dir"
