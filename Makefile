@@ -9,7 +9,7 @@ REV      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.gitRevision=$(REV)
 BIN      := bin/sinkrun
 
-.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps fuzz
+.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps fuzz race slurm-test
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
@@ -31,6 +31,21 @@ test: fmt-check vet external-deps
 	$(GO) run ./cmd/sinkrun check experiments/*.sink
 	$(GO) run ./cmd/sinkrun fmt -l experiments
 	$(MAKE) fuzz
+	$(MAKE) race
+	$(MAKE) slurm-test
+
+# The batch runner's tests (claims, signals, concurrent workers) under the
+# race detector. -d=checkptr=0: -race turns on checkptr, which aborts inside
+# GoMLX's AVX-512 matmul assembly (its pure-Go backend), not in sinkrun's
+# code; the race detector itself stays on.
+race:
+	$(GO) test -race -gcflags=all=-d=checkptr=0 -count=1 ./runtime/runner/...
+
+# The shipped sbatch script on a real single-node Slurm (test/slurm/run.sh
+# installs Debian's slurm-wlm and munge when missing: apt-get, as root), with
+# the binary that `build` makes.
+slurm-test: build
+	test/slurm/run.sh
 
 # Node packages of test/external, pinned by its package-lock.json.
 external-deps: test/external/node_modules/.installed test/tokenizer/node_modules/.installed
@@ -62,4 +77,4 @@ check: build
 	./$(BIN) check experiments/*.sink
 
 clean:
-	rm -rf bin results/runs results/metrics results/heads results/maps results/checkpoints results/plots
+	rm -rf bin results/runs results/metrics results/heads results/maps results/checkpoints results/claims results/plots
