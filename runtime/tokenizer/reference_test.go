@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -84,11 +85,28 @@ func TestGPT2KnownIDs(t *testing.T) {
 
 // reference runs test/tokenizer/reference.cjs on texts.
 type reference struct {
-	GPT2IDs [][]int               `json:"gpt2_ids"`
-	Splits  map[string][][]string `json:"splits"`
+	GPT2IDs   [][]int               `json:"gpt2_ids"`
+	CL100KIDs [][]int               `json:"cl100k_ids"`
+	Splits    map[string][][]string `json:"splits"`
 }
 
 func runReference(t *testing.T, texts []string) reference {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "texts.json")
+	b, err := json.Marshal(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ref reference
+	runNode(t, &ref, "reference.cjs", in)
+	return ref
+}
+
+// runNode runs a script of test/tokenizer and decodes its JSON output.
+func runNode(t *testing.T, v any, args ...string) {
 	t.Helper()
 	gpt2Files(t) // skips when not installed
 	node, err := exec.LookPath("node")
@@ -98,26 +116,16 @@ func runReference(t *testing.T, texts []string) reference {
 		}
 		t.Skipf("node is missing: %v", err)
 	}
-	in := filepath.Join(t.TempDir(), "texts.json")
-	b, err := json.Marshal(texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(in, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, "reference.cjs", in)
+	cmd := exec.Command(node, args...)
 	cmd.Dir = referenceDir
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("node reference.cjs: %v", err)
+		t.Fatalf("node %v: %v", args, err)
 	}
-	var ref reference
-	if err := json.Unmarshal(out, &ref); err != nil {
-		t.Fatalf("node reference.cjs output: %v", err)
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("node %v output: %v", args, err)
 	}
-	return ref
 }
 
 // Fragments of the differential texts: words, contractions in every case,
@@ -262,4 +270,80 @@ func TestGPT2TokenizerJSONMatchesVocabMerges(t *testing.T) {
 			t.Errorf("tokenizer.json: Encode(%q) = %v; vocab.json + merges.txt: %v", text, got, want)
 		}
 	}
+}
+
+// cl100k_base, tiktoken's encoding for GPT-4, splits text with LLaMA-3's
+// pattern and merges bytes by rank, taking a piece that is a whole token as
+// it is (LLaMA-3's ignore_merges). Built from its vocabulary, with a merge of
+// every two tokens that make a third at that token's rank (which is
+// tiktoken's rule: the adjacent pair whose concatenation ranks lowest, the
+// leftmost of equals), this package must give js-tiktoken's ids.
+func TestCL100KMatchesTiktoken(t *testing.T) {
+	var vocab [][2]any // [rank, base64 bytes]
+	runNode(t, &vocab, "reference.cjs", "--cl100k-vocab")
+	tok, err := cl100kTokenizer(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := differentialTexts(600)
+	ref := runReference(t, texts)
+	compared, failed := 0, 0
+	for i, text := range texts {
+		// js-tiktoken spells (?i:'s|...) as 's|'S|..., without 'ſ, and V8's
+		// \s is not White_Space (see jsWhitespaceDiffers).
+		if jsWhitespaceDiffers(text) || strings.ContainsRune(text, 'ſ') {
+			continue
+		}
+		compared++
+		got, _ := tok.Encode(text, WithoutBOS)
+		if want := ref.CL100KIDs[i]; !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			failed++
+			if failed <= 10 {
+				t.Errorf("Encode(%q)\n got %v\nwant %v (js-tiktoken cl100k_base)", text, got, want)
+			}
+		}
+	}
+	t.Logf("%d texts compared with js-tiktoken's cl100k_base (%d tokens), %d differ", compared, tok.Size(), failed)
+}
+
+// cl100kTokenizer builds a byte-level BPE with LLaMA-3's split and
+// ignore_merges from tiktoken ranks.
+func cl100kTokenizer(vocab [][2]any) (*Tokenizer, error) {
+	byRank := map[int][]byte{}
+	tokens := map[string]int{}
+	for _, e := range vocab {
+		rank := int(e[0].(float64))
+		raw, err := base64.StdEncoding.DecodeString(e[1].(string))
+		if err != nil {
+			return nil, err
+		}
+		byRank[rank] = raw
+		tokens[byteLevelString(raw)] = rank
+	}
+	b := newBuilder("cl100k_base")
+	b.kind = ByteLevel
+	if err := b.setVocab("cl100k_base", tokens); err != nil {
+		return nil, err
+	}
+	b.merges = map[uint64]merge{}
+	for rank, raw := range byRank {
+		for k := 1; k < len(raw); k++ {
+			left, okL := tokens[byteLevelString(raw[:k])]
+			right, okR := tokens[byteLevelString(raw[k:])]
+			if okL && okR {
+				b.merges[pairKey(int32(left), int32(right))] = merge{rank: int32(rank), id: int32(rank)}
+			}
+		}
+	}
+	b.steps = []preStep{splitStep{splitters[Llama3Pattern]}, byteLevelStep{}}
+	b.ignoreMerges = true
+	return b.finish(config{}, templateBOS{})
+}
+
+func byteLevelString(raw []byte) string {
+	var s strings.Builder
+	for _, c := range raw {
+		s.WriteRune(byteRune[c])
+	}
+	return s.String()
 }
