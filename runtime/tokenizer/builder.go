@@ -116,8 +116,10 @@ func (b *builder) finish(cfg config, tmpl templateBOS) (*Tokenizer, error) {
 			}
 		}
 	case SentencePiece:
-		if cfg.addPrefixSpace != nil {
-			return nil, fmt.Errorf("tokenizer: %s: add_prefix_space for a SentencePiece-style tokenizer is not supported", cfg.file)
+		// LlamaTokenizerFast rebuilds the tokenizer from its SentencePiece
+		// model when add_prefix_space disagrees with tokenizer.json.
+		if p := cfg.addPrefixSpace; p != nil && *p != b.stripSpace {
+			return nil, fmt.Errorf("tokenizer: %s: add_prefix_space %v, but %s does the opposite; not supported", cfg.file, *p, b.source)
 		}
 		// Hugging Face would put the "▁" of Prepend or Metaspace before each
 		// stretch of text between such tokens, and match them normalized.

@@ -100,6 +100,8 @@ func TestBadTokenizerJSON(t *testing.T) {
 			`the BOS token "<bos>" is not in the vocabulary`},
 		{"BOS added but null", "llama2", nil, map[string]any{"bos_token": nil},
 			"a BOS is to be added (add_bos_token or the post-processor) but bos_token is null"},
+		{"add_prefix_space against the normalizer", "llama2", nil, map[string]any{"add_prefix_space": false},
+			"add_prefix_space false, but"},
 		{"add_eos_token", "llama2", nil, map[string]any{"add_eos_token": true}, "add_eos_token is not supported"},
 		{"not JSON", "llama2", nil, nil, "invalid character"},
 	} {

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -70,6 +71,16 @@ func TestSentencePieceLlama2Layout(t *testing.T) {
 	checkEncode(t, tok, append(slices.Clone(sentencePieceCases),
 		encodeCase{" hello", WithoutBOS, []int{259, 271}}), nil)
 	checkBOS(t, tok, 1, true)
+	// add_prefix_space true agrees with the Prepend normalizer.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, TokenizerJSON), fixture(t, "llama2"))
+	var cfg map[string]any
+	if err := readJSON(filepath.Join("testdata", "llama2", configJSON), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["add_prefix_space"] = true
+	writeFile(t, filepath.Join(dir, configJSON), cfg)
+	checkEncode(t, load(t, dir), sentencePieceCases, nil)
 }
 
 func TestSentencePieceMetaspaceLayout(t *testing.T) {
