@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -105,6 +106,26 @@ func runReference(t *testing.T, texts []string) reference {
 	return ref
 }
 
+// differential returns the differential texts and their reference, from
+// one Node.js run shared by the tests.
+func differential(t *testing.T) ([]string, reference) {
+	t.Helper()
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.texts == nil {
+		texts := differentialTexts(600)
+		shared.ref = runReference(t, texts)
+		shared.texts = texts
+	}
+	return shared.texts, shared.ref
+}
+
+var shared struct {
+	sync.Mutex
+	texts []string
+	ref   reference
+}
+
 // runNode runs a script of test/tokenizer and decodes its JSON output.
 func runNode(t *testing.T, v any, args ...string) {
 	t.Helper()
@@ -187,8 +208,7 @@ func jsWhitespaceDiffers(s string) bool { return strings.ContainsAny(s, "\u0085\
 
 func TestGPT2MatchesReferenceEncoder(t *testing.T) {
 	tok := loadGPT2(t)
-	texts := differentialTexts(600)
-	ref := runReference(t, texts)
+	texts, ref := differential(t)
 	compared, failed := 0, 0
 	for i, text := range texts {
 		if jsWhitespaceDiffers(text) {
@@ -211,8 +231,7 @@ func TestGPT2MatchesReferenceEncoder(t *testing.T) {
 }
 
 func TestSplitsMatchReferenceRegex(t *testing.T) {
-	texts := differentialTexts(600)
-	ref := runReference(t, texts)
+	texts, ref := differential(t)
 	for name, pattern := range map[string]string{"gpt2": GPT2Pattern, "llama3": Llama3Pattern, "qwen2": Qwen2Pattern} {
 		split := splitters[pattern]
 		failed := 0
@@ -285,8 +304,7 @@ func TestCL100KMatchesTiktoken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	texts := differentialTexts(600)
-	ref := runReference(t, texts)
+	texts, ref := differential(t)
 	compared, failed := 0, 0
 	for i, text := range texts {
 		// js-tiktoken spells (?i:'s|...) as 's|'S|..., without 'ſ, and V8's
