@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -177,4 +178,27 @@ func TestMetaspaceSplit(t *testing.T) {
 			t.Errorf("%+v on %q = %q, want %q", c.step, c.text, got, c.want)
 		}
 	}
+}
+
+// A Tokenizer is shared by the goroutines that build probes and corpora.
+func TestConcurrentEncode(t *testing.T) {
+	tok := load(t, "testdata/neox")
+	texts := differentialTexts(200)
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		want[i], _ = tok.Encode(s, WithoutBOS)
+	}
+	fresh := load(t, "testdata/neox") // an empty cache, filled concurrently
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range texts {
+				k := (i + g*50) % len(texts)
+				if got, _ := fresh.Encode(texts[k], WithoutBOS); !slices.Equal(got, want[k]) {
+					t.Errorf("Encode(%q) = %v, want %v", texts[k], got, want[k])
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
