@@ -192,8 +192,8 @@ func (t *training) train(ctx context.Context) {
 			return
 		}
 		done := int64(step+1) * tokensPerStep
-		t.add(results.MetricTrainLoss, step+1, done, -1, math.NaN(), -1, -1, loss, false)
-		t.add(results.MetricLR, step+1, done, -1, math.NaN(), -1, -1, m.LearningRate(step), false)
+		t.scalar(results.MetricTrainLoss, step+1, done, loss)
+		t.scalar(results.MetricLR, step+1, done, m.LearningRate(step))
 		t.lastLoss = loss
 		if t.diverged("training", loss, step+1, done) {
 			return
@@ -248,7 +248,7 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 		vl += l
 	}
 	vl /= float64(len(val))
-	t.add(results.MetricValLoss, step, tokens, -1, math.NaN(), -1, -1, vl, false)
+	t.scalar(results.MetricValLoss, step, tokens, vl)
 	t.rec.FinalValLoss = vl
 	if t.diverged("validation", vl, step, tokens) {
 		return false
@@ -291,9 +291,9 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 	t.rec.FinalMeanAlpha1 = rep.MeanAlpha1
 	maxMassive := 0.0
 	for _, l := range rep.Massive {
-		t.add(results.MetricMassiveHidden, step, tokens, -1, math.NaN(), l.Layer, -1, l.Hidden, false)
-		t.add(results.MetricMassiveKey, step, tokens, -1, math.NaN(), l.Layer, -1, l.Key, false)
-		t.add(results.MetricMassiveValue, step, tokens, -1, math.NaN(), l.Layer, -1, l.Value, false)
+		t.ofLayer(results.MetricMassiveHidden, step, tokens, l.Layer, l.Hidden)
+		t.ofLayer(results.MetricMassiveKey, step, tokens, l.Layer, l.Key)
+		t.ofLayer(results.MetricMassiveValue, step, tokens, l.Layer, l.Value)
 		if !math.IsNaN(l.Hidden) {
 			maxMassive = math.Max(maxMassive, l.Hidden)
 		}
@@ -338,9 +338,21 @@ func probeMaps(id string, step int, out *model.ProbeOutput) []results.Map {
 	return rows
 }
 
+// add records a metric row; k, layer and head -1 and eps NaN mean "not
+// applicable" (NULL in Parquet).
 func (t *training) add(metric string, step int, tokens int64, k int, eps float64, layer, head int, v float64, proxy bool) {
 	t.metrics = append(t.metrics, results.Metric{RunID: t.id, Step: int64(step), TokensSeen: tokens, Metric: metric,
 		K: int32(k), Eps: eps, Layer: int32(layer), Head: int32(head), Value: v, IsProxy: proxy})
+}
+
+// scalar records a metric of the whole model (no k, eps, layer or head).
+func (t *training) scalar(metric string, step int, tokens int64, v float64) {
+	t.add(metric, step, tokens, -1, math.NaN(), -1, -1, v, false)
+}
+
+// ofLayer records a metric of one layer.
+func (t *training) ofLayer(metric string, step int, tokens int64, layer int, v float64) {
+	t.add(metric, step, tokens, -1, math.NaN(), layer, -1, v, false)
 }
 
 // wall is the wall time spent on the run so far, in every process.
