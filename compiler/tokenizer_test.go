@@ -83,7 +83,7 @@ func TestBPETokenizerErrors(t *testing.T) {
 	dir := t.TempDir()
 	copyTokenizer(t, filepath.Join(dir, "tok"))
 	for _, c := range []struct{ data, model, want string }{
-		{`tokenizer bpe(path: "nope")`, "", `t.sink:2:30: data.tokenizer: tokenizer: stat ` + filepath.Join(dir, "nope") + ": no such file"},
+		{`tokenizer bpe(path: "nope")`, "", `t.sink:2:30: data.tokenizer: tokenizer: ` + filepath.Join(dir, "nope") + " does not exist"},
 		{`tokenizer bpe`, "", `t.sink:2:20: data.tokenizer: bpe needs the path of the tokenizer's files`},
 		{`tokenizer bpe(path: "tok")`, "vocab 100", `model.vocab (100) is smaller than the tokenizer's vocabulary (261)`},
 		{`tokenizer bpe(path: "tok")`, "vocab 300", ""},

@@ -136,7 +136,7 @@ func TestBadDirectoryAndMergesFile(t *testing.T) {
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "holds neither tokenizer.json nor vocab.json and merges.txt") {
 		t.Errorf("empty directory: %v", err)
 	}
-	if _, err := Load(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, err := Load(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing")+" does not exist") {
 		t.Errorf("missing path: %v", err)
 	}
 	if _, err := Load(os.DevNull); err == nil || !strings.Contains(err.Error(), os.DevNull+" is not a regular file") {
