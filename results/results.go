@@ -73,8 +73,8 @@ type Run struct {
 	// (config.Run.Index; seeds vary fastest). -1 means unknown (NULL in
 	// Parquet, and what files written before the column read back as).
 	GridIndex int64
-	Status Status
-	Error  string // why the run diverged or failed
+	Status    Status
+	Error     string // why the run diverged or failed
 	// DivergedStep is -1 when the run did not diverge (NULL in Parquet).
 	DivergedStep      int64
 	Steps, TokensSeen int64
