@@ -154,7 +154,7 @@ func (c *compiler) quantity(m *dsl.MetricRef, x *Experiment) *Quantity {
 	}
 	for _, r := range runs {
 		switch {
-		case q.Metric == SinkK && !slices.Contains(measuredPositions(r), q.K):
+		case q.Metric == SinkK && !slices.Contains(MeasuredPositions(r), q.K):
 			c.errorf(m.Pos, "%s: Sink_%d is not measured by %s; add %d to measure { sink [...] }", m.Name, q.K, runName(r), q.K)
 			return nil
 		case q.Metric == SinkSlot && r.Model.Slots() == 0:
@@ -348,9 +348,9 @@ func runName(r config.Run) string {
 	return "the run with " + describeVaried(r.Varied)
 }
 
-// measuredPositions are the positions k whose Sink_k a run reports: the
-// rule of runtime/measure.OptionsFor (a test ties them), plus 1.
-func measuredPositions(r config.Run) []int {
+// MeasuredPositions are the positions k whose Sink_k a run reports: 1 and
+// the positions of runtime/measure.OptionsFor (a test ties them).
+func MeasuredPositions(r config.Run) []int {
 	ks := []int{1}
 	add := func(k int) {
 		if k >= 1 && k <= r.Measure.ProbeLength && !slices.Contains(ks, k) {

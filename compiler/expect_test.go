@@ -91,7 +91,7 @@ func TestExpectationErrors(t *testing.T) {
 	}
 }
 
-// TestMeasuredPositions ties measuredPositions to what the measurement
+// TestMeasuredPositions ties MeasuredPositions to what the measurement
 // reports.
 func TestMeasuredPositions(t *testing.T) {
 	exps, err := CompileFiles([]string{"../experiments/data_distribution.sink", "../experiments/masks.sink"})
@@ -102,9 +102,9 @@ func TestMeasuredPositions(t *testing.T) {
 		for _, r := range x.Runs {
 			want := append([]int{1}, measure.OptionsFor(r).Ks...)
 			want = slices.Compact(slices.Sorted(slices.Values(want)))
-			got := slices.Sorted(slices.Values(measuredPositions(r)))
+			got := slices.Sorted(slices.Values(MeasuredPositions(r)))
 			if !slices.Equal(got, want) {
-				t.Errorf("%s %v: measuredPositions %v, measure reports %v", x.Name, r.Varied, got, want)
+				t.Errorf("%s %v: MeasuredPositions %v, measure reports %v", x.Name, r.Varied, got, want)
 			}
 		}
 	}

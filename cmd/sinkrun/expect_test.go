@@ -10,8 +10,9 @@ import (
 
 // TestExpectStudy runs a small seeded study through the binary and checks
 // its expectations: after `sinkrun run` and with `sinkrun expect`, then a
-// claim that fails (exit 1, or 0 with --warn) and a results directory
-// without the runs (not evaluated: exit 1). About 30 s of CPU.
+// claim that fails (exit 1, or 0 with --warn), the study's section of a
+// results page (`sinkrun report`), and a results directory without the runs
+// (not evaluated: exit 1). About 30 s of CPU.
 func TestExpectStudy(t *testing.T) {
 	bin := binary(t)
 	study := filepath.Join("testdata", "expect_study.sink")
@@ -57,6 +58,28 @@ func TestExpectStudy(t *testing.T) {
 	if _, code = sinkrun("expect", "--warn", out, failing); code != 0 {
 		t.Errorf("--warn: exit %d", code)
 	}
+	// The study's section of a results page: printed, and written between
+	// its markers.
+	doc := filepath.Join(t.TempDir(), "results.md")
+	page := "# Studies\n<!-- begin sinkrun report: expect_study -->\nold\n<!-- end sinkrun report: expect_study -->\nprose\n"
+	if err := os.WriteFile(doc, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	section, code := sinkrun("report", out, study)
+	if code != 0 || !strings.Contains(section, "| softmax | 0.00 ± 0.00 | 0.160 ± ") ||
+		!strings.Contains(section, "Agreement with the paper: **partly disagrees**: 3 of 4 claims hold.") {
+		t.Fatalf("report: exit %d\n%s", code, section)
+	}
+	if _, code = sinkrun("report", "--doc", doc, out, study); code != 0 {
+		t.Fatalf("report --doc: exit %d", code)
+	}
+	if got, _ := os.ReadFile(doc); string(got) != "# Studies\n"+section+"prose\n" {
+		t.Errorf("report --doc wrote:\n%s", got)
+	}
+	if _, code = sinkrun("report", "--doc", failing, out, study); code != 1 {
+		t.Errorf("report --doc on a page without markers: exit %d", code)
+	}
+
 	stdout, code = sinkrun("expect", t.TempDir(), study)
 	if code != 1 || !strings.Contains(stdout, "not evaluated: alpha_1[attention: softmax]: 2 of 2 runs have no results") {
 		t.Errorf("no results: exit %d\n%s", code, stdout)

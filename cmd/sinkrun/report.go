@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sinkrun/sinkrun/internal/atomicfile"
+	"github.com/sinkrun/sinkrun/results"
+)
+
+// cmdReport writes the study sections of docs/results.md from a results
+// directory and the expect blocks of the studies.
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("report", "DIR FILES... [flags]",
+		"Write, for each experiment in FILES, its study table (mean ± sd over seeds of each grid cell) and its claims\n"+
+			"with their verdicts and the agreement they add up to, from the Parquet results under DIR. Without --doc the\n"+
+			"sections go to standard output, between the markers that --doc looks for; with --doc FILE each experiment's\n"+
+			"marked section of FILE is replaced and the rest of FILE is kept:\n"+
+			"  <!-- begin sinkrun report: NAME -->\n  ...\n  <!-- end sinkrun report: NAME -->", stderr)
+	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(args) < 2 {
+		fs.Usage()
+		return exitUsage
+	}
+	dir, files := args[0], args[1:]
+	if _, err := os.Stat(dir); err != nil {
+		fmt.Fprintln(stderr, "sinkrun report:", err)
+		return exitError
+	}
+	exps, ok := compile(files, stderr)
+	if !ok {
+		return exitError
+	}
+	reports, err := results.Report(dir, exps)
+	if err != nil {
+		fmt.Fprintln(stderr, "sinkrun report:", err)
+		return exitError
+	}
+	if *doc == "" {
+		for i, r := range reports {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			fmt.Fprint(stdout, r.Section())
+		}
+		return exitOK
+	}
+	old, err := os.ReadFile(*doc)
+	if err != nil {
+		fmt.Fprintln(stderr, "sinkrun report:", err)
+		return exitError
+	}
+	updated, missing, err := results.UpdateDoc(old, reports)
+	if err != nil {
+		fmt.Fprintf(stderr, "sinkrun report: %s: %v\n", *doc, err)
+		return exitError
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "sinkrun report: %s has no section for %s; add its markers where the table goes:\n  <!-- begin sinkrun report: %s -->\n  <!-- end sinkrun report: %s -->\n",
+			*doc, strings.Join(missing, ", "), missing[0], missing[0])
+		return exitError
+	}
+	if err := atomicfile.WriteFile(*doc, updated, 0o644); err != nil {
+		fmt.Fprintln(stderr, "sinkrun report:", err)
+		return exitError
+	}
+	fmt.Fprintf(stderr, "%s: %d study sections written\n", *doc, len(reports))
+	return exitOK
+}
