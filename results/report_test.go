@@ -1,8 +1,12 @@
 package results
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sinkrun/sinkrun/compiler"
 )
 
 func TestReport(t *testing.T) {
@@ -101,5 +105,27 @@ func TestUpdateDoc(t *testing.T) {
 		if _, _, err := UpdateDoc([]byte(bad), []StudyReport{a}); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// TestResultsPageMarksEveryStudy: docs/results.md has a report section for
+// every experiment of experiments/*.sink, so that `sinkrun report results
+// experiments/*.sink --doc docs/results.md` can write them all.
+func TestResultsPageMarksEveryStudy(t *testing.T) {
+	files, _ := filepath.Glob("../experiments/*.sink")
+	exps, err := compiler.CompileFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/results.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports []StudyReport
+	for _, x := range exps {
+		reports = append(reports, StudyReport{Experiment: x.Name})
+	}
+	if _, missing, err := UpdateDoc(doc, reports); err != nil || len(missing) > 0 {
+		t.Errorf("docs/results.md: %v; no report markers for %v", err, missing)
 	}
 }
