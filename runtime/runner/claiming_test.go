@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/runtime/runner/claim"
 	"github.com/sinkrun/sinkrun/runtime/runner/runnertest"
@@ -92,9 +93,9 @@ func TestClaimWorkers(t *testing.T) {
 	}
 }
 
-// interruptSecond trains the batch into out until its second run has saved
-// a checkpoint, and stops it there.
-func interruptSecond(t *testing.T, exps []*compiler.Experiment, out string) {
+// interruptSecond trains the batch into out (claiming its runs or not) until
+// its second run has saved a checkpoint, and stops it there.
+func interruptSecond(t *testing.T, exps []*compiler.Experiment, out string, claiming bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := &watchLog{onLine: func(line string) {
@@ -107,22 +108,37 @@ func interruptSecond(t *testing.T, exps []*compiler.Experiment, out string) {
 			}()
 		}
 	}}
-	o, err := Run(ctx, exps, Options{Out: out, Jobs: 1, CheckpointEvery: 15, Log: log, Progress: "lines"})
+	o, err := Run(ctx, exps, Options{Out: out, Jobs: 1, CheckpointEvery: 15, Claim: claiming, Log: log, Progress: "lines"})
 	if !errors.Is(err, trainer.ErrInterrupted) || o.Done != 1 || o.Interrupted != 1 {
 		t.Fatalf("interrupted batch: %v %+v\n%s", err, o, log)
 	}
 }
 
+// checkpointOf is the checkpoint directory of a run.
+func checkpointOf(out string, r config.Run) string {
+	return filepath.Join(results.PartitionDir(out, "checkpoints", r.Experiment), "run-"+r.ID())
+}
+
 // TestClaimTakeOver: a run whose worker died (its claim is no longer
-// refreshed) is taken over and resumed from its checkpoint; a run whose
-// worker is alive is left to it, and trained by the next worker once it is
-// released.
+// refreshed) is taken over and resumed from that worker's checkpoint; a run
+// whose worker is alive is left to it, and trained by the next worker once
+// it is released.
 func TestClaimTakeOver(t *testing.T) {
 	exps := compileSrc(t, strings.Replace(grid, "steps 30", "steps 150", 1))
 	runs := exps[0].Runs
 	ref := reference(t, exps)
 	out := t.TempDir()
-	interruptSecond(t, exps, out)
+	// A worker stopped cleanly returns its checkpoint to the run's directory.
+	interruptSecond(t, exps, out, true)
+	ckpt := checkpointOf(out, runs[1])
+	if _, err := os.Stat(filepath.Join(ckpt, "state.gob")); err != nil || len(claimCheckpoints(ckpt)) > 0 {
+		t.Fatalf("after a clean stop: %v, claim checkpoints %v; want the checkpoint in %s", err, claimCheckpoints(ckpt), ckpt)
+	}
+	assertNoClaims(t, out)
+	// A worker that died kept it in its claim's own directory.
+	if err := os.Rename(ckpt, ckpt+".claim-0"); err != nil {
+		t.Fatal(err)
+	}
 
 	claims := filepath.Join(out, claimsDir)
 	dead, err := claim.Open(claims, time.Hour)
@@ -214,6 +230,11 @@ func TestClaimLost(t *testing.T) {
 	if results.Done(out, runs[0].Experiment, runs[0].ID()) {
 		t.Error("the worker that lost its claim wrote the run's results")
 	}
+	// Its last checkpoint went to its own claim's directory, not where the
+	// new holder reads and writes.
+	if _, err := os.Stat(checkpointOf(out, runs[0])); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the worker that lost its claim wrote the run's checkpoint: %v", err)
+	}
 	if stolen == nil || !stolen.Check() {
 		t.Error("the thief does not hold the run")
 	} else {
@@ -245,5 +266,38 @@ func TestInterruptAnnounced(t *testing.T) {
 				t.Fatalf("cancelled at %q, try %d: the interruption was not announced:\n%s", when, k, log)
 			}
 		}
+	}
+}
+
+// TestClaimLostMidRun: a worker that learns at a refresh that its run was
+// taken over stops it at once, and the checkpoint that stopping saves goes
+// to its own claim's directory, not to the one the new holder uses.
+func TestClaimLostMidRun(t *testing.T) {
+	one := strings.NewReplacer("seeds [1, 2]", "seeds [1]", "vary train.optimizer.lr [1e-3, 3e-3]", "", "steps 30", "steps 5000").Replace(grid)
+	exps := compileSrc(t, one)
+	r := exps[0].Runs[0]
+	out := t.TempDir()
+	base := filepath.Join(out, claimsDir, filepath.FromSlash(claimName(r.Experiment, r.ID())))
+	log := &watchLog{onLine: func(line string) {
+		if strings.Contains(line, "training run-") {
+			// What a worker that took the run over leaves: the next claim.
+			if err := os.WriteFile(base+".1.claim", []byte("thief pid 1\n"), 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	o, err := Run(context.Background(), exps, Options{Out: out, Jobs: 1, Claim: true, Lease: claim.MinLease, Log: log, Progress: "lines"})
+	if err != nil || o.Done != 0 || o.Elsewhere != 1 {
+		t.Fatalf("%v %+v\n%s", err, o, log)
+	}
+	if !strings.Contains(log.String(), "another worker took this run over") || results.Done(out, r.Experiment, r.ID()) {
+		t.Errorf("the run was not dropped:\n%s", log)
+	}
+	ckpt := checkpointOf(out, r)
+	if _, err := os.Stat(ckpt); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the worker that lost its claim wrote the run's checkpoint: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(ckpt+".claim-0", "state.gob")); err != nil {
+		t.Errorf("the stopped run's checkpoint is not in its claim's directory: %v", err)
 	}
 }

@@ -3,8 +3,11 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -171,3 +174,65 @@ func (q *claimQueue) done() {
 // close removes this worker's clock file. The claims directory stays: other
 // workers may be about to claim in it.
 func (q *claimQueue) close() { q.b.board.Close() }
+
+// adoptCheckpoint returns the directory a claimed run checkpoints in: one of
+// its claim's own, <ckpt>.claim-<n>. A worker that lost the run (it stalled
+// for longer than the lease, and is stopped when it wakes up) then writes
+// its last checkpoint where no other worker reads. Before training, the
+// run's newest complete checkpoint is moved there: that of the worker whose
+// claim this one took over, if it saved one, else the one a stopped worker
+// returned to <ckpt> (see returnCheckpoint). An error leaves the run to
+// start afresh, which costs time, not results.
+func adoptCheckpoint(ckpt string, c *claim.Claim) (string, error) {
+	mine := ckpt + ".claim-" + strconv.Itoa(c.Number())
+	for _, d := range []string{mine, mine + ".tmp", mine + ".old"} {
+		os.RemoveAll(d) // left by a worker that lost an earlier claim of this number
+	}
+	var from []string
+	if c.From != "" && c.Number() > 0 {
+		prev := ckpt + ".claim-" + strconv.Itoa(c.Number()-1)
+		// The complete copies: <dir>, or <dir>.old while a save renames.
+		from = append(from, prev, prev+".old")
+	}
+	from = append(from, ckpt, ckpt+".old")
+	for _, d := range from {
+		switch err := os.Rename(d, mine); {
+		case err == nil:
+			return mine, nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return mine, fmt.Errorf("taking over its checkpoint: %w", err)
+		}
+	}
+	return mine, nil
+}
+
+// returnCheckpoint moves an interrupted claimed run's checkpoint back to the
+// run's checkpoint directory, where the next worker looks.
+func returnCheckpoint(mine, ckpt string) error {
+	for _, d := range []string{ckpt, ckpt + ".old"} {
+		os.RemoveAll(d)
+	}
+	for _, d := range []string{mine, mine + ".old"} {
+		switch err := os.Rename(d, ckpt); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("returning its checkpoint: %w", err)
+		}
+	}
+	return nil // no step finished: nothing saved
+}
+
+// claimCheckpoints lists the claim checkpoints of a run (<ckpt>.claim-*, with
+// their .tmp and .old).
+func claimCheckpoints(ckpt string) []string {
+	entries, _ := os.ReadDir(filepath.Dir(ckpt))
+	prefix := filepath.Base(ckpt) + ".claim-"
+	var dirs []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			dirs = append(dirs, filepath.Join(filepath.Dir(ckpt), e.Name()))
+		}
+	}
+	return dirs
+}

@@ -319,10 +319,16 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 	}
 	b.disp.event(fmt.Sprintf("%s: training run-%s (%d steps, data: %s)", label, id, run.Train.Steps, ds.Describe()))
 	ckpt := b.checkpointDir(run)
+	trainCkpt := ckpt
+	if t.claim != nil {
+		if trainCkpt, err = adoptCheckpoint(ckpt, t.claim); err != nil {
+			b.disp.event(fmt.Sprintf("%s: %v; the run starts afresh", label, err))
+		}
+	}
 	every, gap := b.checkpointing(run)
 	b.disp.start(i, label)
 	res, err := trainer.Train(ctx, run, ds, trainer.Options{
-		Backend: be, BackendName: b.spec, CheckpointDir: ckpt, CheckpointEvery: every, CheckpointMinInterval: gap,
+		Backend: be, BackendName: b.spec, CheckpointDir: trainCkpt, CheckpointEvery: every, CheckpointMinInterval: gap,
 		Progress: func(p trainer.Progress) { b.disp.progress(i, p) },
 		Warn:     func(msg string) { b.disp.event(label + ": " + msg) },
 	})
@@ -338,6 +344,11 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 		where := "not checkpointed (no step finished)"
 		if res.Stopped > 0 {
 			where = fmt.Sprintf("checkpointed at step %d of %d", res.Stopped, run.Train.Steps)
+		}
+		if t.claim != nil {
+			if err := returnCheckpoint(trainCkpt, ckpt); err != nil {
+				where += fmt.Sprintf(" (but %v)", err)
+			}
 		}
 		b.disp.event(fmt.Sprintf("%s: interrupted, %s; the same command resumes it", label, where))
 		return nil
@@ -431,10 +442,11 @@ func (b *batch) batchLine(running int, elapsed, eta time.Duration) string {
 	return s
 }
 
-// removeCheckpoint removes a run's checkpoint (and the directories above it
-// that it leaves empty).
+// removeCheckpoint removes a run's checkpoint, the checkpoints of its
+// claims (see adoptCheckpoint), and the directories above them that it
+// leaves empty.
 func removeCheckpoint(dir string) {
-	for _, d := range []string{dir, dir + ".tmp", dir + ".old"} {
+	for _, d := range append([]string{dir, dir + ".tmp", dir + ".old"}, claimCheckpoints(dir)...) {
 		os.RemoveAll(d)
 	}
 	// Fails harmlessly while other runs' checkpoints are there.

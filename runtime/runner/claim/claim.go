@@ -259,6 +259,10 @@ type Claim struct {
 	warn     error
 }
 
+// Number is the claim's number: 0 for a first claim, n+1 for one that took
+// claim n over.
+func (c *Claim) Number() int { return c.gen }
+
 // Lost is closed when another worker has taken the item over: this worker
 // stalled for longer than the lease (or lost the file system) and must
 // drop the item without writing anything for it.
