@@ -134,27 +134,6 @@ func writeFile(mem memory.Allocator, path string, rec arrow.Record) error {
 	return nil
 }
 
-// settingType maps a setting value to its Arrow type and normalised value.
-func settingType(v any) (arrow.DataType, any, error) {
-	switch x := v.(type) {
-	case int64:
-		return arrow.PrimitiveTypes.Int64, x, nil
-	case int:
-		return arrow.PrimitiveTypes.Int64, int64(x), nil
-	case int32:
-		return arrow.PrimitiveTypes.Int64, int64(x), nil
-	case float64:
-		return arrow.PrimitiveTypes.Float64, x, nil
-	case float32:
-		return arrow.PrimitiveTypes.Float64, float64(x), nil
-	case bool:
-		return arrow.FixedWidthTypes.Boolean, x, nil
-	case string:
-		return arrow.BinaryTypes.String, x, nil
-	}
-	return nil, nil, fmt.Errorf("unsupported type %T", v)
-}
-
 // runsRecord is the one-row runs record of r: run_id, a column per
 // setting, then the other columns of runsColumns.
 func runsRecord(mem memory.Allocator, r Run, meta arrow.Metadata) (arrow.Record, error) {
