@@ -56,15 +56,15 @@ const (
 	MassiveValue                    // massive_value: the same for values
 )
 
-// ExpectMetric documents one metric name of the expect language.
-type ExpectMetric struct {
+// expectMetric documents one metric name of the expect language.
+type expectMetric struct {
 	Name   string // sink_K stands for sink_1, sink_2, ...
 	Metric Metric
 	Doc    string
 }
 
-// ExpectMetrics is the vocabulary of expect blocks (docs/dsl.md lists it).
-var ExpectMetrics = []ExpectMetric{
+// expectMetrics is the vocabulary of expect blocks (docs/dsl.md lists it).
+var expectMetrics = []expectMetric{
 	{"sink_K", SinkK, "Sink_K^eps in %: the share of (probe sequence, layer, head) with alpha_K > eps, for a measured position K " +
 		"(1, `measure.sink`, `data.fixed_token`'s position, the position after `data.random_tokens`' span); " +
 		"eps is the first of `measure.eps` unless written: `sink_2(eps: 0.5)`"},
@@ -80,7 +80,7 @@ var ExpectMetrics = []ExpectMetric{
 
 // String is the metric's name in an expect block (sink_K for SinkK).
 func (m Metric) String() string {
-	for _, em := range ExpectMetrics {
+	for _, em := range expectMetrics {
 		if em.Metric == m {
 			return em.Name
 		}
@@ -177,7 +177,7 @@ func (c *compiler) metricName(m *dsl.MetricRef, q *Quantity) bool {
 		return true
 	}
 	var names []string
-	for _, em := range ExpectMetrics {
+	for _, em := range expectMetrics {
 		if em.Name == m.Name && em.Metric != SinkK {
 			q.Metric = em.Metric
 			return true

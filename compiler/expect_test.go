@@ -111,13 +111,13 @@ func TestMeasuredPositions(t *testing.T) {
 }
 
 // TestExpectMetricsDocumented: docs/dsl.md lists every metric of the expect
-// language as ExpectMetrics describes it.
+// language as expectMetrics describes it.
 func TestExpectMetricsDocumented(t *testing.T) {
 	doc, err := os.ReadFile("../docs/dsl.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range ExpectMetrics {
+	for _, m := range expectMetrics {
 		row := fmt.Sprintf("| `%s` | %s |\n", m.Name, m.Doc)
 		if !strings.Contains(string(doc), row) {
 			t.Errorf("docs/dsl.md lacks the row %q", row)
