@@ -188,7 +188,11 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 	for _, e := range exps {
-		fmt.Fprintf(stdout, "%s: experiment %s: %d runs (axes: %s)\n", e.Pos, e.Name, len(e.Runs), axes(e))
+		claims := ""
+		if n := len(e.Expectations); n > 0 {
+			claims = fmt.Sprintf(", %d expect claims", n)
+		}
+		fmt.Fprintf(stdout, "%s: experiment %s: %d runs (axes: %s)%s\n", e.Pos, e.Name, len(e.Runs), axes(e), claims)
 	}
 	return exitOK
 }
