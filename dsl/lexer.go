@@ -14,7 +14,7 @@ import (
 // rawLexer splits a .sink file into tokens with participle's regular
 // expression lexer. It keeps comments and every newline (the formatter
 // needs them) and accepts anything: bad input comes out as tokens
-// (Invalid, an unterminated String, a malformed Number) that checkToken
+// (Invalid, an unterminated String, a malformed Number) that checkedLexer
 // turns into positioned errors.
 var rawLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Comment", Pattern: `(?:#|//)[^\n]*`},
