@@ -96,9 +96,15 @@ EOF
 	return 1
 }
 
-# slurm_stop stops the daemons slurm_start started (slurmd first), by PID.
+# slurm_stop cancels the jobs left (a test that failed half-way) and waits
+# for them to end, so no job process outlives the cluster, then stops the
+# daemons slurm_start started (slurmd first), by PID.
 slurm_stop() {
 	local i pid
+	if [ "${#SLURM_PIDS[@]}" -gt 0 ] && [ -n "$(squeue -h 2>/dev/null)" ]; then
+		scancel --user="$(id -un)" 2>/dev/null || true
+		for _ in $(seq 60); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.5; done
+	fi
 	for ((i = ${#SLURM_PIDS[@]} - 1; i >= 0; i--)); do
 		pid=${SLURM_PIDS[i]}
 		kill "$pid" 2>/dev/null || continue
