@@ -200,7 +200,7 @@ type fwriter struct {
 func (w *fwriter) word(s string) {
 	// In a claim, a number glued to its sign after a term is an addition:
 	// `x +50` is written `x + 50`.
-	if w.claims && len(s) > 1 && (s[0] == '+' || s[0] == '-') && w.prev != "" && (w.prev == ")" || w.prev == "]" || isWord(w.prev)) {
+	if w.claims && len(s) > 1 && (s[0] == '+' || s[0] == '-') && (w.prev == ")" || w.prev == "]" || isWord(w.prev)) {
 		w.word(s[:1])
 		s = s[1:]
 	}
@@ -216,6 +216,9 @@ func (w *fwriter) word(s string) {
 
 // isWord reports whether s ends in a letter, digit or underscore.
 func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
 	c := s[len(s)-1]
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

@@ -3,7 +3,6 @@ package results
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -85,7 +84,7 @@ func cellsOf(x *compiler.Experiment) []*cell {
 	return cells
 }
 
-func writeStudyTable(w io.Writer, x *compiler.Experiment, runs map[string]Run, final map[string]map[metricKey]metricValue) {
+func writeStudyTable(w *strings.Builder, x *compiler.Experiment, runs map[string]Run, final map[string]map[metricKey]metricValue) {
 	slot := slices.ContainsFunc(x.Runs, func(r config.Run) bool { return r.Model.Slots() > 0 })
 	var ks []int
 	for _, r := range x.Runs {
@@ -162,12 +161,12 @@ func writeStudyTable(w io.Writer, x *compiler.Experiment, runs map[string]Run, f
 	}
 	fmt.Fprintf(w, "\nMean ± sd over seeds at the last measurement; Sink_k at eps %g", eps)
 	if slot {
-		w.Write([]byte("; Sink* is the slot column's score, — where a model has none"))
+		w.WriteString("; Sink* is the slot column's score, — where a model has none")
 	}
 	if proxy {
-		w.Write([]byte("; `*` marks proxy scores on row-normalised maps"))
+		w.WriteString("; `*` marks proxy scores on row-normalised maps")
 	}
-	w.Write([]byte("; n is the cell's finished runs of its seeds.\n"))
+	w.WriteString("; n is the cell's finished runs of its seeds.\n")
 }
 
 // Agreement words for the claims of a study.
@@ -213,7 +212,7 @@ func agreement(claims []ExpectResult) string {
 	return s
 }
 
-func writeClaims(w io.Writer, claims []ExpectResult) {
+func writeClaims(w *strings.Builder, claims []ExpectResult) {
 	if len(claims) == 0 {
 		return
 	}
