@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers "go"
@@ -21,6 +22,9 @@ import (
 
 // xlaNames are the names go-xla registers its backend under.
 var xlaNames = []string{"xla", "stablehlo", "shlo", "hlo", "pjrt"}
+
+// stdoutMu serialises the swaps of os.Stdout in Open.
+var stdoutMu sync.Mutex
 
 // installXLA says how to get a binary with the XLA backend and a plugin.
 const installXLA = "build sinkrun with the XLA backend (`make build-xla`, i.e. `go build -tags xla`, which needs a C compiler for cgo) " +
@@ -131,7 +135,10 @@ func Open(spec string) (b compute.Backend, err error) {
 		}
 	}()
 	// The Go backend prints its worker count to stdout; keep that out of the
-	// program's output (backends are opened before any run starts).
+	// program's output (backends are opened before any run starts). os.Stdout
+	// is process-wide: concurrent Opens take turns.
+	stdoutMu.Lock()
+	defer stdoutMu.Unlock()
 	stdout := os.Stdout
 	if devnull, derr := os.OpenFile(os.DevNull, os.O_WRONLY, 0); derr == nil {
 		os.Stdout = devnull

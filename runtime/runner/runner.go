@@ -296,22 +296,9 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 	label := b.label(i)
 	if t.claim != nil {
 		defer b.release(label, t.claim)
-		if t.claim.From != "" {
-			b.disp.event(fmt.Sprintf("%s: taking run-%s over from %s, whose claim was not refreshed for over %v", label, id, t.claim.From, b.board.Lease()))
-		}
-		// The run is ours now: a temp file of its results was left by a
-		// worker that died.
-		removeTemps(b.opts.Out, []config.Run{run})
-		var cancel context.CancelCauseFunc
-		ctx, cancel = context.WithCancelCause(ctx)
-		defer cancel(nil)
-		go func() {
-			select {
-			case <-t.claim.Lost():
-				cancel(errClaimLost)
-			case <-ctx.Done():
-			}
-		}()
+		var stop context.CancelCauseFunc
+		ctx, stop = b.hold(ctx, label, run, t.claim)
+		defer stop(nil)
 	}
 	ds, err := b.cache.Load(run.Data, run.SourceDir)
 	if err != nil {
@@ -359,6 +346,28 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 	}
 	removeCheckpoint(ckpt)
 	return nil
+}
+
+// hold starts a claimed run: it says when the run was taken over from a
+// dead worker, removes the temp files such a worker left, and returns a
+// context that is cancelled when the claim is lost.
+func (b *batch) hold(ctx context.Context, label string, run config.Run, c *claim.Claim) (context.Context, context.CancelCauseFunc) {
+	if c.From != "" {
+		b.disp.event(fmt.Sprintf("%s: taking run-%s over from %s, whose claim was not refreshed for over %v",
+			label, run.ID(), c.From, b.board.Lease()))
+	}
+	// The run is this worker's now: a temp file of its results was left
+	// by a worker that died.
+	removeTemps(b.opts.Out, []config.Run{run})
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-c.Lost():
+			cancel(errClaimLost)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // finish writes a run's results and counts it. It returns an error when the
