@@ -199,6 +199,12 @@ func (c *compiler) metricEps(m *dsl.MetricRef, q *Quantity, runs []config.Run) b
 		}
 		epsArg = a
 	}
+	for _, r := range runs {
+		if len(r.Measure.Eps) == 0 {
+			c.errorf(m.Pos, "%s: %s measures no sink score: its measure.eps is empty", m.Name, runName(r))
+			return false
+		}
+	}
 	if epsArg == nil {
 		q.Eps = runs[0].Measure.Eps[0]
 		for _, r := range runs {

@@ -91,6 +91,14 @@ func TestExpectationErrors(t *testing.T) {
 	}
 }
 
+func TestExpectationWithoutEps(t *testing.T) {
+	src := "experiment a {\n  measure { eps [] }\n  expect { sink_1 > 5; val_loss < 9 }\n}\n"
+	_, err := Compile(map[string][]byte{"t.sink": []byte(src)})
+	if want := "t.sink:3:12: sink_1: the run measures no sink score: its measure.eps is empty"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 // TestMeasuredPositions ties MeasuredPositions to what the measurement
 // reports.
 func TestMeasuredPositions(t *testing.T) {

@@ -95,7 +95,10 @@ func writeStudyTable(w *strings.Builder, x *compiler.Experiment, runs map[string
 		}
 	}
 	slices.Sort(ks)
-	eps := x.Runs[0].Measure.Eps[0]
+	eps := math.NaN() // the first eps, as the summary shows it
+	if e := x.Runs[0].Measure.Eps; len(e) > 0 {
+		eps = e[0]
+	}
 	header := shortNames(x.Axes)
 	if len(x.Axes) == 0 {
 		header = []string{"experiment"}
