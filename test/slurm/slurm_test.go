@@ -3,8 +3,9 @@ package slurm
 // These tests run the shipped sbatch script (deploy/slurm/sinkrun.sbatch) on
 // a real single-node Slurm cluster, brought up by test/slurm/run.sh (`make
 // slurm-test`, part of `make test`), and check that every array —
-// contiguous, stepped, cancelled and resubmitted, more tasks than runs —
-// trains every run exactly once, with the results of one process.
+// contiguous, stepped, more tasks than runs, cancelled or killed mid-run and
+// resubmitted — trains every run exactly once, with the results of one
+// process, and that fixed slices that cannot cover the batch are refused.
 
 import (
 	"bufio"
@@ -78,12 +79,17 @@ func (c *cluster) reference(t *testing.T) string {
 }
 
 // submit submits the sbatch script as an array on one CPU per task and
-// returns the job id. env adds variables for the script.
+// returns the job id. env sets variables for the script (SINKRUN_LEASE is
+// 20s unless set).
 func (c *cluster) submit(t *testing.T, out, array string, env ...string) string {
 	t.Helper()
+	vars := []string{"ALL", "SINKRUN=" + c.bin, "SINKRUN_OUT=" + out}
+	if !strings.Contains(strings.Join(env, ","), "SINKRUN_LEASE=") {
+		vars = append(vars, "SINKRUN_LEASE=20s")
+	}
 	args := []string{"--parsable", "-c", "1", "--mem=500M", "--array=" + array, "--chdir=" + c.dir,
 		"--output=" + filepath.Join(c.dir, "logs", filepath.Base(out)+"-%A_%a.log"),
-		"--export=" + strings.Join(append([]string{"ALL", "SINKRUN=" + c.bin, "SINKRUN_OUT=" + out, "SINKRUN_LEASE=20s"}, env...), ","),
+		"--export=" + strings.Join(append(vars, env...), ","),
 		c.script, "grid.sink", "--checkpoint-every", "100"}
 	cmd := exec.Command("sbatch", args...)
 	b, err := cmd.CombinedOutput()
@@ -159,6 +165,26 @@ func (c *cluster) logs(t *testing.T, out, job string) string {
 	return b.String()
 }
 
+// waitCheckpoint waits until a run of out has saved a checkpoint.
+func (c *cluster) waitCheckpoint(t *testing.T, out, job string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		// run-<id>/ or, while a worker holds the run, run-<id>.claim-<n>/
+		if m, _ := filepath.Glob(filepath.Join(out, "checkpoints", "*", "run-*", "state.gob")); len(m) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint after 5 minutes:\n%s", c.logs(t, out, job))
+		}
+	}
+}
+
+// claims lists the claims left under out.
+func claims(out string) []string {
+	m, _ := filepath.Glob(filepath.Join(out, "claims", "*", "*.claim"))
+	return m
+}
+
 // allCompleted checks that every task ended COMPLETED with exit code 0.
 func allCompleted(t *testing.T, tasks map[string]task, logs string) {
 	t.Helper()
@@ -191,7 +217,7 @@ func exactlyOnce(t *testing.T, out, ref string, logs ...string) {
 	}
 	runnertest.SameResults(t, out, ref)
 	runnertest.AssertClean(t, out)
-	if m, _ := filepath.Glob(filepath.Join(out, "claims", "*", "*.claim")); len(m) > 0 {
+	if m := claims(out); len(m) > 0 {
 		t.Errorf("claims left behind: %v", m)
 	}
 }
@@ -223,15 +249,7 @@ func TestSlurm(t *testing.T) {
 	t.Run("cancelled and resubmitted", func(t *testing.T) {
 		out := filepath.Join(c.dir, "cancelled")
 		job := c.submit(t, out, "0-1")
-		// Cancel once a run has saved a checkpoint, mid-run.
-		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-			if m, _ := filepath.Glob(filepath.Join(out, "checkpoints", "*", "run-*", "state.gob")); len(m) > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no checkpoint after 5 minutes:\n%s", c.logs(t, out, job))
-			}
-		}
+		c.waitCheckpoint(t, out, job) // cancel mid-run
 		if b, err := exec.Command("scancel", job).CombinedOutput(); err != nil {
 			t.Fatalf("scancel: %v\n%s", err, b)
 		}
@@ -248,7 +266,7 @@ func TestSlurm(t *testing.T) {
 				t.Errorf("the cancelled tasks' logs lack %q:\n%s", want, first)
 			}
 		}
-		if m, _ := filepath.Glob(filepath.Join(out, "claims", "*", "*.claim")); len(m) > 0 {
+		if m := claims(out); len(m) > 0 {
 			t.Errorf("the cancelled tasks did not release their claims: %v", m)
 		}
 
@@ -258,6 +276,34 @@ func TestSlurm(t *testing.T) {
 		allCompleted(t, tasks, second)
 		if !strings.Contains(second, "resumed from its checkpoint at step") {
 			t.Errorf("no run resumed from its checkpoint:\n%s", second)
+		}
+		exactlyOnce(t, out, ref, first, second)
+	})
+
+	t.Run("killed and taken over", func(t *testing.T) {
+		const lease = 5 * time.Second
+		out := filepath.Join(c.dir, "killed")
+		job := c.submit(t, out, "0-1", "SINKRUN_LEASE="+lease.String())
+		c.waitCheckpoint(t, out, job)
+		// scancel -b without --signal: SIGKILL, no chance to checkpoint
+		// or to release the claims.
+		if b, err := exec.Command("scancel", "-b", job).CombinedOutput(); err != nil {
+			t.Fatalf("scancel -b: %v\n%s", err, b)
+		}
+		tasks := c.wait(t, job, 2)
+		first := c.logs(t, out, job)
+		if strings.Contains(first, "interrupted") || len(claims(out)) == 0 {
+			t.Fatalf("the killed tasks (%v) stopped cleanly, or left no claims:\n%s", tasks, first)
+		}
+		time.Sleep(lease + time.Second) // the dead workers' claims go stale
+		job2 := c.submit(t, out, "0-1", "SINKRUN_LEASE="+lease.String())
+		tasks = c.wait(t, job2, 2)
+		second := c.logs(t, out, job2)
+		allCompleted(t, tasks, second)
+		for _, want := range []string{"over from", "resumed from its checkpoint at step"} {
+			if !strings.Contains(second, want) {
+				t.Errorf("the second array's logs lack %q:\n%s", want, second)
+			}
 		}
 		exactlyOnce(t, out, ref, first, second)
 	})
