@@ -223,11 +223,13 @@ func TestKillAndRerun(t *testing.T) {
 	}
 }
 
-// TestShardsUnionEqualsWhole runs a grid as 3 shards, 3 processes at once
-// writing into one results directory, and checks that together they wrote
-// exactly what one process writes for the whole grid. The shards run
-// through deploy/slurm/sinkrun.sbatch as a Slurm array task would (its
-// #SBATCH lines are comments to bash), with the array's variables set.
+// TestShardsUnionEqualsWhole runs a grid as 3 processes at once writing
+// into one results directory, as 3 fixed shards and as 3 claiming workers,
+// and checks that together they wrote exactly what one process writes for
+// the whole grid, each run trained once. The processes run
+// deploy/slurm/sinkrun.sbatch as the tasks of a stepped Slurm array would
+// (its #SBATCH lines are comments to bash), with the array's variables set.
+// (The script on a real Slurm: test/slurm.)
 func TestShardsUnionEqualsWhole(t *testing.T) {
 	// 4 runs over two experiments: shards of 2, 1 and 1 runs.
 	grid := strings.NewReplacer("steps 150", "steps 30", "every 50", "every 10", "seeds [1, 2]", "seeds [1]").Replace(killGrid)
@@ -237,30 +239,37 @@ func TestShardsUnionEqualsWhole(t *testing.T) {
 	if p := start(t, "run", sink, "--out", whole, "-j", "1"); p.wait(t) != 0 {
 		t.Fatalf("whole batch:\n%s", p.log())
 	}
-	shared := filepath.Join(t.TempDir(), "shared")
-	var procs []*proc
 	script, err := filepath.Abs("../../deploy/slurm/sinkrun.sbatch")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3; i++ {
-		// An array submitted with --array=1-3: task ids 1, 2, 3 are shards 0/3, 1/3, 2/3.
-		procs = append(procs, startCmd(t, exec.Command("bash", script, sink, "-j", "1"), "SINKRUN="+binary(t), "SINKRUN_OUT="+shared,
-			fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", i+1), "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=3", "SLURM_ARRAY_JOB_ID=42"))
-	}
-	total := 0
-	for i, p := range procs {
-		if code := p.wait(t); code != 0 {
-			t.Fatalf("shard %d/3: exit code %d:\n%s", i, code, p.log())
+	for _, split := range []string{"shard", "claim"} {
+		shared := filepath.Join(t.TempDir(), split)
+		var procs []*proc
+		for i := 0; i < 3; i++ {
+			// An array submitted with --array=1-5:2: task ids 1, 3, 5 are shards 0/3, 1/3, 2/3.
+			procs = append(procs, startCmd(t, exec.Command("bash", script, sink, "-j", "1"), "SINKRUN="+binary(t), "SINKRUN_OUT="+shared,
+				"SINKRUN_SPLIT="+split, fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", 2*i+1), "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=5",
+				"SLURM_ARRAY_TASK_STEP=2", "SLURM_ARRAY_TASK_COUNT=3", "SLURM_ARRAY_JOB_ID=42"))
 		}
-		if !strings.Contains(p.log(), fmt.Sprintf("shard %d/3", i)) || !strings.Contains(p.log(), "sinkrun plot "+shared) {
-			t.Errorf("shard %d/3 does not say how to draw the figures:\n%s", i, p.log())
+		total := 0
+		for i, p := range procs {
+			if code := p.wait(t); code != 0 {
+				t.Fatalf("%s %d: exit code %d:\n%s", split, i, code, p.log())
+			}
+			want := "--claim"
+			if split == "shard" {
+				want = fmt.Sprintf("--shard %d/3", i)
+			}
+			if !strings.Contains(p.log(), want) || !strings.Contains(p.log(), "sinkrun plot "+shared) {
+				t.Errorf("%s %d does not say what it runs (%s) and how to draw the figures:\n%s", split, i, want, p.log())
+			}
+			total += strings.Count(p.log(), "training run-")
 		}
-		total += strings.Count(p.log(), "training run-")
+		if total != 4 {
+			t.Errorf("%s: the processes trained %d runs, want 4", split, total)
+		}
+		runnertest.SameResults(t, shared, whole)
+		runnertest.AssertClean(t, shared)
 	}
-	if total != 4 {
-		t.Errorf("the shards trained %d runs, want 4", total)
-	}
-	runnertest.SameResults(t, shared, whole)
-	runnertest.AssertClean(t, shared)
 }
