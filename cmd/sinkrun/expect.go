@@ -13,8 +13,8 @@ import (
 // cmdExpect checks the expect blocks of .sink files against a results
 // directory.
 func cmdExpect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("expect", "RESULTS_DIR FILES... [flags]",
-		"Evaluate the expect blocks of the experiments in FILES on the Parquet results under RESULTS_DIR, written by\n"+
+	fs := newFlags("expect", "DIR FILES... [flags]",
+		"Evaluate the expect blocks of the experiments in FILES on the Parquet results under DIR, written by\n"+
 			"`sinkrun run FILES`. Each claim prints a verdict line with its numbers: pass, FAIL, known (marked disagrees and\n"+
 			"does not hold), HOLDS (marked disagrees but holds) or n/a (a run it needs has not finished). A metric is the mean,\n"+
 			"over the runs its selector picks (all seeds), of its value at each run's last measurement.\n"+
