@@ -310,7 +310,8 @@ type compiler struct {
 	seen        map[string]bool // dedup of errors
 	parseFailed bool            // a file could not be read or parsed
 	sourceDir   func(string) string
-	tokenizers  map[string]tokenizerSize // by path, see resolveTokenizer
+	tokenizers  map[string]tokenizerInfo  // by path, see loadTokenizer
+	checkpoints map[string]checkpointInfo // by path, see openCheckpoint
 }
 
 func (c *compiler) add(e *Error) {
@@ -337,6 +338,9 @@ type origin struct {
 	pos   dsl.Pos
 	vary  bool
 	owner *expState // the experiment that wrote it
+	// derived: the compiler set it from another setting written at pos
+	// (a checkpoint's tokenizer).
+	derived bool
 }
 
 // state is an experiment's resolved settings before grid expansion.
@@ -366,10 +370,10 @@ func (s *state) set(f *config.Field, t typed, vary bool, owner *expState) {
 			}
 		}
 		for k, p := range t.sub {
-			s.origins[k] = origin{p, vary, owner}
+			s.origins[k] = origin{pos: p, vary: vary, owner: owner}
 		}
 	}
-	s.origins[f.Path] = origin{t.pos, vary, owner}
+	s.origins[f.Path] = origin{pos: t.pos, vary: vary, owner: owner}
 }
 
 // axis is one dimension of the grid: a single vary, a zip group, or a

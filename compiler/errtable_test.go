@@ -77,7 +77,7 @@ func TestErrorTable(t *testing.T) {
 		{"number above range", "experiment a {\n  data { holdout 0.9 }\n}",
 			[]string{`t.sink:2:18: data.holdout: must be between 0.001 and 0.5, found 0.9`}},
 		{"negative steps", "experiment a {\n  train { steps -5 }\n}",
-			[]string{`t.sink:2:17: train.steps: must be at least 1, found -5`}},
+			[]string{`t.sink:2:17: train.steps: must be at least 0, found -5`}},
 		{"not a boolean", "experiment a {\n  model { tied yes }\n}",
 			[]string{`t.sink:2:16: model.tied: expected true or false, found yes`}},
 		{"misspelt op", "experiment a {\n  model { attention sigmod }\n}",

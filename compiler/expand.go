@@ -82,6 +82,9 @@ func (c *compiler) expand(es *expState) *Experiment {
 		if o, ok := run.origins["data.tokenizer.path"]; ok && o.owner != nil && o.owner.file != es.file {
 			r.Data.Tokenizer.Path = rebase([]string{r.Data.Tokenizer.Path}, c.sourceDir(o.owner.file), r.SourceDir)[0]
 		}
+		if o, ok := run.origins["model.checkpoint"]; ok && o.owner != nil && o.owner.file != es.file {
+			r.Model.Checkpoint = rebase([]string{r.Model.Checkpoint}, c.sourceDir(o.owner.file), r.SourceDir)[0]
+		}
 		for _, s := range seeds {
 			rr := deepCopy(reflect.ValueOf(*r)).Interface().(config.Run)
 			rr.Seed = s
@@ -183,7 +186,13 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 	if _, ok := origins["data.corpus.vocab"]; !ok && d.Corpus.Kind == "tokens" {
 		c.errorf(at("data.corpus"), "data.corpus: tokens needs the vocabulary of its token ids, e.g. tokens(paths: [\"train.bin\"], vocab: 50304)")
 	}
-	c.resolveTokenizer(d, origins, es, at)
+	arch, fromCheckpoint := c.resolveCheckpoint(r, origins, es, at)
+	tok, haveTok := c.resolveTokenizer(d, origins, es, at)
+	c.resolveFirstToken(d, tok, haveTok, at)
+	seqOK := true
+	if fromCheckpoint {
+		seqOK = c.checkCheckpointData(r, arch, tok, haveTok, origins, at)
+	}
 	if m.Vocab == 0 {
 		// A fixed first token outside the data's vocabulary is a dedicated
 		// BOS-like id: the model's vocabulary grows to hold it.
@@ -196,6 +205,9 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 		}
 	}
 	for _, v := range config.Validate(*r) {
+		if !seqOK && v.Paths[0] == "model.position.length" {
+			continue // the checkpoint's position table: said above
+		}
 		c.errorf(at(v.Paths...), "%s", v.Msg)
 	}
 }

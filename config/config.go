@@ -64,7 +64,18 @@ type Model struct {
 	KVHeads    int        `json:"kv_heads,omitempty" sink:"kv_heads" min:"0" max:"1024" doc:"key/value heads (grouped-query attention, LLaMA/Mistral): query head h uses key/value head floor(h / (heads/kv_heads)); must divide heads; 0 means heads (multi-head attention)"`
 	LinearBias LinearBias `json:"linear_bias,omitzero" sink:"linear_bias" enum:"none|qkv|all" doc:"learned biases of the linear maps. none: no bias (LLaMA); qkv: on the q, k and v projections (Qwen2); all: also on the attention output projection and both FFN projections (GPT-2, OPT, GPT-NeoX)"`
 	Residual   Residual   `json:"residual,omitzero" sink:"residual" enum:"sequential|parallel" doc:"how a block adds its attention and FFN. sequential: x += attn(norm1(x)), then x += ffn(norm2(x)); parallel: x += attn(norm1(x)) + ffn(norm2(x)), both from the same x (GPT-NeoX, GPT-J; pre-norm only)"`
+	// Checkpoint is a Hugging Face model directory, relative to the .sink
+	// file. The compiler reads its config.json and fills in every other
+	// model setting; empty (the default) is left out of the run's JSON.
+	Checkpoint string `json:"checkpoint,omitempty" sink:"checkpoint" doc:"a Hugging Face model directory (config.json, model.safetensors or shards with model.safetensors.index.json, and the tokenizer's files), relative to the .sink file: the model is the checkpoint's (families gpt2, llama, mistral, qwen2, gpt_neox, opt), every other model setting comes from its config.json and may not be set; train.steps defaults to 0 (measure only) and data.tokenizer to the checkpoint's own"`
+	// CheckpointSHA256 fingerprints the checkpoint's config.json, index and
+	// safetensors headers and file sizes (not the weights), which the
+	// compiler fills in: a checkpoint replaced on disk gives new run ids.
+	CheckpointSHA256 string `json:"checkpoint_sha256,omitempty" sink:"-"`
 }
+
+// FromCheckpoint reports whether the model is a pretrained checkpoint's.
+func (m Model) FromCheckpoint() bool { return m.Checkpoint != "" }
 
 // LinearBias says which linear maps have a learned bias (Model.LinearBias).
 type LinearBias string
@@ -230,9 +241,15 @@ type Corpus struct {
 // FirstToken says whether position 1 (the first; index 0) holds a fixed
 // token (a BOS-like token).
 type FirstToken struct {
-	Kind  string `json:"kind" sink:",kind" enum:"none|fixed" doc:"none: data as it comes; fixed: position 1 always holds the same token, followed by the data"`
-	Token int    `json:"token" sink:"token" kinds:"fixed" min:"0" doc:"the fixed token's id; an id outside the data's vocabulary is a dedicated BOS-like id that grows it"`
+	Kind string `json:"kind" sink:",kind" enum:"none|fixed|bos" doc:"none: data as it comes; fixed: position 1 always holds the same token, followed by the data; bos: position 1 holds the tokenizer's BOS token (a bpe tokenizer that has one, e.g. a checkpoint's), followed by the data"`
+	// Token is the fixed token's id; for bos the compiler fills in the
+	// tokenizer's BOS id (the tokenizer's path is the run's identity).
+	Token int `json:"token" sink:"token" kinds:"fixed" min:"0" doc:"the fixed token's id; an id outside the data's vocabulary is a dedicated BOS-like id that grows it"`
 }
+
+// Places reports whether position 1 holds a token of its own (fixed or
+// bos), Token.
+func (f FirstToken) Places() bool { return f.Kind == "fixed" || f.Kind == "bos" }
 
 // Separator is what joins the documents of a corpus (its files, or its
 // JSONL records) into one token stream. It does not apply to
@@ -272,7 +289,7 @@ func (r RandomTokens) IsZero() bool { return r.Kind == "" || r.Kind == "none" }
 
 // Train describes optimisation.
 type Train struct {
-	Steps     int       `json:"steps" sink:"steps" min:"1" doc:"optimiser steps"`
+	Steps     int       `json:"steps" sink:"steps" min:"0" doc:"optimiser steps; 0 (measure the model as it is) only with model.checkpoint, where it is the default"`
 	Batch     int       `json:"batch" sink:"batch" min:"1" doc:"sequences per step"`
 	Optimizer Optimizer `json:"optimizer" sink:"optimizer" doc:"optimiser and its hyper-parameters"`
 	Schedule  Schedule  `json:"schedule" sink:"schedule" doc:"learning-rate schedule"`
@@ -388,7 +405,7 @@ func (f FFN) HiddenOrDefault(dModel int) int {
 // outside it (dedicated ids).
 func (d Data) VocabSize() int {
 	v, _ := d.DataVocab()
-	if d.FirstToken.Kind == "fixed" {
+	if d.FirstToken.Places() {
 		v = max(v, d.FirstToken.Token+1)
 	}
 	if d.FixedToken.Kind == "fixed" {

@@ -44,7 +44,17 @@ func Validate(r Run) Violations {
 	vs = append(vs, modelRules(r.Model)...)
 	vs = append(vs, dataRules(r)...)
 	vs = append(vs, measureRules(r)...)
+	vs = append(vs, trainRules(r)...)
 	return supersede(vs)
+}
+
+// trainRules are the rules between training and the model.
+func trainRules(r Run) Violations {
+	if r.Train.Steps < 1 && !r.Model.FromCheckpoint() {
+		return Violations{violation([]string{"train.steps"},
+			"train.steps: 0 (measure only) needs a pretrained model, model { checkpoint \"DIR\" }; a model sinkrun initialises needs at least 1 step")}
+	}
+	return nil
 }
 
 // ValidateModel is Validate for the parts of a run the model builder sees:
@@ -247,7 +257,7 @@ func dataRules(r Run) Violations {
 			add([]string{"data.random_tokens.to", "data.random_tokens.from", "data.random_tokens"}, "data.random_tokens: to (%d) must be greater than from (%d): the span is positions from to to-1", rt.To, rt.From)
 		case rt.To > d.Context+1:
 			add([]string{"data.random_tokens.to", "data.random_tokens", "data.context"}, "data.random_tokens: the span reaches position %d, beyond data.context (%d)", rt.To-1, d.Context)
-		case rt.From == 1 && d.FirstToken.Kind == "fixed":
+		case rt.From == 1 && d.FirstToken.Places():
 			add([]string{"data.random_tokens.from", "data.random_tokens", "data.first_token"}, "data.random_tokens: the span starts at position 1, which data.first_token fixes; start it at 2")
 		case ft.Kind == "fixed" && ft.Position >= rt.From && ft.Position < rt.To:
 			add([]string{"data.fixed_token.position", "data.fixed_token", "data.random_tokens"}, "data.fixed_token: position %d lies inside data.random_tokens' span (positions %d to %d)", ft.Position, rt.From, rt.To-1)
@@ -255,7 +265,7 @@ func dataRules(r Run) Violations {
 	}
 	if u := d.UniqueTokens; u > 0 {
 		need := d.Context + 1
-		if d.FirstToken.Kind == "fixed" {
+		if d.FirstToken.Places() {
 			need-- // the first token is not data
 		}
 		if u < need {

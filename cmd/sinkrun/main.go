@@ -52,6 +52,7 @@ func commands() []command {
 		{"summarize", "DIR... [flags]", "print the summary tables of results directories, re-read from their Parquet files", cmdSummarize},
 		{"bench", "[FILE.sink] [flags]", "time the training step against the reference model (or a run of FILE); --json for one line", cmdBench},
 		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},
+		{"export", "FILE --out DIR", "write a trained run's final model (kept by run --keep-weights) as a Hugging Face checkpoint", cmdExport},
 	}
 }
 
@@ -86,6 +87,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if args[0] == "version" || args[0] == "--version" {
 		fmt.Fprintf(stdout, "sinkrun %s (%s)\n", config.Version, revision())
 		return exitOK
+	}
+	if args[0] == hfGenerateName { // hidden: a developer's tool, see hfgen.go
+		return cmdHFGenerate(ctx, args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

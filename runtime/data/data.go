@@ -114,7 +114,7 @@ func VocabSize(cfg config.Data) (int, error) {
 	}
 	switch cfg.FirstToken.Kind {
 	case "", "none":
-	case "fixed":
+	case "fixed", "bos": // bos: the tokenizer's BOS id, which the compiler filled in
 		if cfg.FirstToken.Token < 0 {
 			return 0, fmt.Errorf("data: first_token fixed(token: %d) is negative", cfg.FirstToken.Token)
 		}
@@ -155,7 +155,7 @@ func newDataset(cfg config.Data, c *corpus) (*Dataset, error) {
 	}
 	base, _ := corpusVocab(cfg) // checked by VocabSize
 	d := &Dataset{Vocab: vocab, corpus: c, base: base, first: -1, fixedAt: -1, holdout: cfg.Holdout}
-	if cfg.FirstToken.Kind == "fixed" {
+	if cfg.FirstToken.Places() {
 		d.first = int32(cfg.FirstToken.Token)
 	}
 	if !(cfg.Holdout > 0 && cfg.Holdout < 1) {
