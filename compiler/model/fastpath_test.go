@@ -18,7 +18,7 @@ import (
 // withFast builds a model with the fast-path switches sw and steps it once.
 func withFast(t testing.TB, sw fastSwitches, r config.Run, tok []int32, batch int) *Model {
 	t.Helper()
-	m, err := build(testBackend(t), r.Model, r.Train, 1, sw)
+	m, err := build(testBackend(t), r.Model, r.Train, 1, sw, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestFastPathAB(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := build(b, r.Model, r.Train, 1, parseFastPath(fp))
+		m, err := build(b, r.Model, r.Train, 1, parseFastPath(fp), nil)
 		if err == nil {
 			_, err = m.TrainStep(tok, 32, 0) // builds the graph
 		}

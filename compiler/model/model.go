@@ -49,8 +49,11 @@ type Model struct {
 
 	params []*gmodel.Variable // trainable, in a fixed order
 	decays []bool             // parallel to params: weight decay applies (optimizer decay)
-	m1, m2 []*gmodel.Variable // AdamW moments, parallel to params
-	nParam int64
+	m1, m2 []*gmodel.Variable // AdamW moments, parallel to params (none when measureOnly)
+	// measureOnly: built from given weights with train.steps 0; it has no
+	// optimiser state and no training step.
+	measureOnly bool
+	nParam      int64
 
 	mu        sync.Mutex
 	adamStep  int64 // optimiser updates applied so far (bias correction uses adamStep+1)
@@ -88,15 +91,38 @@ type ProbeOutput struct {
 
 // New builds the model, its seeded variables and its executors.
 func New(backend compute.Backend, m config.Model, t config.Train, seed int64) (*Model, error) {
-	return build(backend, m, t, seed, defaultFast)
+	return build(backend, m, t, seed, defaultFast, nil)
 }
 
-// build is New with the fast-path switches given.
-func build(backend compute.Backend, m config.Model, t config.Train, seed int64, fast fastSwitches) (mdl *Model, err error) {
+// Weights gives a parameter's initial values in its layout (see weights.go),
+// e.g. read from a Hugging Face checkpoint.
+type Weights func(p config.Param) ([]float32, error)
+
+// NewWithWeights builds the model with its parameters taken from weights
+// instead of the seeded initialiser. With t.Steps == 0 the model only
+// measures: it has no optimiser state and no training step, so a model's
+// memory is its weights (4 bytes a parameter) plus the activations of a pass.
+// Each parameter is created straight from its loaded values: one tensor's
+// copy is in flight at a time.
+func NewWithWeights(backend compute.Backend, m config.Model, t config.Train, weights Weights) (*Model, error) {
+	if weights == nil {
+		return nil, fmt.Errorf("model: nil weights")
+	}
+	return build(backend, m, t, 0, defaultFast, weights)
+}
+
+// build is New with the fast-path switches given and, optionally, the
+// weights to start from.
+func build(backend compute.Backend, m config.Model, t config.Train, seed int64, fast fastSwitches, weights Weights) (mdl *Model, err error) {
 	if backend == nil {
 		return nil, fmt.Errorf("model: nil backend")
 	}
-	if err := config.ValidateModel(m, t).Err(); err != nil {
+	measureOnly := t.Steps == 0 && weights != nil
+	vt := t
+	if measureOnly {
+		vt = config.Default().Train // nothing to train: check the architecture alone
+	}
+	if err := config.ValidateModel(m, vt).Err(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	opSpec, _ := config.AttentionOpNamed(m.Attention.Op)
@@ -109,14 +135,16 @@ func build(backend compute.Backend, m config.Model, t config.Train, seed int64, 
 	mdl = &Model{
 		backend: backend, cfg: m, train: t, seed: seed,
 		headDim: m.HeadDimOrDefault(), hidden: m.FFN.HiddenOrDefault(m.DModel), fast: fast, op: op, opSpec: opSpec,
-		store: gmodel.NewStore(),
+		store: gmodel.NewStore(), measureOnly: measureOnly,
 	}
-	if err := mdl.createVariables(); err != nil {
+	if err := mdl.createVariables(weights); err != nil {
 		return nil, err
 	}
-	mdl.trainExec, err = gmodel.NewExec(backend, mdl.store, mdl.trainGraph)
-	if err != nil {
-		return nil, err
+	if !measureOnly {
+		mdl.trainExec, err = gmodel.NewExec(backend, mdl.store, mdl.trainGraph)
+		if err != nil {
+			return nil, err
+		}
 	}
 	mdl.evalExec, err = gmodel.NewExec(backend, mdl.store, mdl.evalGraph)
 	if err != nil {
@@ -130,11 +158,12 @@ func build(backend compute.Backend, m config.Model, t config.Train, seed int64, 
 }
 
 // createVariables creates every parameter of config.Model.Params (the
-// catalogue's list, in its order) with a seeded host-side initialiser, and
-// the zeroed AdamW moments. Each variable draws from its own PCG stream
+// catalogue's list, in its order) with a seeded host-side initialiser, or
+// from weights when given, and the zeroed AdamW moments (none for a
+// measure-only model). Each variable draws from its own PCG stream
 // seeded by (seed, hash of its path), so values do not depend on creation
 // order or on GoMLX's graph RNG.
-func (m *Model) createVariables() error {
+func (m *Model) createVariables(weights Weights) error {
 	normal := func(path string, n int, std float64) []float32 {
 		h := fnv.New64a()
 		h.Write([]byte(path))
@@ -149,13 +178,21 @@ func (m *Model) createVariables() error {
 	for _, p := range m.cfg.Params() {
 		n := int(p.Size())
 		var vals []float32
-		switch p.Init {
-		case config.InitOnes:
+		switch {
+		case weights != nil:
+			var err error
+			if vals, err = weights(p); err != nil {
+				return fmt.Errorf("model: loading %s: %w", p.Path, err)
+			}
+			if len(vals) != n {
+				return fmt.Errorf("model: loading %s: got %d values for shape %v", p.Path, len(vals), p.Dims)
+			}
+		case p.Init == config.InitOnes:
 			vals = make([]float32, n)
 			for i := range vals {
 				vals[i] = 1
 			}
-		case config.InitZeros:
+		case p.Init == config.InitZeros:
 			vals = make([]float32, n)
 		default:
 			std := p.Std
@@ -174,6 +211,9 @@ func (m *Model) createVariables() error {
 		m.nParam += int64(n)
 	}
 	m.bindVariables(vars)
+	if m.measureOnly {
+		return nil
+	}
 	for _, p := range m.params {
 		shape := p.Shape()
 		v1, err := m.store.CreateVariable("/adamw"+p.Path()+"/m", tensors.FromShape(shape))
@@ -291,6 +331,9 @@ func (m *Model) TrainStep(tokens []int32, batch int, step int) (loss float64, er
 	in, tgt, _, err := splitTokens(tokens, batch)
 	if err != nil {
 		return 0, err
+	}
+	if m.measureOnly {
+		return 0, fmt.Errorf("model.TrainStep: the model was built to measure only (train.steps 0)")
 	}
 	defer recoverInto(&err, "model.TrainStep")
 	hyper := tensors.FromFlatDataAndDimensions(m.hyper(step, m.adamStep+1), 4)

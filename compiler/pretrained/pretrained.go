@@ -189,12 +189,12 @@ func ArchFromModel(m config.Model, maxPositions int) (hf.Arch, error) {
 // has none of that name (an optional bias).
 type tensorReader func(name string) (data []float32, ok bool, err error)
 
-// Params streams sinkrun's parameters from a checkpoint: fn is called once
-// per parameter of m (which must be ModelFromArch(ck.Arch), with its vocab)
-// with its values in sinkrun's layout (compiler/model/weights.go). Biases the
-// checkpoint does not have are zeros. One parameter's tensors are in memory
-// at a time.
-func Params(ck *hf.Checkpoint, m config.Model, fn func(path string, values []float32) error) error {
+// Weights reads sinkrun's parameters of m (which must be
+// ModelFromArch(ck.Arch), its vocabulary included) from a checkpoint, one at
+// a time, in sinkrun's layout (compiler/model/weights.go): the loader of
+// compiler/model's NewWithWeights. Biases the checkpoint does not have are
+// zeros.
+func Weights(ck *hf.Checkpoint, m config.Model) func(p config.Param) ([]float32, error) {
 	have := map[string]bool{}
 	for _, s := range hf.CanonicalTensors(ck.Arch) {
 		have[s.Name] = true
@@ -209,17 +209,26 @@ func Params(ck *hf.Checkpoint, m config.Model, fn func(path string, values []flo
 		}
 		return t.Data, true, nil
 	}
-	return params(m, read, fn)
-}
-
-func params(m config.Model, read tensorReader, fn func(path string, values []float32) error) error {
-	for _, p := range m.Params() {
+	return func(p config.Param) ([]float32, error) {
 		vals, err := paramValues(m, p, read)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p.Path, err)
+			return nil, fmt.Errorf("%s: %w", p.Path, err)
 		}
 		if int64(len(vals)) != p.Size() {
-			return fmt.Errorf("%s: built %d values for shape %v", p.Path, len(vals), p.Dims)
+			return nil, fmt.Errorf("%s: built %d values for shape %v", p.Path, len(vals), p.Dims)
+		}
+		return vals, nil
+	}
+}
+
+// Params calls fn with every parameter of m read from ck (see Weights), in
+// the model's creation order.
+func Params(ck *hf.Checkpoint, m config.Model, fn func(path string, values []float32) error) error {
+	w := Weights(ck, m)
+	for _, p := range m.Params() {
+		vals, err := w(p)
+		if err != nil {
+			return err
 		}
 		if err := fn(p.Path, vals); err != nil {
 			return err
