@@ -9,7 +9,7 @@ REV      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.gitRevision=$(REV)
 BIN      := bin/sinkrun
 
-.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps fuzz race slurm-test
+.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps torch-deps fuzz race slurm-test
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
@@ -25,8 +25,8 @@ quickstart: build
 
 # The README's second command, and exactly what CI runs. The external-reader
 # test (DuckDB and hyparquet reading our Parquet) must run, not skip.
-test: fmt-check vet external-deps
-	SINKRUN_EXTERNAL=1 $(GO) test -count=1 ./...
+test: fmt-check vet external-deps torch-deps
+	SINKRUN_EXTERNAL=1 SINKRUN_TORCH=1 $(GO) test -count=1 ./...
 	$(GO) build -o /dev/null ./cmd/sinkrun
 	$(GO) run ./cmd/sinkrun check experiments/*.sink
 	$(GO) run ./cmd/sinkrun fmt -l experiments
@@ -46,6 +46,13 @@ race:
 # the binary that `build` makes.
 slurm-test: build
 	test/slurm/run.sh
+
+# Debian's PyTorch and NumPy for /usr/bin/python3: test/hfref's independent
+# forward pass of every Hugging Face family, which the checkpoint tests
+# (SINKRUN_TORCH=1: required, not skipped) compare sinkrun with.
+torch-deps:
+	@/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy; }
 
 # Node packages of test/external, pinned by its package-lock.json.
 external-deps: test/external/node_modules/.installed test/tokenizer/node_modules/.installed
