@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/compiler/hf"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
 )
@@ -61,6 +63,7 @@ func writePlan(w io.Writer, exps []*compiler.Experiment, out string, resolved bo
 	tw.Flush()
 	fmt.Fprintf(w, "\n%d runs in %d experiments, %s training FLOPs in all; %d have results in %s\n",
 		len(all), len(exps), flopsText(flops), done, out)
+	writeCheckpoints(w, all)
 	if !resolved {
 		return
 	}
@@ -117,4 +120,55 @@ func flopsText(f float64) string {
 		}
 	}
 	return strconv.FormatFloat(f, 'f', 0, 64)
+}
+
+// writeCheckpoints lists the runs whose model is a pretrained checkpoint:
+// its architecture (from config.json), its size as float32 weights, the
+// forward FLOPs of one measurement (the probe pass, and the validation
+// batches, whose loss needs the logits), and whether it is fine-tuned.
+func writeCheckpoints(w io.Writer, runs []config.Run) {
+	header := false
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, r := range runs {
+		if !r.Model.FromCheckpoint() {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "\nPretrained checkpoints (forward FLOPs of one measurement; weights as float32 in memory):")
+			fmt.Fprintln(tw, "EXPERIMENT\t#\tCHECKPOINT\tARCHITECTURE\tWEIGHTS\tPROBE FLOPS\tVAL FLOPS\tTRAINING")
+			header = true
+		}
+		dir := filepath.FromSlash(r.Model.Checkpoint)
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(r.SourceDir, dir)
+		}
+		a, err := hf.ReadConfig(dir)
+		if err != nil { // changed since the compiler read it
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t\t\t\t\n", r.Experiment, i+1, r.Model.Checkpoint, err)
+			continue
+		}
+		ms := r.Measure
+		probe := float64(ms.ProbeSequences) * float64(hf.ForwardFLOPs(a, ms.ProbeLength, false))
+		val := float64(ms.ValBatches) * float64(r.Train.Batch) * float64(hf.ForwardFLOPs(a, r.Data.Context, true))
+		training := "measure only"
+		if r.Train.Steps > 0 {
+			training = fmt.Sprintf("fine-tune %d steps", r.Train.Steps)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Experiment, i+1, r.Model.Checkpoint, a,
+			bytesText(hf.Float32Bytes(a)), flopsText(probe), flopsText(val), training)
+	}
+	tw.Flush()
+}
+
+// bytesText writes a size in binary units: 5.8 GiB.
+func bytesText(n int64) string {
+	for _, u := range []struct {
+		scale float64
+		name  string
+	}{{1 << 40, "TiB"}, {1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if float64(n) >= u.scale {
+			return strconv.FormatFloat(float64(n)/u.scale, 'f', 1, 64) + " " + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + " B"
 }

@@ -90,6 +90,9 @@ func EstimateTime(ctx context.Context, runs []config.Run, opts Options) (Estimat
 		re := RunEstimate{Run: run, Setup: c.setup, Step: c.step, Measure: c.measure, Steps: steps, Measurements: n, Err: c.err}
 		if c.err == nil {
 			re.Time = c.setup + time.Duration(steps-1)*c.step + time.Duration(n-1)*c.measure
+			if steps == 0 { // measure only (a checkpoint): the setup without its first training step
+				re.Time = max(c.setup-c.step, c.measure)
+			}
 		}
 		est.Runs = append(est.Runs, re)
 	}
@@ -122,6 +125,9 @@ func schedule(times []time.Duration, jobs int) time.Duration {
 // measurements is how many times a run probes: at step 0, every
 // measure.every steps and at the end.
 func measurements(run config.Run) int {
+	if run.Train.Steps == 0 {
+		return 1 // measure only: step 0
+	}
 	n := 2 // step 0 and the last step
 	if e := run.Measure.Every; e > 0 {
 		n = 1 + run.Train.Steps/e

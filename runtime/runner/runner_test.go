@@ -345,6 +345,10 @@ func TestEstimate(t *testing.T) {
 	if n := measurements(r); n != 2 {
 		t.Errorf("measurements (every 0) = %d, want 2", n)
 	}
+	r.Train.Steps = 0 // a checkpoint measured as it is
+	if n := measurements(r); n != 1 {
+		t.Errorf("measurements (0 steps) = %d, want 1", n)
+	}
 	est, err := EstimateTime(context.Background(), runs, Options{Jobs: 2})
 	if err != nil {
 		t.Fatal(err)
