@@ -9,7 +9,7 @@ REV      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.gitRevision=$(REV)
 BIN      := bin/sinkrun
 
-.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps torch-deps fuzz race slurm-test
+.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps torch-deps fuzz race slurm-test pretrained-example
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
@@ -29,10 +29,18 @@ test: fmt-check vet external-deps torch-deps
 	SINKRUN_EXTERNAL=1 SINKRUN_TORCH=1 $(GO) test -count=1 ./...
 	$(GO) build -o /dev/null ./cmd/sinkrun
 	$(GO) run ./cmd/sinkrun check experiments/*.sink
+	$(MAKE) pretrained-example
 	$(GO) run ./cmd/sinkrun fmt -l experiments
 	$(MAKE) fuzz
 	$(MAKE) race
 	$(MAKE) slurm-test
+
+# experiments/pretrained/ measures a Hugging Face checkpoint; no real weights
+# ship with sinkrun, so one in GPT-2's layout with random weights (and a
+# byte-level tokenizer) is generated first, then the example is checked.
+pretrained-example:
+	$(GO) run ./cmd/sinkrun hf-generate --preset tiny-gpt2 experiments/pretrained/checkpoints/tiny-gpt2
+	$(GO) run ./cmd/sinkrun check experiments/pretrained/*.sink
 
 # The batch runner's tests (claims, signals, concurrent workers) under the
 # race detector. -d=checkptr=0: -race turns on checkptr, which aborts inside

@@ -73,3 +73,30 @@ func TestBytesText(t *testing.T) {
 		}
 	}
 }
+
+// The example of experiments/pretrained/ checks against the checkpoint that
+// `make pretrained-example` generates (here in a temporary copy).
+func TestPretrainedExample(t *testing.T) {
+	files, _ := filepath.Glob("../../experiments/pretrained/*.sink")
+	if len(files) == 0 {
+		t.Fatal("no experiments/pretrained/*.sink")
+	}
+	dir := t.TempDir()
+	var copies []string
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := filepath.Join(dir, filepath.Base(f))
+		os.WriteFile(c, src, 0o644)
+		copies = append(copies, c)
+	}
+	var o, e bytes.Buffer
+	if code := dispatch(context.Background(), []string{"hf-generate", "--preset", "tiny-gpt2", filepath.Join(dir, "checkpoints", "tiny-gpt2")}, &o, &e); code != exitOK {
+		t.Fatalf("hf-generate: exit %d: %s", code, e.String())
+	}
+	if _, err := compiler.CompileFiles(copies); err != nil {
+		t.Errorf("experiments/pretrained/ does not check:\n%s", compiler.FormatErrors(err, nil))
+	}
+}
