@@ -188,20 +188,23 @@ func (c *compiler) resolveCheckpoint(r *config.Run, origins map[string]origin, e
 
 // checkCheckpointData checks the data against a checkpoint's architecture:
 // the tokenizer's ids fit its vocabulary, and the sequences its positions
-// (and sliding window). It reports whether the sequences fit.
-func (c *compiler) checkCheckpointData(r *config.Run, arch hf.Arch, tok tokenizerInfo, haveTok bool, origins map[string]origin, at func(...string) dsl.Pos) bool {
+// (and sliding window). It returns the settings whose config.Validate
+// violations say the same again (the model's vocabulary, its position
+// table), to leave out.
+func (c *compiler) checkCheckpointData(r *config.Run, arch hf.Arch, tok tokenizerInfo, haveTok bool, origins map[string]origin, at func(...string) dsl.Pos) (said map[string]bool) {
+	said = map[string]bool{}
 	if haveTok {
 		if err := tok.tok.CheckVocab(arch.Vocab); err != nil {
 			c.errorf(at("data.tokenizer.path", "data.tokenizer"), "%s: %v", tokenizerSetting(origins), err)
+			said["model.vocab"] = true
 		}
 	}
 	if err := arch.CheckSequence(r.Measure.ProbeLength); err != nil {
 		c.errorf(at("measure.probe_length", "model.checkpoint"), "measure.probe_length (%d): %v", r.Measure.ProbeLength, err)
-		return false
-	}
-	if err := arch.CheckSequence(r.Data.Context); err != nil {
+		said["model.position.length"] = true
+	} else if err := arch.CheckSequence(r.Data.Context); err != nil {
 		c.errorf(at("data.context", "model.checkpoint"), "data.context (%d): %v", r.Data.Context, err)
-		return false
+		said["model.position.length"] = true
 	}
-	return true
+	return said
 }

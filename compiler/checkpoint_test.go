@@ -3,6 +3,7 @@ package compiler
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -146,7 +147,7 @@ func TestCheckpointErrors(t *testing.T) {
 			[]string{`t.sink:4:12: model.layers comes from the checkpoint's config.json (model.checkpoint at t.sink:3:16); remove it`,
 				`t.sink:5:9: model.ffn comes from the checkpoint's config.json`}},
 		{"varied architecture key", "experiment e {\n  model { checkpoint \"gpt2\" }\n  vary model.attention.z [one, sum]\n}\n",
-			[]string{`t.sink:3:27: model.attention.z comes from the checkpoint's config.json`}},
+			[]string{`t.sink:3:27: model.attention.z comes from the checkpoint's config.json`, `t.sink:3:32: model.attention.z comes from`}},
 		{"missing directory", "experiment e { model { checkpoint \"gtp2\" } }\n",
 			[]string{`t.sink:1:35: model.checkpoint: checkpoint `, `gtp2: no such file or directory (did you mean "gpt2"?)`}},
 		{"no config.json", "experiment e { model { checkpoint \"empty\" } }\n",
@@ -181,6 +182,15 @@ func TestCheckpointErrors(t *testing.T) {
 			if got == "" {
 				t.Fatalf("compiled; want errors %q", tc.want)
 			}
+			errors := 0
+			for _, w := range tc.want {
+				if strings.HasPrefix(w, "t.sink:") {
+					errors++
+				}
+			}
+			if n := strings.Count(got, "\n") + 1; n != errors {
+				t.Errorf("%d errors, want %d:\n%s", n, errors, got)
+			}
 			rest := got
 			for _, w := range tc.want {
 				i := strings.Index(rest, w)
@@ -204,6 +214,22 @@ func writeQwenTokenizer(t *testing.T, dir string) {
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// Hostile checkpoint paths end in an error at the setting, never a panic
+// (which compile would report as an internal compiler error) or a read of
+// a device.
+func TestCheckpointHostilePaths(t *testing.T) {
+	for _, path := range []string{"/dev/zero", "/proc/self", "/", ".", strings.Repeat("x/", 3000), "../../../../../../../../etc"} {
+		_, err := Compile(map[string][]byte{"t.sink": []byte("experiment e { model { checkpoint " + strconv.Quote(path) + " } }\n")})
+		if err == nil {
+			t.Errorf("checkpoint %.40q compiled", path)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "t.sink:1:35: model.checkpoint: ") || strings.Contains(msg, "internal compiler error") {
+			t.Errorf("checkpoint %.40q: %.300s", path, msg)
 		}
 	}
 }

@@ -72,7 +72,11 @@ func (c *compiler) expand(es *expState) *Experiment {
 			}
 		}
 		r := run.run.Addr().Interface().(*config.Run)
+		before := len(c.errs)
 		c.check(r, run.origins, es)
+		if len(c.errs) > before {
+			continue // not a run: no further checks (e.g. for identical runs)
+		}
 		r.Experiment = es.ast.Name
 		r.Varied = varied
 		r.SourceDir = c.sourceDir(es.file)
@@ -174,8 +178,8 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 	// Arguments set by path (vary model.attention.z) must apply to the final kind.
 	for p := range origins {
 		f := schema.Lookup(p)
-		if f == nil || len(f.Kinds) == 0 {
-			continue
+		if f == nil || len(f.Kinds) == 0 || m.FromCheckpoint() && strings.HasPrefix(p, "model.") {
+			continue // a model setting beside a checkpoint: resolveCheckpoint says it
 		}
 		parent := schema.Lookup(p[:len(p)-len(f.Key)-1])
 		kind := parent.KindField().Value(reflect.ValueOf(*r)).String()
@@ -189,9 +193,9 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 	arch, fromCheckpoint := c.resolveCheckpoint(r, origins, es, at)
 	tok, haveTok := c.resolveTokenizer(d, origins, es, at)
 	c.resolveFirstToken(d, tok, haveTok, at)
-	seqOK := true
+	var said map[string]bool // by the checkpoint's checks
 	if fromCheckpoint {
-		seqOK = c.checkCheckpointData(r, arch, tok, haveTok, origins, at)
+		said = c.checkCheckpointData(r, arch, tok, haveTok, origins, at)
 	}
 	if m.Vocab == 0 {
 		// A fixed first token outside the data's vocabulary is a dedicated
@@ -205,8 +209,8 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 		}
 	}
 	for _, v := range config.Validate(*r) {
-		if !seqOK && v.Paths[0] == "model.position.length" {
-			continue // the checkpoint's position table: said above
+		if said[v.Paths[0]] {
+			continue
 		}
 		c.errorf(at(v.Paths...), "%s", v.Msg)
 	}
