@@ -174,13 +174,19 @@ func (c *compiler) resolveCheckpoint(r *config.Run, origins map[string]origin, e
 	path := m.Checkpoint
 	*m = info.model
 	m.Checkpoint, m.CheckpointSHA256 = path, info.fingerprint
+	derived := ckOrigin
+	derived.derived = true
+	for _, p := range allPaths() {
+		if strings.HasPrefix(p, "model.") && p != "model.checkpoint" {
+			origins[p] = derived // a rule the model breaks points at the checkpoint
+		}
+	}
 	if _, set := origins["train.steps"]; !set {
 		r.Train.Steps = 0 // measure the checkpoint as it is
 	}
-	if _, set := origins["data.tokenizer"]; !set {
+	_, kindSet := origins["data.tokenizer"]
+	if _, pathSet := origins["data.tokenizer.path"]; !kindSet && !pathSet {
 		r.Data.Tokenizer = config.Tokenizer{Kind: "bpe", Path: path}
-		derived := ckOrigin
-		derived.derived = true
 		origins["data.tokenizer"], origins["data.tokenizer.path"] = derived, derived
 	}
 	return info.arch, true

@@ -162,6 +162,8 @@ func TestCheckpointErrors(t *testing.T) {
 			[]string{`t.sink:1:35: model.checkpoint: the checkpoint's tokenizer: tokenizer `, `its 261 token ids (0..260) do not fit the model's vocabulary of 96`}},
 		{"explicit tokenizer larger than the vocabulary", "experiment e {\n  model { checkpoint \"small_vocab\" }\n  data {\n    tokenizer bpe(path: \"gpt2\")\n  }\n}\n",
 			[]string{`t.sink:4:25: data.tokenizer: tokenizer `, `do not fit the model's vocabulary of 96`}},
+		{"tokenizer path varied beside it", "experiment e {\n  model { checkpoint \"small_vocab\" }\n  vary data.tokenizer.path [\"gpt2\"]\n}\n",
+			[]string{`t.sink:2:22: model.vocab (96) is smaller than the bytes tokenizer's vocabulary (256)`, `t.sink:3:29: data.tokenizer.path applies only when data.tokenizer is bpe, not bytes`}},
 		{"probe longer than the positions", "experiment e {\n  model { checkpoint \"gpt2\" }\n  data { context 128 }\n  measure { probe_length 100 }\n}\n",
 			[]string{`t.sink:4:26: measure.probe_length (100): gpt2 model takes at most 80 positions, sequences have 100 tokens`}},
 		{"context longer than the positions", "experiment e {\n  model { checkpoint \"gpt2\" }\n  data { context 128 }\n}\n",
