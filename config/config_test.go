@@ -88,3 +88,39 @@ func TestSchemaLookup(t *testing.T) {
 		t.Error("model.attention must be a constructor field")
 	}
 }
+
+// train.steps 0 (measure only) needs a checkpoint; a checkpoint's path and
+// fingerprint are part of the run's identity, absent otherwise.
+func TestMeasureOnlyAndCheckpointIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		steps      int
+		checkpoint string
+		violation  string
+	}{
+		{0, "", "train.steps: 0 (measure only) needs a pretrained model"},
+		{0, "models/gpt2", ""},
+		{10, "models/gpt2", ""},
+		{1, "", ""},
+	} {
+		r := Default()
+		r.Model.Vocab = 256
+		r.Train.Steps, r.Model.Checkpoint = tc.steps, tc.checkpoint
+		var got string
+		for _, v := range Validate(r) {
+			got += v.Msg
+		}
+		if tc.violation == "" && got != "" || !strings.Contains(got, tc.violation) {
+			t.Errorf("steps %d, checkpoint %q: violations %q, want %q", tc.steps, tc.checkpoint, got, tc.violation)
+		}
+	}
+	plain := Default()
+	if strings.Contains(plain.JSON(), "checkpoint") {
+		t.Errorf("a model without a checkpoint names one in its JSON: %s", plain.JSON())
+	}
+	a, b := plain, plain
+	a.Model.Checkpoint, a.Model.CheckpointSHA256 = "m", "aa"
+	b.Model.Checkpoint, b.Model.CheckpointSHA256 = "m", "bb"
+	if a.ID() == b.ID() || a.ID() == plain.ID() {
+		t.Errorf("ids: checkpoint fingerprint aa %s, bb %s, none %s", a.ID(), b.ID(), plain.ID())
+	}
+}

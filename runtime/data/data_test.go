@@ -386,11 +386,28 @@ func TestVocabSize(t *testing.T) {
 		{"builtin", "bytes", config.FirstToken{Kind: "fixed", Token: 256}, 257},
 		{"bigram_backcopy", "bytes", config.FirstToken{Kind: "none"}, 64},
 		{"bigram_backcopy", "bytes", config.FirstToken{Kind: "fixed", Token: 70}, 71},
+		{"bigram_backcopy", "bytes", config.FirstToken{Kind: "bos", Token: 3}, 64}, // the compiler's resolved BOS id
 	} {
 		cfg := bigramCfg()
 		cfg.Corpus.Kind, cfg.Tokenizer, cfg.FirstToken = c.corpus, config.Tokenizer{Kind: c.tokenizer}, c.first
 		if got, err := VocabSize(cfg); err != nil || got != c.want {
 			t.Errorf("%+v: vocab %d, %v; want %d", c, got, err, c.want)
+		}
+	}
+}
+
+// A bos first token (its id resolved by the compiler) is placed exactly as
+// a fixed one.
+func TestBOSFirstTokenIsFixed(t *testing.T) {
+	for _, kind := range []string{"fixed", "bos"} {
+		cfg := bigramCfg()
+		cfg.FirstToken = config.FirstToken{Kind: kind, Token: 3}
+		d, err := Load(cfg, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.first != 3 || d.Vocab != 64 {
+			t.Errorf("%s: first token %d, vocab %d; want 3, 64", kind, d.first, d.Vocab)
 		}
 	}
 }
