@@ -235,3 +235,20 @@ func TestCheckpointHostilePaths(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint path is relative to the file that sets it, even when an
+// experiment in another directory inherits it; the run's path (and its
+// tokenizer's) are rebased onto the run's own directory.
+func TestCheckpointInherited(t *testing.T) {
+	dir := t.TempDir()
+	makeCheckpoint(t, filepath.Join(dir, "lib", "models", "gpt2"), "tiny-gpt2", 300, "F32")
+	writeSink(t, filepath.Join(dir, "lib", "base.sink"), "experiment base { model { checkpoint \"models/gpt2\" } }\n")
+	exps, errs := compileIn(t, filepath.Join(dir, "studies"), "import \"../lib/base.sink\"\nexperiment e extends base {}\n")
+	if errs != "" {
+		t.Fatal(errs)
+	}
+	r := exps[0].Runs[0]
+	if want := "../lib/models/gpt2"; r.Model.Checkpoint != want || r.Data.Tokenizer.Path != want {
+		t.Errorf("checkpoint %q, tokenizer %q; want both %q", r.Model.Checkpoint, r.Data.Tokenizer.Path, want)
+	}
+}

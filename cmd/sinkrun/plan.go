@@ -24,6 +24,9 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"index, run id, varied settings and seed, parameter count, training FLOPs, and whether results exist\n"+
 			"under --out. Training FLOPs = 6·N·D + 12·L·T·H·dh·D for N parameters, D = steps·batch·T training\n"+
 			"tokens, L layers, T context, H heads of width dh (matmuls, plus attention scores and mixing).\n"+
+			"Runs of a pretrained model (model.checkpoint) are listed again with its architecture, its weights'\n"+
+			"float32 memory, the forward FLOPs of one measurement (probe and validation passes), and whether they\n"+
+			"only measure (train.steps 0) or fine-tune.\n"+
 			"With --resolved, also print each run's fully resolved config: the JSON stored in its Parquet footer.", stderr)
 	out := fs.String("out", "results", "results directory to look for finished runs in")
 	resolved := fs.Bool("resolved", false, "print each run's fully resolved config as indented JSON")
