@@ -111,8 +111,17 @@ func TestCheckpointFingerprint(t *testing.T) {
 		t.Errorf("the same checkpoint elsewhere: id %s, want %s", again, first)
 	}
 	makeCheckpoint(t, filepath.Join(d2, "ck"), "tiny-gpt2", 300, "F16")
-	if replaced := id(d2); replaced == first {
-		t.Errorf("a replaced checkpoint (F16 weights) kept the id %s", replaced)
+	f16 := id(d2)
+	if f16 == first {
+		t.Errorf("a replaced checkpoint (F16 weights) kept the id %s", f16)
+	}
+	a := hf.Preset("tiny-gpt2")
+	a.Vocab = 300
+	if err := hf.Generate(filepath.Join(d2, "ck"), a, 1, "F16", 2); err != nil {
+		t.Fatal(err)
+	}
+	if sharded := id(d2); sharded == f16 || sharded == first {
+		t.Errorf("the checkpoint in 2 shards kept an id: %s", sharded)
 	}
 }
 
