@@ -32,6 +32,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	progress := fs.String("progress", "auto", "progress display: bar (redrawn in place), lines (plain log lines), or auto (bar on a terminal)")
 	format := fs.String("format", "table", "summary format: table, markdown or csv")
 	warnExpect := fs.Bool("warn-expect", false, "report failing expect claims as warnings (exit 0); without it a failing claim exits 1")
+	keepWeights := fs.Bool("keep-weights", false, "keep each finished run's final model under <out>/weights/experiment=<name>/run-<id>, for `sinkrun export`")
 	files, code, ok := parseFiles(fs, args)
 	if !ok {
 		return code
@@ -75,7 +76,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	outcome, err := runner.Run(ctx, exps, runner.Options{
 		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast, Shard: sh, Claim: *claimRuns, Lease: *lease,
-		CheckpointEvery: *every, Progress: *progress, Log: stderr, GitRevision: revision(),
+		CheckpointEvery: *every, Progress: *progress, Log: stderr, GitRevision: revision(), KeepWeights: *keepWeights,
 	})
 	if len(outcome.Runs) > 0 {
 		fmt.Fprintln(stdout)

@@ -64,6 +64,9 @@ type Options struct {
 	// logs) or "" / "auto": bar when Log is a terminal.
 	Progress    string
 	GitRevision string
+	// KeepWeights keeps each finished run's final model under
+	// WeightsDir(Out, run), for `sinkrun export`.
+	KeepWeights bool
 }
 
 // Outcome counts what happened to the runs of a batch.
@@ -261,6 +264,12 @@ func (b *batch) checkpointDir(run config.Run) string {
 	return filepath.Join(results.PartitionDir(b.opts.Out, "checkpoints", run.Experiment), "run-"+run.ID())
 }
 
+// WeightsDir is where a finished run's final model is kept (Options.KeepWeights):
+// <out>/weights/experiment=<name>/run-<id>, in model.Save's format.
+func WeightsDir(out string, run config.Run) string {
+	return filepath.Join(results.PartitionDir(out, "weights", run.Experiment), "run-"+run.ID())
+}
+
 // defaultCheckpointGap is the least time between two checkpoints of a run
 // when the interval is the default: short runs, whose steps take
 // milliseconds, would otherwise spend much of their time saving.
@@ -313,11 +322,16 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 		}
 	}
 	every, gap := b.checkpointing(run)
+	weights := ""
+	if b.opts.KeepWeights {
+		weights = WeightsDir(b.opts.Out, run)
+	}
 	b.disp.start(i, label)
 	res, err := trainer.Train(ctx, run, ds, trainer.Options{
 		Backend: be, BackendName: b.spec, CheckpointDir: trainCkpt, CheckpointEvery: every, CheckpointMinInterval: gap,
-		Progress: func(p trainer.Progress) { b.disp.progress(i, p) },
-		Warn:     func(msg string) { b.disp.event(label + ": " + msg) },
+		FinalWeightsDir: weights,
+		Progress:        func(p trainer.Progress) { b.disp.progress(i, p) },
+		Warn:            func(msg string) { b.disp.event(label + ": " + msg) },
 	})
 	b.disp.end(i)
 	if t.claim != nil && t.claim.IsLost() {

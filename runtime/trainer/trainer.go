@@ -43,6 +43,9 @@ type Options struct {
 	// Warn, if set, receives problems that cost time but not results (a
 	// checkpoint that could not be saved or read).
 	Warn func(string)
+	// FinalWeightsDir, if set, is where a run that finishes saves its final
+	// model (model.Save), for export (see final.go).
+	FinalWeightsDir string
 }
 
 // Progress is a snapshot of a run in flight.
@@ -219,6 +222,7 @@ func (t *training) train(ctx context.Context) {
 	t.rec.Steps = int64(run.Train.Steps)
 	t.rec.TokensSeen = int64(run.Train.Steps) * tokensPerStep
 	t.rec.FinalTrainLoss = t.lastLoss
+	t.keepFinalWeights()
 }
 
 // diverged records the run as diverged when a loss is NaN or infinite.
