@@ -143,7 +143,7 @@ func hashHeader(h io.Writer, path string) error {
 // setting from its config.json (any other written is an error at its
 // position), the fingerprint, train.steps 0 and the checkpoint's tokenizer
 // unless set. It returns the checkpoint's architecture, if it could be read.
-func (c *compiler) resolveCheckpoint(r *config.Run, origins map[string]origin, es *expState, at func(...string) dsl.Pos) (hf.Arch, bool) {
+func (c *compiler) resolveCheckpoint(r *config.Run, origins map[string]origin, es *expState) (hf.Arch, bool) {
 	m := &r.Model
 	if !m.FromCheckpoint() {
 		return hf.Arch{}, false

@@ -155,6 +155,8 @@ func TestCheckpointErrors(t *testing.T) {
 		{"architecture key beside it", "experiment e {\n  model {\n    checkpoint \"gpt2\"\n    layers 3\n    ffn gelu(hidden: 64)\n  }\n}\n",
 			[]string{`t.sink:4:12: model.layers comes from the checkpoint's config.json (model.checkpoint at t.sink:3:16); remove it`,
 				`t.sink:5:9: model.ffn comes from the checkpoint's config.json`}},
+		{"architecture key varied beside it in a grid", "experiment e {\n  model { checkpoint \"gpt2\" }\n  vary model.layers [2, 3]\n  vary data.holdout [0.1, 0.2]\n}\n",
+			[]string{`t.sink:3:22: model.layers comes from the checkpoint's config.json`, `t.sink:3:25: model.layers comes from`}},
 		{"varied architecture key", "experiment e {\n  model { checkpoint \"gpt2\" }\n  vary model.attention.z [one, sum]\n}\n",
 			[]string{`t.sink:3:27: model.attention.z comes from the checkpoint's config.json`, `t.sink:3:32: model.attention.z comes from`}},
 		{"missing directory", "experiment e { model { checkpoint \"gtp2\" } }\n",

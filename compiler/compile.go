@@ -312,9 +312,11 @@ type compiler struct {
 	sourceDir   func(string) string
 	tokenizers  map[string]tokenizerInfo  // by path, see loadTokenizer
 	checkpoints map[string]checkpointInfo // by path, see openCheckpoint
+	reported    int                       // errors reported, repeats included
 }
 
 func (c *compiler) add(e *Error) {
+	c.reported++
 	key := e.Error()
 	if c.seen[key] {
 		return

@@ -72,9 +72,9 @@ func (c *compiler) expand(es *expState) *Experiment {
 			}
 		}
 		r := run.run.Addr().Interface().(*config.Run)
-		before := len(c.errs)
+		before := c.reported
 		c.check(r, run.origins, es)
-		if len(c.errs) > before {
+		if c.reported > before {
 			continue // not a run: no further checks (e.g. for identical runs)
 		}
 		r.Experiment = es.ast.Name
@@ -190,7 +190,7 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 	if _, ok := origins["data.corpus.vocab"]; !ok && d.Corpus.Kind == "tokens" {
 		c.errorf(at("data.corpus"), "data.corpus: tokens needs the vocabulary of its token ids, e.g. tokens(paths: [\"train.bin\"], vocab: 50304)")
 	}
-	arch, fromCheckpoint := c.resolveCheckpoint(r, origins, es, at)
+	arch, fromCheckpoint := c.resolveCheckpoint(r, origins, es)
 	tok, haveTok := c.resolveTokenizer(d, origins, es, at)
 	c.resolveFirstToken(d, tok, haveTok, at)
 	var said map[string]bool // by the checkpoint's checks
