@@ -41,11 +41,12 @@ func (c *compiler) loadTokenizer(path string) tokenizerInfo {
 
 // settingPath is a path written in the .sink file that set the setting at
 // key (an inherited one: relative to its own file), made usable from the
-// working directory.
+// working directory as the file's name is (so messages show it as the
+// user wrote the file's).
 func (c *compiler) settingPath(p, key string, origins map[string]origin, es *expState) string {
-	dir := c.sourceDir(es.file)
+	dir := filepath.Dir(es.file)
 	if o, ok := origins[key]; ok && o.owner != nil {
-		dir = c.sourceDir(o.owner.file)
+		dir = filepath.Dir(o.owner.file)
 	}
 	path := filepath.FromSlash(p)
 	if !filepath.IsAbs(path) {
