@@ -29,12 +29,12 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"expresses (sigmoid attention, attention-bias slots, ALiBi, ...) is refused with the settings that prevent it.\n"+
 			"A bpe tokenizer's files are copied; byte-level and synthetic-token runs have no tokenizer to copy.\n"+
 			"See docs/export.md.", stderr)
-	resultsDir := fs.String("results", "results", "results directory the run was trained into (`sinkrun run --out`)")
-	out := fs.String("out", "", "directory to write the checkpoint into (created; its earlier weight files are replaced)")
-	runN := fs.Int("run", 0, "the run to export: its `N` in the # column of `sinkrun plan FILE` (1-based, over all experiments of FILE)")
-	id := fs.String("id", "", "the run to export, by run id (the RUN ID column of `sinkrun plan`, or a unique prefix of it)")
-	dtype := fs.String("dtype", "F32", "stored dtype: F32, BF16 or F16 (weights are trained in float32)")
-	shards := fs.Int("shards", 1, "number of safetensors files; more than 1 writes model-0000k-of-0000n.safetensors and an index")
+	resultsDir := fs.String("results", "results", "the results `DIR` the run was trained into (the --out of sinkrun run)")
+	out := fs.String("out", "", "`DIR` to write the checkpoint into (created; its earlier weight files are replaced)")
+	runN := fs.Int("run", 0, "the run to export: its `N` in the # column of sinkrun plan FILE (1-based, over all experiments of FILE)")
+	id := fs.String("id", "", "the run to export, by `RUNID` (the RUN ID column of sinkrun plan, or a unique prefix of it)")
+	dtype := fs.String("dtype", "F32", "stored `dtype`: F32, BF16 or F16 (weights are trained in float32)")
+	shards := fs.Int("shards", 1, "`N` safetensors files; more than 1 writes model-0000k-of-0000n.safetensors and an index")
 	files, code, ok := parseFiles(fs, args)
 	if !ok {
 		return code
