@@ -318,3 +318,70 @@ func TestExportPicksRun(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 }
+
+// TestCopyTokenizer: a bpe run's tokenizer files go next to the weights
+// (a tokenizer.json file under any name as tokenizer.json); other runs say
+// why the checkpoint has none.
+func TestCopyTokenizer(t *testing.T) {
+	src := t.TempDir()
+	files := map[string]string{
+		"tok/tokenizer.json": "{}", "tok/tokenizer_config.json": `{"bos_token": "<s>"}`, "tok/notes.txt": "not a tokenizer file",
+		"gpt2/vocab.json": "{}", "gpt2/merges.txt": "#version: 0.2\n",
+		"single/my-tokenizer.json": "{}",
+	}
+	for name, body := range files {
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bpe := func(path string) config.Data {
+		d := config.Default().Data
+		d.Tokenizer = config.Tokenizer{Kind: "bpe", Path: path}
+		return d
+	}
+	bigram := config.Default().Data
+	bigram.Corpus.Kind = "bigram_backcopy"
+	for _, tc := range []struct {
+		name   string
+		data   config.Data
+		copied []string
+		says   string
+	}{
+		{"tokenizer.json directory", bpe("tok"), []string{"tokenizer.json", "tokenizer_config.json"}, "bpe from"},
+		{"vocab and merges", bpe("gpt2"), []string{"vocab.json", "merges.txt"}, "bpe from"},
+		{"a tokenizer.json file", bpe("single/my-tokenizer.json"), []string{"tokenizer.json"}, "bpe from"},
+		{"bytes", config.Default().Data, nil, "the ids are bytes"},
+		{"synthetic", bigram, nil, "bigram_backcopy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			says, err := copyTokenizer(config.Run{Data: tc.data, SourceDir: src}, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(says, tc.says) {
+				t.Errorf("says %q, want %q", says, tc.says)
+			}
+			entries, _ := os.ReadDir(out)
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Name())
+			}
+			if len(got) != len(tc.copied) {
+				t.Errorf("copied %v, want %v", got, tc.copied)
+			}
+			for _, f := range tc.copied {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("not copied: %v", err)
+				}
+			}
+		})
+	}
+	if _, err := copyTokenizer(config.Run{Data: bpe("missing"), SourceDir: src}, t.TempDir()); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a missing tokenizer: %v", err)
+	}
+}
