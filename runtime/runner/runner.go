@@ -313,7 +313,11 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 	if err != nil {
 		return b.finish(i, label, trainer.Result{Run: failed(run, fmt.Errorf("loading data: %w", err), b.spec)}, t.claim)
 	}
-	b.disp.event(fmt.Sprintf("%s: training run-%s (%d steps, data: %s)", label, id, run.Train.Steps, ds.Describe()))
+	if run.Train.Steps == 0 { // a pretrained checkpoint, measured as it is
+		b.disp.event(fmt.Sprintf("%s: measuring run-%s (checkpoint %s, data: %s)", label, id, run.Model.Checkpoint, ds.Describe()))
+	} else {
+		b.disp.event(fmt.Sprintf("%s: training run-%s (%d steps, data: %s)", label, id, run.Train.Steps, ds.Describe()))
+	}
 	ckpt := b.checkpointDir(run)
 	trainCkpt := ckpt
 	if t.claim != nil {
@@ -401,8 +405,12 @@ func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) 
 	switch r.Status {
 	case results.StatusDone:
 		b.record(i, r, func(o *Outcome) { o.Done++ })
-		b.disp.event(fmt.Sprintf("%s: done in %s (%.0f ms/step%s%s): Sink_1 %.2f%%%s, val loss %.4f", label,
-			roundDur(time.Duration(r.WallSeconds*float64(time.Second))), r.MsPerStep, resumedText(res), checkpointText(res),
+		pace := "measured only"
+		if r.Steps > 0 {
+			pace = fmt.Sprintf("%.0f ms/step", r.MsPerStep)
+		}
+		b.disp.event(fmt.Sprintf("%s: done in %s (%s%s%s): Sink_1 %.2f%%%s, val loss %.4f", label,
+			roundDur(time.Duration(r.WallSeconds*float64(time.Second))), pace, resumedText(res), checkpointText(res),
 			r.FinalSink1, proxyMark(r.Sink1Proxy), r.FinalValLoss))
 	case results.StatusDiverged:
 		b.record(i, r, func(o *Outcome) { o.Diverged++ })

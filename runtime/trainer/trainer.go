@@ -134,7 +134,7 @@ func (t *training) fail(err error) {
 
 func (t *training) train(ctx context.Context) {
 	run := t.run
-	m, err := model.New(t.opts.Backend, run.Model, run.Train, run.Seed)
+	m, err := t.newModel()
 	if err != nil {
 		t.fail(fmt.Errorf("building the model: %w", err))
 		return
@@ -159,7 +159,7 @@ func (t *training) train(ctx context.Context) {
 			// A checkpoint is only a shortcut: start afresh on a new model
 			// (a failed Load may have changed some variables).
 			t.warn("cannot resume from %s (%v); starting afresh", t.opts.CheckpointDir, err)
-			if t.m, err = model.New(t.opts.Backend, run.Model, run.Train, run.Seed); err != nil {
+			if t.m, err = t.newModel(); err != nil {
 				t.fail(fmt.Errorf("building the model: %w", err))
 				return
 			}
