@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 //go:embed hfref.py
@@ -35,6 +36,21 @@ func Python() (string, error) {
 		return "", fmt.Errorf("%s cannot import torch and numpy (apt-get install python3-torch python3-numpy): %v: %s", py, err, strings.TrimSpace(string(out)))
 	}
 	return py, nil
+}
+
+// PythonForTest is Python for a test: it skips t when the reference cannot
+// run here, and fails it instead when SINKRUN_TORCH=1 (CI), where the
+// comparison is required.
+func PythonForTest(t testing.TB) string {
+	t.Helper()
+	py, err := Python()
+	if err != nil {
+		if os.Getenv("SINKRUN_TORCH") == "1" {
+			t.Fatalf("SINKRUN_TORCH=1: %v", err)
+		}
+		t.Skipf("%v; SINKRUN_TORCH=1 makes this test required", err)
+	}
+	return py
 }
 
 // Options of a reference run.

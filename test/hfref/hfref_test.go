@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -26,17 +25,7 @@ import (
 // sinkrun's own forward pass.
 const maxMapDiff = 1e-4
 
-func python(t *testing.T) string {
-	t.Helper()
-	py, err := hfref.Python()
-	if err != nil {
-		if os.Getenv("SINKRUN_TORCH") == "1" {
-			t.Fatalf("SINKRUN_TORCH=1: %v", err)
-		}
-		t.Skipf("%v; SINKRUN_TORCH=1 makes this test required", err)
-	}
-	return py
-}
+func python(t *testing.T) string { return hfref.PythonForTest(t) }
 
 func TestReferenceOnGeneratedCheckpoints(t *testing.T) {
 	py := python(t)

@@ -10,7 +10,6 @@ package pretrained_test
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -42,16 +41,7 @@ func testBackend(t *testing.T) compute.Backend {
 	return sharedBE
 }
 
-func python(t *testing.T) string {
-	py, err := hfref.Python()
-	if err != nil {
-		if os.Getenv("SINKRUN_TORCH") == "1" {
-			t.Fatalf("SINKRUN_TORCH=1 but %v", err)
-		}
-		t.Skipf("no PyTorch reference: %v", err)
-	}
-	return py
-}
+func python(t *testing.T) string { return hfref.PythonForTest(t) }
 
 func TestFamiliesAgreeWithPyTorch(t *testing.T) {
 	py := python(t)
