@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,22 +21,9 @@ func cmdExpect(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"over the runs its selector picks (all seeds), of its value at each run's last measurement.\n"+
 			"Exit 1 when a claim fails or cannot be evaluated, unless --warn.", stderr)
 	warn := fs.Bool("warn", false, "report failing claims as warnings: exit 0")
-	args, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(args) < 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	dir, files := args[0], args[1:]
-	if _, err := os.Stat(dir); err != nil {
-		fmt.Fprintln(stderr, "sinkrun expect:", err)
-		return exitError
-	}
-	exps, ok := compile(files, stderr)
-	if !ok {
-		return exitError
+	dir, exps, code := resultsAndExperiments("expect", fs, args, stderr)
+	if code != exitOK {
+		return code
 	}
 	if countExpectations(exps) == 0 {
 		fmt.Fprintln(stderr, "sinkrun expect: no expect blocks in these files")
@@ -72,4 +60,28 @@ func checkExpectations(dir string, exps []*compiler.Experiment, w io.Writer) (fa
 		failed = failed || r.Verdict.Failed()
 	}
 	return failed, nil
+}
+
+// resultsAndExperiments parses the DIR FILES... arguments of expect and
+// report: DIR must exist (the results of `sinkrun run FILES`) and FILES must
+// compile. code is exitOK when both hold, else the exit code to return.
+func resultsAndExperiments(cmd string, fs *flag.FlagSet, args []string, stderr io.Writer) (dir string, exps []*compiler.Experiment, code int) {
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", nil, flagExit(err)
+	}
+	if len(args) < 2 {
+		fs.Usage()
+		return "", nil, exitUsage
+	}
+	dir, files := args[0], args[1:]
+	if _, err := os.Stat(dir); err != nil {
+		fmt.Fprintf(stderr, "sinkrun %s: %v\n", cmd, err)
+		return "", nil, exitError
+	}
+	exps, ok := compile(files, stderr)
+	if !ok {
+		return "", nil, exitError
+	}
+	return dir, exps, exitOK
 }

@@ -21,22 +21,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"marked section of FILE is replaced and the rest of FILE is kept:\n"+
 			"  <!-- begin sinkrun report: NAME -->\n  ...\n  <!-- end sinkrun report: NAME -->", stderr)
 	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
-	args, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(args) < 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	dir, files := args[0], args[1:]
-	if _, err := os.Stat(dir); err != nil {
-		fmt.Fprintln(stderr, "sinkrun report:", err)
-		return exitError
-	}
-	exps, ok := compile(files, stderr)
-	if !ok {
-		return exitError
+	dir, exps, code := resultsAndExperiments("report", fs, args, stderr)
+	if code != exitOK {
+		return code
 	}
 	reports, err := results.Report(dir, exps)
 	if err != nil {
