@@ -53,6 +53,7 @@ func commands() []command {
 		{"bench", "[FILE.sink] [flags]", "time the training step against the reference model (or a run of FILE); --json for one line", cmdBench},
 		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},
 		{"export", "FILE --out DIR", "write a trained run's final model (kept by run --keep-weights) as a Hugging Face checkpoint", cmdExport},
+		{"tokenizer", "train [flags]", "train a small byte-level BPE tokenizer (vocab.json + merges.txt) on a corpus", cmdTokenizer},
 	}
 }
 

@@ -121,17 +121,17 @@ func goroot() (root, version string) {
 	return runtime.GOROOT(), runtime.Version()
 }
 
-// loadBuiltin reads the .go files of $GOROOT/src in lexical walk order,
-// skipping testdata directories, each a document, joined by the separator
-// sep (see join) and cut at MaxBytes.
-func loadBuiltin(c config.Corpus, sep int, tok *textTokenizer) (*corpus, error) {
+// BuiltinFiles lists the documents of the builtin corpus: the .go files of
+// the Go toolchain's $GOROOT/src (src) in lexical walk order, skipping
+// testdata and dot directories. version is the toolchain's: the files
+// change with it.
+func BuiltinFiles() (files []string, src, version string, err error) {
 	root, version := goroot()
 	if root == "" {
-		return nil, fmt.Errorf("data: builtin corpus: cannot find GOROOT (is the go command on PATH?)")
+		return nil, "", "", fmt.Errorf("data: builtin corpus: cannot find GOROOT (is the go command on PATH?)")
 	}
-	src := filepath.Join(root, "src")
-	var files []string
-	err := filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
+	src = filepath.Join(root, "src")
+	err = filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -147,10 +147,21 @@ func loadBuiltin(c config.Corpus, sep int, tok *textTokenizer) (*corpus, error) 
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("data: builtin corpus: %w", err)
+		return nil, "", "", fmt.Errorf("data: builtin corpus: %w", err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("data: builtin corpus: no .go files under %s", src)
+		return nil, "", "", fmt.Errorf("data: builtin corpus: no .go files under %s", src)
+	}
+	return files, src, version, nil
+}
+
+// loadBuiltin reads the .go files of $GOROOT/src in lexical walk order,
+// skipping testdata directories, each a document, joined by the separator
+// sep (see join) and cut at MaxBytes.
+func loadBuiltin(c config.Corpus, sep int, tok *textTokenizer) (*corpus, error) {
+	files, src, version, err := BuiltinFiles()
+	if err != nil {
+		return nil, err
 	}
 	toks, used, err := readDocs(files, readText, sep, c.MaxBytes, tok)
 	if err != nil {
