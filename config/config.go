@@ -235,6 +235,9 @@ type Corpus struct {
 	Triggers    int     `json:"triggers,omitempty" sink:"triggers" kinds:"bigram_backcopy" min:"1" doc:"number of trigger tokens"`
 	Successors  int     `json:"successors,omitempty" sink:"successors" kinds:"bigram_backcopy" min:"1" doc:"possible next tokens of a non-trigger token in the bigram chain"`
 	TriggerRate float64 `json:"trigger_rate,omitempty" sink:"trigger_rate" kinds:"bigram_backcopy" min:"0" max:"1" doc:"probability that a non-trigger token is followed by a trigger"`
+	// Lags 0 is the original task (every trigger copies the token before
+	// it); it is left out of the JSON so existing run ids do not change.
+	Lags int `json:"lags,omitempty" sink:"lags" kinds:"bigram_backcopy" min:"0" doc:"copy distances (an extension): trigger k (0-based) copies the token 1 + (k mod lags) positions before it, so each distance is a separate back-copy job; 0 (unset) or 1 is Guo et al.'s task (every trigger copies the token just before it); at most triggers"`
 	Vocab       int     `json:"vocab,omitempty" sink:"vocab" kinds:"bigram_backcopy|tokens" min:"4" max:"65536" doc:"vocabulary of the synthetic chain, or of the token files (required for tokens: every id must be below it)"`
 }
 

@@ -224,6 +224,9 @@ func dataRules(r Run) Violations {
 		if d.Corpus.Triggers >= d.Corpus.Vocab {
 			add([]string{"data.corpus.triggers", "data.corpus.vocab", "data.corpus"}, "data.corpus: triggers (%d) must be fewer than vocab (%d)", d.Corpus.Triggers, d.Corpus.Vocab)
 		}
+		if d.Corpus.Lags > d.Corpus.Triggers {
+			add([]string{"data.corpus.lags", "data.corpus.triggers", "data.corpus"}, "data.corpus: lags (%d) needs at least as many triggers (%d): each copy distance has its own trigger tokens", d.Corpus.Lags, d.Corpus.Triggers)
+		}
 		if d.Separator.Kind == "eot" {
 			add([]string{"data.separator", "data.corpus"}, "data.separator: bigram_backcopy generates one stream, without documents to separate")
 		}

@@ -48,6 +48,14 @@ const (
 //     transition probabilities.
 //     Triggers only ever follow ordinary tokens, so x_{i-1} above is
 //     ordinary; a backcopied token may itself be followed by a trigger.
+//   - With c.Lags = L > 1 (an extension, not in Guo et al.), trigger k
+//     (the k-th trigger id, 0-based) copies x_{i-d} with d = 1 + k mod L:
+//     each distance is its own back-copy job, so a model needs several
+//     copying heads, each idle on most tokens. A trigger drawn whose token
+//     at its distance would be a trigger (or before the stream) is redrawn,
+//     so copies are always ordinary tokens and triggers still follow only
+//     ordinary tokens. L = 1 (or 0, unset) is the task above, stream for
+//     stream.
 //
 // Train and held-out are separate stretches of the one stream (the held-out
 // split is its end), sharing the chain. Random numbers come from a local
@@ -70,10 +78,17 @@ func loadBigramBackcopy(c config.Corpus) (*corpus, error) {
 	n := c.Vocab - c.Triggers
 	return &corpus{
 		name: "bigram_backcopy corpus",
-		desc: fmt.Sprintf("bigram_backcopy v1: vocab %d, triggers %d (ids %d..%d), successors %d, trigger_rate %g, %d tokens",
-			c.Vocab, c.Triggers, n, c.Vocab-1, c.Successors, c.TriggerRate, len(toks)),
+		desc: fmt.Sprintf("bigram_backcopy v1: vocab %d, triggers %d (ids %d..%d), successors %d, trigger_rate %g%s, %d tokens",
+			c.Vocab, c.Triggers, n, c.Vocab-1, c.Successors, c.TriggerRate, lagsDesc(c.Lags), len(toks)),
 		tokens: s,
 	}, nil
+}
+
+func lagsDesc(lags int) string {
+	if lags <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(", lags %d", lags)
 }
 
 // bigramChain is the transition table of the ordinary tokens.
@@ -153,6 +168,11 @@ func bigramBackcopy(c config.Corpus, length int) ([]uint16, error) {
 	case !(c.TriggerRate >= 0 && c.TriggerRate <= 1):
 		return nil, fmt.Errorf("data: bigram_backcopy: trigger_rate %g must lie in [0, 1]", c.TriggerRate)
 	}
+	lags := max(c.Lags, 1)
+	if lags > nt {
+		return nil, fmt.Errorf("data: bigram_backcopy: lags %d needs at least as many triggers (%d)", lags, nt)
+	}
+	lag := func(k int) int { return 1 + k%lags }
 	ch := newBigramChain(n, c.Successors)
 	r := splitmix{streamSeed}
 	out := make([]uint16, length)
@@ -160,10 +180,18 @@ func bigramBackcopy(c config.Corpus, length int) ([]uint16, error) {
 	for i := 0; i+1 < length; i++ {
 		x := int(out[i])
 		switch {
-		case x >= n: // trigger: copy the token before it
-			out[i+1] = out[i-1]
+		case x >= n: // trigger: copy the token lag(x) before it
+			out[i+1] = out[i-lag(x-n)]
 		case r.float64() < c.TriggerRate:
-			out[i+1] = uint16(n + r.intn(nt))
+			// The trigger at i+1 copies x_{i+1-lag}; one whose token there
+			// is a trigger is redrawn, so copies are always ordinary tokens
+			// (else copies of triggers could loop the stream forever).
+			// Lag 1 copies x_i, ordinary here, so the loop ends.
+			k := r.intn(nt)
+			for lag(k) > 1 && (i+1-lag(k) < 0 || int(out[i+1-lag(k)]) >= n) {
+				k = r.intn(nt)
+			}
+			out[i+1] = uint16(n + k)
 		default:
 			out[i+1] = ch.next(x, r.float64())
 		}

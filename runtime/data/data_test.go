@@ -186,6 +186,59 @@ func TestBigramBackcopy(t *testing.T) {
 	}
 }
 
+// With lags, trigger k copies the token 1 + k mod lags before it, each
+// distance occurs, and lags 1 is the original stream token for token.
+func TestBigramBackcopyLags(t *testing.T) {
+	c := bigramCfg().Corpus
+	plain, err := bigramBackcopy(c, 1<<18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Lags = 1
+	one, _ := bigramBackcopy(c, 1<<18)
+	if !slices.Equal(plain, one) {
+		t.Error("lags 1 changed the stream")
+	}
+	for _, lags := range []int{2, 3} {
+		c.Lags = lags
+		toks, err := bigramBackcopy(c, 1<<18)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := c.Vocab - c.Triggers
+		seen := map[int]int{} // distance -> copies checked
+		triggers := 0
+		for i := lags; i+1 < len(toks); i++ {
+			x := int(toks[i])
+			if x < n {
+				continue
+			}
+			d := 1 + (x-n)%lags
+			if toks[i+1] != toks[i-d] {
+				t.Fatalf("lags %d, position %d: trigger %d (distance %d) followed by %d, want %d", lags, i, x, d, toks[i+1], toks[i-d])
+			}
+			if int(toks[i+1]) >= n || int(toks[i-1]) >= n {
+				t.Fatalf("lags %d, position %d: a trigger next to trigger %d", lags, i, x)
+			}
+			seen[d]++
+			triggers++
+		}
+		// The stream keeps its randomness: triggers at about the set rate.
+		if rate := float64(triggers) / float64(len(toks)); rate < 0.08 || rate > 0.1 {
+			t.Errorf("lags %d: %.4f of tokens are triggers, want about %g/(1+%g)", lags, rate, c.TriggerRate, c.TriggerRate)
+		}
+		for d := 1; d <= lags; d++ {
+			if seen[d] == 0 {
+				t.Errorf("lags %d: no copy at distance %d", lags, d)
+			}
+		}
+	}
+	c.Lags = c.Triggers + 1
+	if _, err := bigramBackcopy(c, 100); err == nil {
+		t.Error("more lags than triggers accepted")
+	}
+}
+
 func TestBigramBackcopyDataset(t *testing.T) {
 	cfg := bigramCfg()
 	cfg.FirstToken = config.FirstToken{Kind: "fixed", Token: 64} // a dedicated id
