@@ -112,6 +112,12 @@ func TestValidate(t *testing.T) {
 		{"learnable length", func(r *Run) { r.Model.Position.Kind, r.Model.Position.Length = "learnable", 10 }, "model.position.length", "shorter than the sequences"},
 		{"probe length", func(r *Run) { r.Measure.ProbeLength = 65 }, "measure.probe_length", "at most data.context"},
 		{"vocab below the data's", func(r *Run) { r.Model.Vocab = 100 }, "model.vocab", "smaller than the bytes tokenizer's vocabulary"},
+		{"layer drop without training", func(r *Run) { r.Model.Checkpoint, r.Train.Steps, r.Train.LayerDrop = "m", 0, 0.2 }, "train.layer_drop", "train.steps is 0"},
+		{"layer drop range", func(r *Run) { r.Train.LayerDrop = 1 }, "train.layer_drop", "between 0 and 0.9"},
+		{"lags beyond triggers", func(r *Run) {
+			r.Data.Corpus = Corpus{Kind: "bigram_backcopy", Vocab: 64, Triggers: 3, Successors: 3, TriggerRate: 0.1, Lags: 4}
+			r.Data.Tokenizer = Tokenizer{Kind: "bytes"}
+		}, "data.corpus.lags", "needs at least as many triggers"},
 	} {
 		r := Default()
 		r.Model.Vocab = 256

@@ -296,6 +296,9 @@ type Train struct {
 	Batch     int       `json:"batch" sink:"batch" min:"1" doc:"sequences per step"`
 	Optimizer Optimizer `json:"optimizer" sink:"optimizer" doc:"optimiser and its hyper-parameters"`
 	Schedule  Schedule  `json:"schedule" sink:"schedule" doc:"learning-rate schedule"`
+	// LayerDrop is left out of the JSON when 0, so run ids without it are
+	// unchanged.
+	LayerDrop float64 `json:"layer_drop,omitempty" sink:"layer_drop" min:"0" max:"0.9" doc:"LayerDrop (stochastic depth): in each training step every sequence skips each block with this probability (its attention and FFN outputs are not added to the residual stream; kept blocks' outputs are scaled by 1/(1-p)), drawn from the run's seed and the step so resumed runs draw the same; validation and the probe use every block. 0: off"`
 	// Seeds is expanded into runs by the compiler; a resolved Run has one Seed.
 	Seeds []int64 `json:"-" sink:"seeds" doc:"one run per seed"`
 }

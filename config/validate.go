@@ -54,6 +54,10 @@ func trainRules(r Run) Violations {
 		return Violations{violation([]string{"train.steps"},
 			"train.steps: 0 (measure only) needs a pretrained model, model { checkpoint \"DIR\" }; a model sinkrun initialises needs at least 1 step")}
 	}
+	if r.Train.Steps < 1 && r.Train.LayerDrop > 0 {
+		return Violations{violation([]string{"train.layer_drop", "train.steps"},
+			"train.layer_drop: applies to training steps, and train.steps is 0 (measure only)")}
+	}
 	return nil
 }
 

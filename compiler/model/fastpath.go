@@ -455,16 +455,20 @@ func softmaxIdentityTrick(x *Node) *Node {
 // halves with independent graphs (the mean of the halves' means is the
 // batch's mean: the halves are equal); the variables, and so their gradients,
 // are shared.
-func (m *Model) batchLoss(scope *gmodel.Scope, tokens, targets *Node) *Node {
+func (m *Model) batchLoss(scope *gmodel.Scope, tokens, targets, keep *Node) *Node {
 	B := tokens.Shape().Dim(0)
 	if !m.fast.split || B < 8 || B%2 != 0 || !onGoBackend(tokens.Graph()) {
-		return crossEntropy(m.forward(scope, tokens, nil), targets, m.lossSkip())
+		return crossEntropy(m.forward(scope, tokens, keep, nil), targets, m.lossSkip())
 	}
 	var sum *Node
 	for i := 0; i < 2; i++ {
 		rows := AxisRange(i*B/2, (i+1)*B/2)
+		var halfKeep *Node
+		if keep != nil {
+			halfKeep = SliceAxis(keep, 0, rows)
+		}
 		// Each half builds the layers again: a fresh visited set for scope.In.
-		l := crossEntropy(m.forward(scope.ResetVisited(), SliceAxis(tokens, 0, rows), nil), SliceAxis(targets, 0, rows), m.lossSkip())
+		l := crossEntropy(m.forward(scope.ResetVisited(), SliceAxis(tokens, 0, rows), halfKeep, nil), SliceAxis(targets, 0, rows), m.lossSkip())
 		if sum == nil {
 			sum = l
 		} else {
@@ -482,13 +486,13 @@ func (m *Model) probeForward(scope *gmodel.Scope, tokens *Node) *probeRecord {
 	N := tokens.Shape().Dim(0)
 	if !m.fast.split || N < 8 || N%2 != 0 || !onGoBackend(tokens.Graph()) {
 		rec := &probeRecord{}
-		_ = m.forward(scope, tokens, rec) // logits unused: pruned from the graph
+		_ = m.forward(scope, tokens, nil, rec) // logits unused: pruned from the graph
 		return rec
 	}
 	var halves [2]*probeRecord
 	for i := range halves {
 		halves[i] = &probeRecord{}
-		_ = m.forward(scope.ResetVisited(), SliceAxis(tokens, 0, AxisRange(i*N/2, (i+1)*N/2)), halves[i])
+		_ = m.forward(scope.ResetVisited(), SliceAxis(tokens, 0, AxisRange(i*N/2, (i+1)*N/2)), nil, halves[i])
 	}
 	join := func(a, b []*Node) []*Node {
 		out := make([]*Node, len(a))

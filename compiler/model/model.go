@@ -257,19 +257,24 @@ func (m *Model) bindVariables(vars map[string]*gmodel.Variable) {
 	}
 }
 
-// trainGraph: inputs tokens [B,T], targets [B,T], hyper [4] (see optim.go);
+// trainGraph: inputs tokens [B,T], targets [B,T], hyper [4] (see optim.go)
+// and, with train.layer_drop, LayerDrop's keep [B, layers];
 // outputs the loss before the update and the global gradient norm.
 func (m *Model) trainGraph(scope *gmodel.Scope, inputs []*Node) []*Node {
 	tokens, targets, hyper := inputs[0], inputs[1], inputs[2]
+	var keep *Node
+	if len(inputs) > 3 {
+		keep = inputs[3]
+	}
 	asParameters(scope, tokens.Graph())
-	loss := m.batchLoss(scope, tokens, targets) // crossEntropy of forward, in two halves (fastpath.go)
+	loss := m.batchLoss(scope, tokens, targets, keep) // crossEntropy of forward, in two halves (fastpath.go)
 	gradNorm := m.adamwUpdate(loss, hyper)
 	return []*Node{loss, gradNorm}
 }
 
 func (m *Model) evalGraph(scope *gmodel.Scope, tokens, targets *Node) *Node {
 	asParameters(scope, tokens.Graph())
-	return m.batchLoss(scope, tokens, targets)
+	return m.batchLoss(scope, tokens, targets, nil)
 }
 
 func (m *Model) probeGraph(scope *gmodel.Scope, tokens *Node) []*Node {
@@ -337,7 +342,12 @@ func (m *Model) TrainStep(tokens []int32, batch int, step int) (loss float64, er
 	}
 	defer recoverInto(&err, "model.TrainStep")
 	hyper := tensors.FromFlatDataAndDimensions(m.hyper(step, m.adamStep+1), 4)
-	outs, err := m.trainExec.Call(in, tgt, hyper)
+	args := []any{in, tgt, hyper}
+	if p := m.train.LayerDrop; p > 0 {
+		keep := layerKeep(m.seed, step, batch, m.cfg.Layers, p)
+		args = append(args, tensors.FromFlatDataAndDimensions(keep, batch, m.cfg.Layers))
+	}
+	outs, err := m.trainExec.Call(args...)
 	if err != nil {
 		return 0, fmt.Errorf("model.TrainStep: %w", err)
 	}

@@ -72,7 +72,11 @@ func (s *seqLayout) real(x *Node, axis int) *Node {
 
 // forward maps tokens [B,T] (int32) to logits [B,T,V]; with a probe record it
 // records the probe tensors and returns nil.
-func (m *Model) forward(scope *gmodel.Scope, tokens *Node, rec *probeRecord) *Node {
+//
+// keep, when not nil, is LayerDrop's [B, layers] scale of each sequence's
+// blocks in a training step (0 for a skipped block, 1/(1-p) for a kept one;
+// layerDrop.go); nil uses every block as is.
+func (m *Model) forward(scope *gmodel.Scope, tokens, keep *Node, rec *probeRecord) *Node {
 	g := tokens.Graph()
 	B, T := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 	x := Gather(m.embed.NodeValue(g), InsertAxes(tokens, -1)) // [B,T,D]
@@ -96,15 +100,16 @@ func (m *Model) forward(scope *gmodel.Scope, tokens *Node, rec *probeRecord) *No
 	post := m.cfg.Norm.Placement == "post"
 	for l, bp := range m.blocks {
 		ls := scope.In("layer_%d", l)
+		kept := func(y *Node) *Node { return keptBlock(keep, l, y) }
 		switch {
 		case post:
-			x = m.norm(g, bp.norm1, Add(x, m.attention(ls, l, bp, x, lay, rec)))
-			x = m.norm(g, bp.norm2, Add(x, m.ffn(g, bp, x)))
+			x = m.norm(g, bp.norm1, Add(x, kept(m.attention(ls, l, bp, x, lay, rec))))
+			x = m.norm(g, bp.norm2, Add(x, kept(m.ffn(g, bp, x))))
 		case m.cfg.Residual == "parallel":
-			x = Add(x, Add(m.attention(ls, l, bp, m.norm(g, bp.norm1, x), lay, rec), m.ffn(g, bp, m.norm(g, bp.norm2, x))))
+			x = Add(x, kept(Add(m.attention(ls, l, bp, m.norm(g, bp.norm1, x), lay, rec), m.ffn(g, bp, m.norm(g, bp.norm2, x)))))
 		default:
-			x = Add(x, m.attention(ls, l, bp, m.norm(g, bp.norm1, x), lay, rec))
-			x = Add(x, m.ffn(g, bp, m.norm(g, bp.norm2, x)))
+			x = Add(x, kept(m.attention(ls, l, bp, m.norm(g, bp.norm1, x), lay, rec)))
+			x = Add(x, kept(m.ffn(g, bp, m.norm(g, bp.norm2, x))))
 		}
 		if rec != nil {
 			rec.hidden = append(rec.hidden, StopGradient(rowNorm(lay.real(x, 1)))) // [N,T]
