@@ -28,7 +28,8 @@ type Experiment struct {
 	Pos        dsl.Pos
 	Axes       []string // varied paths, in axis order (a zip group contributes each of its paths)
 	Runs       []config.Run
-	// Expectations are the claims of its expect blocks (not inherited).
+	// Expectations are the claims of its expect blocks (not inherited from
+	// its parent; a rebased experiment carries its study's).
 	Expectations []Expectation
 }
 
@@ -420,6 +421,9 @@ type expState struct {
 	resolving bool
 	done      bool
 	failed    bool // resolution reported errors: do not expand
+	// claimsFrom are the experiments whose expect claims a rebased
+	// experiment carries before its own (the study's line, oldest first).
+	claimsFrom []*dsl.Experiment
 }
 
 var schema = config.Schema()
@@ -450,12 +454,7 @@ func (c *compiler) resolve(es *expState) {
 		case !ok:
 			es.failed = true
 			if !c.parseFailed {
-				names := make([]string, 0, len(c.byName))
-				for n := range c.byName {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				c.errorf(e.ExtendsPos, "unknown experiment %q%s", e.Extends, didYouMean(e.Extends, names))
+				c.errorf(e.ExtendsPos, "unknown experiment %q%s", e.Extends, didYouMean(e.Extends, c.names()))
 			}
 		case parent == es:
 			c.errorf(e.ExtendsPos, "experiment %q cannot extend itself", e.Name)
@@ -471,6 +470,85 @@ func (c *compiler) resolve(es *expState) {
 			}
 		}
 	}
+	if e.On != "" && !es.failed {
+		st = c.rebase(es, st)
+	}
+	c.applyOwn(es, st)
+	es.state = st
+}
+
+// rebase resolves `extends STUDY on BASE`: BASE's resolved state, then the
+// own settings and axes of STUDY and of its ancestors below the one BASE
+// also descends from (the ancestor being replaced), oldest first; their
+// expect claims come along (es.claimsFrom). st is STUDY's state, returned
+// when the rebase fails.
+func (c *compiler) rebase(es *expState, st *state) *state {
+	e := es.ast
+	base, ok := c.byName[e.On]
+	switch {
+	case !ok:
+		es.failed = true
+		if !c.parseFailed {
+			c.errorf(e.OnPos, "unknown experiment %q%s", e.On, didYouMean(e.On, c.names()))
+		}
+		return st
+	case base == es:
+		es.failed = true
+		c.errorf(e.OnPos, "experiment %q cannot be its own base", e.Name)
+		return st
+	case base.file == es.file && !base.ast.Pos.Before(e.Pos):
+		es.failed = true
+		c.errorf(e.OnPos, "experiment %q is defined later in this file (line %d); define it before %q", e.On, base.ast.Pos.Line, e.Name)
+		return st
+	}
+	c.resolve(base)
+	if base.failed || base.state == nil {
+		es.failed = true
+		return st
+	}
+	baseLine := map[*expState]bool{}
+	for b := base; b != nil; b = c.byName[b.ast.Extends] {
+		baseLine[b] = true
+		if b.ast.Extends == "" {
+			break
+		}
+	}
+	// The study's line down from below the shared ancestor.
+	var line []*expState
+	for s := c.byName[e.Extends]; !baseLine[s]; s = c.byName[s.ast.Extends] {
+		line = append(line, s)
+		if s.ast.Extends == "" {
+			es.failed = true
+			c.errorf(e.OnPos, "%q shares no ancestor with %q: the base must extend one of the experiments %q builds on (e.g. its recipe)", e.On, e.Extends, e.Extends)
+			return st
+		}
+	}
+	if len(line) == 0 {
+		es.failed = true
+		c.errorf(e.OnPos, "%q descends from %q: extend %q directly", e.On, e.Extends, e.On)
+		return st
+	}
+	rebased := base.state.clone()
+	for i := len(line) - 1; i >= 0; i-- {
+		c.applyOwn(line[i], rebased)
+		es.claimsFrom = append(es.claimsFrom, line[i].ast)
+	}
+	return rebased
+}
+
+// names lists every experiment name, sorted, for suggestions.
+func (c *compiler) names() []string {
+	names := make([]string, 0, len(c.byName))
+	for n := range c.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// applyOwn applies es's own settings and axes (not its parent's) to st.
+func (c *compiler) applyOwn(es *expState, st *state) {
+	e := es.ast
 	// Settings, block by block.
 	c.settings(e.Stray, e.Blocks, "this experiment", func(f *config.Field, t typed) { st.set(f, t, false, es) })
 	// Vary axes and variants.
@@ -505,7 +583,6 @@ func (c *compiler) resolve(es *expState) {
 		}
 	}
 	c.checkVariantConflicts(es, st.axes)
-	es.state = st
 }
 
 // settings checks stray settings and blocks of settings (of an experiment

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -347,5 +348,49 @@ func TestNoGoNamesInErrors(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A rebased experiment (extends STUDY on BASE) is STUDY's own settings,
+// axes and claims written on BASE: the same runs as writing them out.
+func TestRebase(t *testing.T) {
+	exps := compileOne(t, `
+experiment recipe { model { layers 1 } train { steps 10 } }
+experiment deep extends recipe { model { layers 4 } train { steps 20; seeds [1, 2] } }
+experiment study extends recipe {
+  train { batch 8 }
+  vary model.heads [1, 2]
+  expect { sink_1[heads: 1] > 5 }
+}
+experiment study_more extends study { model { d_model 32 } }
+experiment rebased extends study_more on deep {
+  expect { sink_1[heads: 2] > 1 }
+}
+experiment written extends deep {
+  train { batch 8 }
+  vary model.heads [1, 2]
+  model { d_model 32 }
+}
+`)
+	rebased, written := find(t, exps, "rebased"), find(t, exps, "written")
+	if len(rebased.Runs) != 4 || len(rebased.Runs) != len(written.Runs) {
+		t.Fatalf("rebased has %d runs, written %d, want 4", len(rebased.Runs), len(written.Runs))
+	}
+	for i := range rebased.Runs {
+		a, b := rebased.Runs[i], written.Runs[i]
+		a.Experiment, b.Experiment = "", ""
+		if a.ID() != b.ID() {
+			t.Errorf("run %d: rebased %s\nwritten %s", i, a.JSON(), b.JSON())
+		}
+	}
+	if got := rebased.Runs[0]; got.Model.Layers != 4 || got.Train.Steps != 20 || got.Train.Batch != 8 || got.Model.DModel != 32 {
+		t.Errorf("rebased run: layers %d, steps %d, batch %d, d_model %d", got.Model.Layers, got.Train.Steps, got.Train.Batch, got.Model.DModel)
+	}
+	var claims []string
+	for _, e := range rebased.Expectations {
+		claims = append(claims, e.Claim)
+	}
+	if want := []string{"sink_1[heads: 1] > 5", "sink_1[heads: 2] > 1"}; !slices.Equal(claims, want) {
+		t.Errorf("claims %q, want %q", claims, want)
 	}
 }

@@ -91,7 +91,11 @@ func (m Metric) String() string {
 // expectations checks the expect blocks of an expanded experiment.
 func (c *compiler) expectations(es *expState, x *Experiment) []Expectation {
 	var out []Expectation
-	for _, blk := range es.ast.Expects {
+	var blocks []*dsl.Expect
+	for _, from := range append(es.claimsFrom, es.ast) {
+		blocks = append(blocks, from.Expects...)
+	}
+	for _, blk := range blocks {
 		if len(blk.Claims) == 0 {
 			c.errorf(blk.Pos, "expect: state at least one claim, e.g. expect { sink_1 > 50 }")
 		}

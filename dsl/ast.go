@@ -42,17 +42,22 @@ type Import struct {
 	PathPos Pos // of the string
 }
 
-// Experiment is `experiment NAME [extends PARENT] { ... }`.
+// Experiment is `experiment NAME [extends PARENT [on BASE]] { ... }`.
 type Experiment struct {
 	Pos        Pos // of the `experiment` keyword
 	Name       string
 	NamePos    Pos
 	Extends    string // "" when there is no parent
 	ExtendsPos Pos
-	Blocks     []*Block   // `model { ... }` etc., in source order
-	Varies     []*Vary    // in source order
-	Expects    []*Expect  // `expect { ... }` blocks, in source order
-	Stray      []*Setting // `key value` written directly in the experiment body (an error)
+	// On is the new base of a rebased experiment (`extends STUDY on BASE`):
+	// STUDY's own settings, axes and claims applied on BASE instead of on the
+	// ancestor they share. "" when not rebased.
+	On      string
+	OnPos   Pos
+	Blocks  []*Block   // `model { ... }` etc., in source order
+	Varies  []*Vary    // in source order
+	Expects []*Expect  // `expect { ... }` blocks, in source order
+	Stray   []*Setting // `key value` written directly in the experiment body (an error)
 }
 
 // Expect is `expect { claims }`: what the experiment expects of its results.

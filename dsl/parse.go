@@ -35,7 +35,8 @@ type gString struct {
 type gExperiment struct {
 	Pos     lexer.Position
 	Name    *gName   `parser:"\"experiment\" @@"`
-	Extends *gName   `parser:"( \"extends\" @@ )?"`
+	Extends *gName   `parser:"( \"extends\" @@"`
+	On      *gName   `parser:"  ( \"on\" @@ )? )?"`
 	Items   []*gItem `parser:"NL? \"{\" (NL|\";\")* ( @@ (NL|\";\")* )* \"}\""`
 }
 
@@ -211,6 +212,9 @@ func convert(filename string, g *gFile) (*File, ErrorList) {
 		e := &Experiment{Pos: toPos(ge.Pos), Name: ge.Name.Name, NamePos: toPos(ge.Name.Pos)}
 		if ge.Extends != nil {
 			e.Extends, e.ExtendsPos = ge.Extends.Name, toPos(ge.Extends.Pos)
+		}
+		if ge.On != nil {
+			e.On, e.OnPos = ge.On.Name, toPos(ge.On.Pos)
 		}
 		for _, it := range ge.Items {
 			switch {
