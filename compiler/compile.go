@@ -470,70 +470,74 @@ func (c *compiler) resolve(es *expState) {
 			}
 		}
 	}
-	if e.On != "" && !es.failed {
-		st = c.rebase(es, st)
+	es.state = st
+	if e.On != "" {
+		// Rebase only a valid study (its line is then finite and resolved);
+		// a failed rebase applies nothing more, which would only add errors.
+		if es.failed || len(c.errs) > nerr {
+			return
+		}
+		rebased, ok := c.rebaseStudy(es)
+		if !ok {
+			es.failed = true
+			return
+		}
+		st, es.state = rebased, rebased
 	}
 	c.applyOwn(es, st)
-	es.state = st
 }
 
-// rebase resolves `extends STUDY on BASE`: BASE's resolved state, then the
-// own settings and axes of STUDY and of its ancestors below the one BASE
+// rebaseStudy resolves `extends STUDY on BASE`: BASE's resolved state, then
+// the own settings and axes of STUDY and of its ancestors below the one BASE
 // also descends from (the ancestor being replaced), oldest first; their
-// expect claims come along (es.claimsFrom). st is STUDY's state, returned
-// when the rebase fails.
-func (c *compiler) rebase(es *expState, st *state) *state {
+// expect claims come along (es.claimsFrom). STUDY is resolved and valid.
+// It reports why and returns false when BASE cannot be a base.
+func (c *compiler) rebaseStudy(es *expState) (*state, bool) {
 	e := es.ast
 	base, ok := c.byName[e.On]
 	switch {
 	case !ok:
-		es.failed = true
 		if !c.parseFailed {
 			c.errorf(e.OnPos, "unknown experiment %q%s", e.On, didYouMean(e.On, c.names()))
 		}
-		return st
+		return nil, false
 	case base == es:
-		es.failed = true
 		c.errorf(e.OnPos, "experiment %q cannot be its own base", e.Name)
-		return st
+		return nil, false
+	case base.resolving:
+		c.errorf(e.OnPos, "experiment %q cannot be the base of %q: it depends on %q itself", e.On, e.Name, e.Name)
+		return nil, false
 	case base.file == es.file && !base.ast.Pos.Before(e.Pos):
-		es.failed = true
 		c.errorf(e.OnPos, "experiment %q is defined later in this file (line %d); define it before %q", e.On, base.ast.Pos.Line, e.Name)
-		return st
+		return nil, false
 	}
 	c.resolve(base)
 	if base.failed || base.state == nil {
-		es.failed = true
-		return st
+		return nil, false // its errors are reported at its own lines
 	}
+	// Both lines are finite: resolve has refused cycles and unknown parents.
 	baseLine := map[*expState]bool{}
 	for b := base; b != nil; b = c.byName[b.ast.Extends] {
 		baseLine[b] = true
-		if b.ast.Extends == "" {
-			break
-		}
 	}
-	// The study's line down from below the shared ancestor.
-	var line []*expState
+	var line []*expState // the study's line down from below the shared ancestor
 	for s := c.byName[e.Extends]; !baseLine[s]; s = c.byName[s.ast.Extends] {
-		line = append(line, s)
-		if s.ast.Extends == "" {
-			es.failed = true
+		if s == nil {
 			c.errorf(e.OnPos, "%q shares no ancestor with %q: the base must extend one of the experiments %q builds on (e.g. its recipe)", e.On, e.Extends, e.Extends)
-			return st
+			return nil, false
 		}
+		line = append(line, s)
 	}
 	if len(line) == 0 {
-		es.failed = true
 		c.errorf(e.OnPos, "%q descends from %q: extend %q directly", e.On, e.Extends, e.On)
-		return st
+		return nil, false
 	}
 	rebased := base.state.clone()
 	for i := len(line) - 1; i >= 0; i-- {
 		c.applyOwn(line[i], rebased)
 		es.claimsFrom = append(es.claimsFrom, line[i].ast)
 	}
-	return rebased
+	return rebased, true
 }
 
 // names lists every experiment name, sorted, for suggestions.

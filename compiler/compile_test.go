@@ -394,3 +394,28 @@ experiment written extends deep {
 		t.Errorf("claims %q, want %q", claims, want)
 	}
 }
+
+// Two rebased experiments that are each other's base are an error at the
+// `on`, not a hang.
+func TestRebaseCycle(t *testing.T) {
+	_, err := Compile(map[string][]byte{
+		"a.sink": []byte("experiment r { }\nexperiment s extends r { }\nexperiment x extends s on y { }\n"),
+		"b.sink": []byte("experiment t extends r { }\nexperiment y extends t on x { }\n"),
+	})
+	if err == nil || !strings.Contains(err.Error(), "cannot be the base of") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// bigram_backcopy's lags 1 is the original task, unset: the same run.
+func TestLagsOneIsUnset(t *testing.T) {
+	exps := compileOne(t, `
+experiment a { data { corpus bigram_backcopy(vocab: 64) } }
+experiment b { data { corpus bigram_backcopy(vocab: 64, lags: 1) } }
+`)
+	a, b := find(t, exps, "a").Runs[0], find(t, exps, "b").Runs[0]
+	a.Experiment, b.Experiment = "", ""
+	if a.ID() != b.ID() {
+		t.Errorf("lags 1 and unset differ:\n%s\n%s", a.JSON(), b.JSON())
+	}
+}

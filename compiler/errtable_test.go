@@ -50,6 +50,8 @@ func TestErrorTable(t *testing.T) {
 			[]string{`t.sink:1:1: unexpected "improt", expected "experiment NAME { ... }" (did you mean "import"?)`}},
 		{"misspelt extends", "experiment a extend b {}",
 			[]string{`t.sink:1:14: unexpected "extend", expected "{" (did you mean "extends"?)`}},
+		{"misspelt on", "experiment a extends b onn c {}",
+			[]string{`t.sink:1:24: unexpected "onn", expected "{" (did you mean "on"?)`}},
 		{"misspelt vary", "experiment a {\n  vray model.layers [1]\n}",
 			[]string{`t.sink:2:13: unexpected ".": end the previous setting with a newline or ";" first (did you mean "vary" instead of "vray" at line 2, column 3?)`}},
 		{"misspelt zip", "experiment a {\n  vary zpi { model.layers [1] }\n}",

@@ -80,6 +80,9 @@ func (c *compiler) expand(es *expState) *Experiment {
 		r.Experiment = es.ast.Name
 		r.Varied = varied
 		r.SourceDir = c.sourceDir(es.file)
+		if r.Data.Corpus.Lags == 1 {
+			r.Data.Corpus.Lags = 0 // one lag is the original task: one run id however it is written
+		}
 		if o, ok := run.origins["data.corpus.paths"]; ok && o.owner != nil && o.owner.file != es.file {
 			r.Data.Corpus.Paths = rebase(r.Data.Corpus.Paths, c.sourceDir(o.owner.file), r.SourceDir)
 		}

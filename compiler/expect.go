@@ -92,7 +92,7 @@ func (m Metric) String() string {
 func (c *compiler) expectations(es *expState, x *Experiment) []Expectation {
 	var out []Expectation
 	var blocks []*dsl.Expect
-	for _, from := range append(es.claimsFrom, es.ast) {
+	for _, from := range slices.Concat(es.claimsFrom, []*dsl.Experiment{es.ast}) {
 		blocks = append(blocks, from.Expects...)
 	}
 	for _, blk := range blocks {

@@ -237,8 +237,8 @@ type Corpus struct {
 	TriggerRate float64 `json:"trigger_rate,omitempty" sink:"trigger_rate" kinds:"bigram_backcopy" min:"0" max:"1" doc:"probability that a non-trigger token is followed by a trigger"`
 	// Lags 0 is the original task (every trigger copies the token before
 	// it); it is left out of the JSON so existing run ids do not change.
-	Lags int `json:"lags,omitempty" sink:"lags" kinds:"bigram_backcopy" min:"0" doc:"copy distances (an extension): trigger k (0-based) copies the token 1 + (k mod lags) positions before it, so each distance is a separate back-copy job; 0 (unset) or 1 is Guo et al.'s task (every trigger copies the token just before it); at most triggers"`
-	Vocab       int     `json:"vocab,omitempty" sink:"vocab" kinds:"bigram_backcopy|tokens" min:"4" max:"65536" doc:"vocabulary of the synthetic chain, or of the token files (required for tokens: every id must be below it)"`
+	Lags  int `json:"lags,omitempty" sink:"lags" kinds:"bigram_backcopy" min:"0" doc:"copy distances (an extension): trigger k (0-based) copies the token 1 + (k mod lags) positions before it, so each distance is a separate back-copy job; 0 (unset) or 1 is Guo et al.'s task (every trigger copies the token just before it); at most triggers"`
+	Vocab int `json:"vocab,omitempty" sink:"vocab" kinds:"bigram_backcopy|tokens" min:"4" max:"65536" doc:"vocabulary of the synthetic chain, or of the token files (required for tokens: every id must be below it)"`
 }
 
 // FirstToken says whether position 1 (the first; index 0) holds a fixed
@@ -298,7 +298,7 @@ type Train struct {
 	Schedule  Schedule  `json:"schedule" sink:"schedule" doc:"learning-rate schedule"`
 	// LayerDrop is left out of the JSON when 0, so run ids without it are
 	// unchanged.
-	LayerDrop float64 `json:"layer_drop,omitempty" sink:"layer_drop" min:"0" max:"0.9" doc:"LayerDrop (stochastic depth): in each training step every sequence skips each block with this probability (its attention and FFN outputs are not added to the residual stream; kept blocks' outputs are scaled by 1/(1-p)), drawn from the run's seed and the step so resumed runs draw the same; validation and the probe use every block. 0: off"`
+	LayerDrop float64 `json:"layer_drop,omitempty" sink:"layer_drop" min:"0" max:"0.9" doc:"LayerDrop (stochastic depth): in each training step every sequence skips each block with this probability (its attention and FFN outputs are not added to the residual stream; kept blocks' outputs are scaled by 1/(1-p)), drawn from the run's seed and the step so resumed runs draw the same; validation and the probe use every block. A skipped block is still computed and its output multiplied by 0, so LayerDrop saves no time; with post-norm the block's norms still apply. 0: off"`
 	// Seeds is expanded into runs by the compiler; a resolved Run has one Seed.
 	Seeds []int64 `json:"-" sink:"seeds" doc:"one run per seed"`
 }

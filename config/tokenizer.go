@@ -5,7 +5,7 @@ import "encoding/json"
 // Tokenizer is how the text of builtin, files and jsonl corpora becomes
 // tokens.
 type Tokenizer struct {
-	Kind string `json:"kind" sink:",kind" enum:"bytes|bpe" doc:"bytes: one token per byte, vocabulary 256; bpe: a pretrained checkpoint's BPE tokenizer read from its Hugging Face files (byte-level: GPT-2, GPT-NeoX / Pythia, OPT, LLaMA-3, Qwen2; SentencePiece-style: LLaMA-2, Mistral), vocabulary its own; no BOS is added (first_token bos adds it)"`
+	Kind string `json:"kind" sink:",kind" enum:"bytes|bpe" doc:"bytes: one token per byte, vocabulary 256; bpe: a BPE tokenizer read from Hugging Face files, a pretrained checkpoint's or one trained by sinkrun tokenizer train (byte-level: GPT-2, GPT-NeoX / Pythia, OPT, LLaMA-3, Qwen2; SentencePiece-style: LLaMA-2, Mistral), vocabulary its own; no BOS is added (first_token bos adds it)"`
 	Path string `json:"path,omitempty" sink:"path" kinds:"bpe" doc:"a directory holding tokenizer.json, or vocab.json and merges.txt (or a tokenizer.json file), relative to the .sink file"`
 	// Vocab is the tokenizer's number of ids, which the compiler reads from
 	// its files. The path, not the size, is part of the run's identity.

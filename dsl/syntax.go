@@ -338,6 +338,10 @@ func keywordHint(toks []lexer.Token, idx int) string {
 			if h := hint(t, "extends"); h != "" {
 				return h
 			}
+		case len(opens) == 0 && at(idx-2).Value == "extends":
+			if h := hint(t, "on"); h != "" {
+				return h
+			}
 		case len(opens) == 0:
 			if h := hint(t, "experiment", "import"); h != "" {
 				return h

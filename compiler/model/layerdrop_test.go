@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/sinkrun/sinkrun/config"
 )
 
 func TestLayerKeep(t *testing.T) {
@@ -83,5 +85,50 @@ func TestLayerDropSkipsBlocks(t *testing.T) {
 	}
 	if slices.Equal(a, none) {
 		t.Errorf("LayerDrop 0.5 trains exactly as without it: %v", a)
+	}
+}
+
+// With a batch of 8 the Go backend splits it into two halves, each with its
+// rows of the keep mask: the losses and gradient norms agree with the
+// unsplit graph, for each way a block adds to the residual stream.
+func TestLayerDropSplitBatch(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(*config.Run)
+	}{
+		{"pre-norm", func(*config.Run) {}},
+		{"post-norm", func(r *config.Run) { r.Model.Norm.Placement = "post" }},
+		{"parallel", func(r *config.Run) { r.Model.Residual = "parallel" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := tinyRun()
+			r.Train.LayerDrop = 0.5
+			c.edit(&r)
+			const batch, T = 8, 12
+			tok := countingBatch(rand.New(rand.NewPCG(2, 2)), batch, T, 16)
+			run := func(split bool) (loss, norm []float64) {
+				sw := defaultFast
+				sw.split = split
+				m, err := build(testBackend(t), r.Model, r.Train, 5, sw, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for s := range 3 {
+					l, err := m.TrainStep(tok, batch, s)
+					if err != nil {
+						t.Fatal(err)
+					}
+					loss, norm = append(loss, l), append(norm, m.GradNorm())
+				}
+				return loss, norm
+			}
+			l1, n1 := run(true)
+			l0, n0 := run(false)
+			for i := range l1 {
+				if math.Abs(l1[i]-l0[i]) > 1e-5 || math.Abs(n1[i]-n0[i]) > 1e-4*math.Max(1, n0[i]) {
+					t.Errorf("step %d: split loss %v grad norm %v, unsplit %v %v", i, l1[i], n1[i], l0[i], n0[i])
+				}
+			}
+		})
 	}
 }

@@ -195,7 +195,10 @@ func TestBigramBackcopyLags(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Lags = 1
-	one, _ := bigramBackcopy(c, 1<<18)
+	one, err := bigramBackcopy(c, 1<<18)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(plain, one) {
 		t.Error("lags 1 changed the stream")
 	}
