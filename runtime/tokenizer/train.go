@@ -34,7 +34,8 @@ func (w WordCounts) Add(doc []byte) {
 }
 
 // Trained is a byte-level BPE learned by Train: tokens 0 to 255 are the
-// bytes 0 to 255, then the tokens the merges made in order, then EndOfText.
+// bytes 0 to 255, then the tokens the merges made in order (one each),
+// then EndOfText.
 type Trained struct {
 	tokens [][]byte   // the bytes of each token but the last, EndOfText
 	merges [][2]int32 // the merges in rank order: left and right token ids
@@ -47,7 +48,7 @@ type TrainStats struct {
 	Pieces    int64 // words counted with repetition
 	Bytes     int64 // bytes of the words counted
 	Tokens    int64 // tokens of the counted words after all merges
-	DupMerges int   // merges whose token another merge had made already
+	DupMerges int   // always 0: no merge makes a token twice (see Train)
 }
 
 // Size is the number of token ids, EndOfText included.
@@ -118,14 +119,19 @@ func Train(counts WordCounts, vocabSize int) (*Trained, error) {
 		}
 		left, right := int32(best>>32), int32(uint32(best))
 		joined := append(bytes.Clone(t.tokens[left]), t.tokens[right]...)
-		id, dup := ids[string(joined)]
-		if dup {
-			t.Stats.DupMerges++
-		} else {
-			id = int32(len(t.tokens))
-			t.tokens = append(t.tokens, joined)
-			ids[string(joined)] = id
+		// A merge never makes a token another merge made: a span of a word
+		// that becomes one token was crossed by no token before (tokens only
+		// grow), so every merge acted on it as on the span's bytes alone, and
+		// thus as on any other span of the same bytes that became a token:
+		// the first merge to join one joined both. A token made twice would
+		// reopen pairs next to it that were merged already, and merges.txt
+		// would list them twice, which the encoder reads otherwise.
+		if old, made := ids[string(joined)]; made {
+			return nil, fmt.Errorf("tokenizer: train: merge %d joins tokens %d and %d into %q, which is token %d already: a bug in training", len(t.merges)+1, left, right, joined, old)
 		}
+		id := int32(len(t.tokens))
+		t.tokens = append(t.tokens, joined)
+		ids[string(joined)] = id
 		t.merges = append(t.merges, [2]int32{left, right})
 		stamp := len(t.merges)
 		for _, wi := range p.words[best] {

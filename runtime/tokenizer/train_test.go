@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -192,5 +193,102 @@ func TestTrainCompresses(t *testing.T) {
 	}
 	if large.BytesPerToken() <= 2 {
 		t.Errorf("with 143 merges on a 11-word lexicon, %g bytes a token, want more than 2", large.BytesPerToken())
+	}
+}
+
+// trainToLastPair trains on docs until no pair is left to merge. Each
+// merge leaves fewer tokens in the words, so there are fewer merges than
+// bytes.
+func trainToLastPair(t *testing.T, docs []string) *Trained {
+	t.Helper()
+	counts := countDocs(docs...)
+	limit := MinTrainVocab
+	for _, d := range docs {
+		limit += len(d)
+	}
+	var last *Trained
+	for vocab := MinTrainVocab; vocab <= limit; vocab++ {
+		tr, err := Train(counts, vocab)
+		if err != nil {
+			if last == nil || !strings.Contains(err.Error(), "no more pairs to merge") {
+				t.Fatal(err)
+			}
+			return last
+		}
+		last = tr
+	}
+	t.Fatalf("still merging at %d ids, with fewer bytes than merges", limit)
+	return nil
+}
+
+// wordsOf makes n documents of random words over an alphabet: short
+// alphabets make long runs, whose left-to-right pairing depends on their
+// length, and bytes reachable by several pairs of tokens.
+func wordsOf(r *rand.Rand, alphabet string, n int) []string {
+	var docs []string
+	for range n {
+		var sb strings.Builder
+		for range 1 + r.IntN(6) {
+			sb.WriteByte(' ')
+			for range 2 + r.IntN(10) {
+				sb.WriteByte(alphabet[r.IntN(len(alphabet))])
+			}
+		}
+		docs = append(docs, sb.String())
+	}
+	return docs
+}
+
+// A merge whose bytes another merge made already would reopen pairs that
+// were merged, list them twice in merges.txt, and let the encoder tokenize
+// otherwise than training counted. Train argues it never happens (two spans
+// of the same bytes that become tokens are merged alike); these texts try
+// it: a token two pairs of the vocabulary spell (" abc" is " a"+"bc" and
+// " ab"+"c"), runs, and random words, each trained until no pair is left.
+func TestTrainMakesEachTokenOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		docs []string
+	}{
+		{"two routes", []string{"abc abc ab ab ab bc bc bc bc abcd abcd xab xbc"}},
+		{"runs", []string{"aaa aaaa aaaaa baaa aaab aaaab baaaab aaaaaaa"}},
+		{"repeats", []string{"abab ababab bab aba ababa babab"}},
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 40 {
+		tests = append(tests, struct {
+			name string
+			docs []string
+		}{fmt.Sprintf("random %d", i), wordsOf(r, "abc"[:2+i%2], 1+i%4)})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := trainToLastPair(t, tc.docs)
+			seen := map[string]bool{}
+			for _, m := range spelledMerges(tr) {
+				if seen[m] {
+					t.Errorf("merge %q is listed twice", m)
+				}
+				seen[m] = true
+			}
+			if tr.Merges() != tr.Size()-MinTrainVocab || tr.Stats.DupMerges != 0 {
+				t.Errorf("%d merges for %d ids (%d duplicates): each merge should add one id", tr.Merges(), tr.Size(), tr.Stats.DupMerges)
+			}
+			dir := t.TempDir()
+			if err := tr.Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			tok, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tokens int64
+			for _, d := range tc.docs {
+				tokens += int64(len(tok.AppendText(nil, d)))
+			}
+			if tokens != tr.Stats.Tokens || tok.Size() != tr.Size() {
+				t.Errorf("the loaded tokenizer (%d ids) makes %d tokens of the text, training (%d ids) counted %d", tok.Size(), tokens, tr.Size(), tr.Stats.Tokens)
+			}
+		})
 	}
 }
