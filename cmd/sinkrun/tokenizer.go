@@ -87,9 +87,6 @@ func cmdTokenizerTrain(ctx context.Context, args []string, stdout, stderr io.Wri
 	s := trained.Stats
 	fmt.Fprintf(stdout, "trained %d merges on %d distinct words (%d in all) in %.1fs: %d ids (256 bytes, %d merged tokens, %s = %d)\n",
 		trained.Merges(), s.Words, s.Pieces, (time.Since(start) - read).Seconds(), trained.Size(), trained.Size()-257, tokenizer.EndOfText, trained.Size()-1)
-	if s.DupMerges > 0 {
-		fmt.Fprintf(stdout, "%d merges made a token another merge had made already: they add no id\n", s.DupMerges)
-	}
 	fmt.Fprintf(stdout, "compression on the training text: %.3f bytes/token (%d bytes, %d tokens; separators not counted)\n",
 		trained.BytesPerToken(), s.Bytes, s.Tokens)
 	fmt.Fprintf(stdout, "wrote %s and %s; use it with: data { tokenizer bpe(path: %q)  separator eot(token: %d) }\n",

@@ -44,11 +44,10 @@ type Trained struct {
 
 // TrainStats describes a training.
 type TrainStats struct {
-	Words     int   // distinct words
-	Pieces    int64 // words counted with repetition
-	Bytes     int64 // bytes of the words counted
-	Tokens    int64 // tokens of the counted words after all merges
-	DupMerges int   // always 0: no merge makes a token twice (see Train)
+	Words  int   // distinct words
+	Pieces int64 // words counted with repetition
+	Bytes  int64 // bytes of the words counted
+	Tokens int64 // tokens of the counted words after all merges
 }
 
 // Size is the number of token ids, EndOfText included.

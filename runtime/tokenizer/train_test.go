@@ -271,8 +271,8 @@ func TestTrainMakesEachTokenOnce(t *testing.T) {
 				}
 				seen[m] = true
 			}
-			if tr.Merges() != tr.Size()-MinTrainVocab || tr.Stats.DupMerges != 0 {
-				t.Errorf("%d merges for %d ids (%d duplicates): each merge should add one id", tr.Merges(), tr.Size(), tr.Stats.DupMerges)
+			if tr.Merges() != tr.Size()-MinTrainVocab {
+				t.Errorf("%d merges for %d ids: each merge should add one id", tr.Merges(), tr.Size())
 			}
 			dir := t.TempDir()
 			if err := tr.Write(dir); err != nil {
