@@ -449,18 +449,9 @@ func (c *compiler) resolve(es *expState) {
 
 	st := newState()
 	if e.Extends != "" {
-		parent, ok := c.byName[e.Extends]
-		switch {
-		case !ok:
+		if parent := c.named(es, e.Extends, e.ExtendsPos, "extend itself"); parent == nil {
 			es.failed = true
-			if !c.parseFailed {
-				c.errorf(e.ExtendsPos, "unknown experiment %q%s", e.Extends, didYouMean(e.Extends, c.names()))
-			}
-		case parent == es:
-			c.errorf(e.ExtendsPos, "experiment %q cannot extend itself", e.Name)
-		case parent.file == es.file && !parent.ast.Pos.Before(e.Pos):
-			c.errorf(e.ExtendsPos, "experiment %q is defined later in this file (line %d); define it before %q", e.Extends, parent.ast.Pos.Line, e.Name)
-		default:
+		} else {
 			c.resolve(parent)
 			if parent.state != nil {
 				st = parent.state.clone()
@@ -494,21 +485,12 @@ func (c *compiler) resolve(es *expState) {
 // It reports why and returns false when BASE cannot be a base.
 func (c *compiler) rebaseStudy(es *expState) (*state, bool) {
 	e := es.ast
-	base, ok := c.byName[e.On]
-	switch {
-	case !ok:
-		if !c.parseFailed {
-			c.errorf(e.OnPos, "unknown experiment %q%s", e.On, didYouMean(e.On, c.names()))
-		}
+	base := c.named(es, e.On, e.OnPos, "be its own base")
+	if base == nil {
 		return nil, false
-	case base == es:
-		c.errorf(e.OnPos, "experiment %q cannot be its own base", e.Name)
-		return nil, false
-	case base.resolving:
+	}
+	if base.resolving {
 		c.errorf(e.OnPos, "experiment %q cannot be the base of %q: it depends on %q itself", e.On, e.Name, e.Name)
-		return nil, false
-	case base.file == es.file && !base.ast.Pos.Before(e.Pos):
-		c.errorf(e.OnPos, "experiment %q is defined later in this file (line %d); define it before %q", e.On, base.ast.Pos.Line, e.Name)
 		return nil, false
 	}
 	c.resolve(base)
@@ -538,6 +520,28 @@ func (c *compiler) rebaseStudy(es *expState) (*state, bool) {
 		es.claimsFrom = append(es.claimsFrom, line[i].ast)
 	}
 	return rebased, true
+}
+
+// named looks up the experiment that es names at pos (its parent or its
+// base), which must exist, be another experiment and, in the same file, come
+// before es; it reports why not and returns nil. self completes "experiment
+// X cannot ..." for an experiment that names itself.
+func (c *compiler) named(es *expState, name string, pos dsl.Pos, self string) *expState {
+	e := es.ast
+	other, ok := c.byName[name]
+	switch {
+	case !ok:
+		if !c.parseFailed {
+			c.errorf(pos, "unknown experiment %q%s", name, didYouMean(name, c.names()))
+		}
+	case other == es:
+		c.errorf(pos, "experiment %q cannot %s", e.Name, self)
+	case other.file == es.file && !other.ast.Pos.Before(e.Pos):
+		c.errorf(pos, "experiment %q is defined later in this file (line %d); define it before %q", name, other.ast.Pos.Line, e.Name)
+	default:
+		return other
+	}
+	return nil
 }
 
 // names lists every experiment name, sorted, for suggestions.
