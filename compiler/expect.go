@@ -31,14 +31,47 @@ type Term struct {
 	Quantity *Quantity // a metric of some runs
 }
 
-// Quantity is a metric averaged over the runs a selector picks.
+// Quantity is a metric over the runs a selector picks: their mean, or with
+// `runs: min` / `runs: max` the smallest or largest value of any one run.
 type Quantity struct {
 	Pos    dsl.Pos
 	Text   string // canonical text: sink_1(eps: 0.5)[attention: softmax]
 	Metric Metric
-	K      int      // the position, for SinkK
-	Eps    float64  // the threshold, for SinkK and SinkSlot
-	Runs   []string // ids of the selected runs, in grid order
+	K      int       // the position, for SinkK
+	Eps    float64   // the threshold, for SinkK and SinkSlot
+	Reduce Reduction // how the runs' values combine
+	Runs   []string  // ids of the selected runs, in grid order
+}
+
+// Reduction combines the selected runs' values of a quantity. The mean says
+// what a setting does on average; min and max state a claim of every run
+// ("every seed sinks": `sink_1(runs: min) > 50`).
+type Reduction int
+
+const (
+	Mean Reduction = iota // the default
+	Min
+	Max
+)
+
+// reductions are the values of a metric's `runs` argument, by Reduction.
+var reductions = []string{"mean", "min", "max"}
+
+func (r Reduction) String() string { return reductions[r] }
+
+// Apply combines values (one per run; at least one).
+func (r Reduction) Apply(vs []float64) float64 {
+	switch r {
+	case Min:
+		return slices.Min(vs)
+	case Max:
+		return slices.Max(vs)
+	}
+	s := 0.0
+	for _, v := range vs {
+		s += v
+	}
+	return s / float64(len(vs))
 }
 
 // Metric is what a quantity measures. Each is a metric of the results'
@@ -146,14 +179,14 @@ func (c *compiler) quantity(m *dsl.MetricRef, x *Experiment) *Quantity {
 	for _, r := range runs {
 		q.Runs = append(q.Runs, r.ID())
 	}
+	epsArg, ok := c.metricArgs(m, q)
+	if !ok {
+		return nil
+	}
 	if q.Metric != SinkK && q.Metric != SinkSlot {
-		if len(m.Args) > 0 {
-			c.errorf(m.Args[0].Pos, "%s takes no arguments", m.Name)
-			return nil
-		}
 		return q
 	}
-	if !c.metricEps(m, q, runs) {
+	if !c.metricEps(m, epsArg, q, runs) {
 		return nil
 	}
 	for _, r := range runs {
@@ -192,17 +225,41 @@ func (c *compiler) metricName(m *dsl.MetricRef, q *Quantity) bool {
 	return false
 }
 
+// metricArgs reads a metric's arguments: `runs` (every metric) into
+// q.Reduce, and returns `eps` (the sink scores') for metricEps.
+func (c *compiler) metricArgs(m *dsl.MetricRef, q *Quantity) (eps *dsl.Arg, ok bool) {
+	names := []string{"runs"}
+	if q.Metric == SinkK || q.Metric == SinkSlot {
+		names = []string{"eps", "runs"}
+	}
+	var seen []string
+	for _, a := range m.Args {
+		switch {
+		case slices.Contains(seen, a.Name):
+			c.errorf(a.Pos, "%s: argument %s is given twice", m.Name, a.Name)
+			return nil, false
+		case !slices.Contains(names, a.Name):
+			c.errorf(a.Pos, "%s: unknown argument %q; it takes %s%s", m.Name, a.Name, strings.Join(names, " and "), didYouMean(a.Name, names))
+			return nil, false
+		}
+		seen = append(seen, a.Name)
+		if a.Name == "eps" {
+			eps = a
+			continue
+		}
+		id, isIdent := a.Value.(*dsl.Ident)
+		if !isIdent || !slices.Contains(reductions, id.Name) {
+			c.errorf(a.Value.Position(), "%s: runs must be %s (how the selected runs' values combine), found %s", m.Name, oneOf(reductions), dsl.ExprString(a.Value))
+			return nil, false
+		}
+		q.Reduce = Reduction(slices.Index(reductions, id.Name))
+	}
+	return eps, true
+}
+
 // metricEps resolves the eps argument of a sink score: measured by every
 // selected run; by default the first of measure.eps, shared by them all.
-func (c *compiler) metricEps(m *dsl.MetricRef, q *Quantity, runs []config.Run) bool {
-	var epsArg *dsl.Arg
-	for _, a := range m.Args {
-		if a.Name != "eps" || epsArg != nil {
-			c.errorf(a.Pos, "%s: unknown or repeated argument %q; it takes eps%s", m.Name, a.Name, didYouMean(a.Name, []string{"eps"}))
-			return false
-		}
-		epsArg = a
-	}
+func (c *compiler) metricEps(m *dsl.MetricRef, epsArg *dsl.Arg, q *Quantity, runs []config.Run) bool {
 	for _, r := range runs {
 		if len(r.Measure.Eps) == 0 {
 			c.errorf(m.Pos, "%s: %s measures no sink score: its measure.eps is empty", m.Name, runName(r))

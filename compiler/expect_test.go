@@ -24,6 +24,7 @@ func TestExpectations(t *testing.T) {
     sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50   # paper
     disagrees sink_star(eps: 0.5)[variant: kbias, model.attention: softmax] >= 50
     sink_2 - alpha_1 < 5 -val_loss
+    sink_1(runs: min, eps: 0.5)[attention: softmax] > val_loss(runs: max)
   }
 }
 `
@@ -32,8 +33,14 @@ func TestExpectations(t *testing.T) {
 		t.Fatal(err)
 	}
 	es := exps[0].Expectations
-	if len(es) != 3 {
+	if len(es) != 4 {
 		t.Fatalf("%d expectations", len(es))
+	}
+	if l, r := es[3].Left[0].Quantity, es[3].Right[0].Quantity; l.Reduce != Min || l.Eps != 0.5 || r.Reduce != Max || r.Metric != ValLoss || es[0].Left[0].Quantity.Reduce != Mean {
+		t.Errorf("reductions %+v %+v", l, r)
+	}
+	if got := Min.Apply([]float64{3, 1, 2}) + 10*Max.Apply([]float64{3, 1, 2}) + 100*Mean.Apply([]float64{3, 1, 2}); got != 1+30+200 {
+		t.Errorf("Apply: %v", got)
 	}
 	e0, e1, e2 := es[0], es[1], es[2]
 	if e0.Claim != "sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50" || e0.Pos.Line != 9 || e0.Disagrees {
@@ -75,8 +82,11 @@ func TestExpectationErrors(t *testing.T) {
 		{"sink_1[variant: kbias, variant: plain] > 5", `t.sink:9:28: variant is selected twice in sink_1[variant: kbias, variant: plain]`},
 		{"sink_star > 5", `t.sink:9:5: sink_star: the run with model.attention softmax, variant plain has no slot column (a key bias, KV bias, sink token or sink logit), so no Sink*`},
 		{"sink_1(eps: 0.4) > 5", `t.sink:9:17: sink_1: eps 0.4 is not measured by the run with model.attention softmax, variant plain; measure.eps is [0.3 0.5]`},
-		{"sink_1(k: 2) > 5", `t.sink:9:12: sink_1: unknown or repeated argument "k"; it takes eps`},
-		{"val_loss(eps: 0.3) > 5", `t.sink:9:14: val_loss takes no arguments`},
+		{"sink_1(k: 2) > 5", `t.sink:9:12: sink_1: unknown argument "k"; it takes eps and runs`},
+		{"val_loss(eps: 0.3) > 5", `t.sink:9:14: val_loss: unknown argument "eps"; it takes runs`},
+		{"val_loss(run: min) > 5", `t.sink:9:14: val_loss: unknown argument "run"; it takes runs (did you mean "runs"?)`},
+		{"sink_1(runs: median) > 5", `t.sink:9:18: sink_1: runs must be one of mean, min, max (how the selected runs' values combine), found median`},
+		{"sink_1(runs: min, runs: max) > 5", `t.sink:9:23: sink_1: argument runs is given twice`},
 		{"1 < 2", `t.sink:9:5: expect: 1 < 2 compares numbers only; name a metric, e.g. sink_1 > 50`},
 	} {
 		src := expectBase + "  expect {\n    " + tc.claim + "\n  }\n}\n"

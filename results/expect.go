@@ -34,9 +34,11 @@ func (v Verdict) String() string {
 func (v Verdict) Failed() bool { return v == Fail || v == NotEvaluated }
 
 // QuantityValue is a quantity of a claim measured on a results directory:
+// its value in the claim (the mean over its runs, or their min or max), and
 // the mean and standard deviation over its runs.
 type QuantityValue struct {
 	Quantity *compiler.Quantity
+	Value    float64
 	Mean, SD float64 // SD is NaN with fewer than two runs
 	N        int     // runs with a value
 	Proxy    bool    // some value is a proxy score (row-normalised maps)
@@ -146,7 +148,8 @@ func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Ru
 		}
 		st := statOf(vs)
 		qv.Mean, qv.SD, qv.N = st.mean, st.sd, st.n
-		values[q] = qv.Mean
+		qv.Value = q.Reduce.Apply(vs)
+		values[q] = qv.Value
 		res.Values = append(res.Values, qv)
 	}
 	left, right, holds := e.Eval(func(q *compiler.Quantity) float64 { return values[q] })
@@ -261,14 +264,19 @@ func WriteExpectations(w io.Writer, rs []ExpectResult) error {
 	return err
 }
 
-// Cell is "mean ± sd" ("mean" for one run), "*" marking a proxy score.
+// Cell is "mean ± sd" ("mean" for one run), "*" marking a proxy score;
+// with `runs: min` or `max`, "value (min; mean ± sd)".
 func (v QuantityValue) Cell() string {
-	s := fmtNum(v.Mean)
+	proxy := ""
 	if v.Proxy {
-		s += "*"
+		proxy = "*"
 	}
+	s := fmtNum(v.Mean) + proxy
 	if !math.IsNaN(v.SD) {
 		s += " ± " + fmtNum(v.SD)
+	}
+	if v.Quantity.Reduce != compiler.Mean {
+		s = fmt.Sprintf("%s%s (%s; mean %s)", fmtNum(v.Value), proxy, v.Quantity.Reduce, s)
 	}
 	return s
 }

@@ -32,7 +32,14 @@ const fakeStudy = `experiment fake {
 // other values, which the last measurement must override.
 func writeFakeStudy(t *testing.T, skip int) (string, []*compiler.Experiment) {
 	t.Helper()
-	exps, err := compiler.Compile(map[string][]byte{"fake.sink": []byte(fakeStudy)})
+	return writeStudy(t, fakeStudy, skip)
+}
+
+// writeStudy writes writeFakeStudy's results for the runs of src, a study
+// with fakeStudy's grid and other claims.
+func writeStudy(t *testing.T, src string, skip int) (string, []*compiler.Experiment) {
+	t.Helper()
+	exps, err := compiler.Compile(map[string][]byte{"fake.sink": []byte(src)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +119,48 @@ func TestCheckExpectations(t *testing.T) {
 		"known fake.sink:11:5: disagrees sink_1[bias: k] > 10\n",
 		"FAIL  fake.sink:12:5: val_loss[bias: k] > 5\n      1.20 > 5.00: val_loss[bias: k] = 1.20 ± 0.00 (2 runs)\n",
 		"expectations: 4 pass, 1 FAIL, 1 known to disagree, 0 HOLD though marked disagrees, 0 not evaluated\n",
+	} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("output lacks %q:\n%s", line, b.String())
+		}
+	}
+}
+
+// TestReductions: `runs: min` and `max` read one run's value where the mean
+// would decide the other way (Sink_1 91 and 92 over the seeds, mean 91.5).
+func TestReductions(t *testing.T) {
+	claims := fakeStudy[strings.Index(fakeStudy, "  expect {"):]
+	src := strings.Replace(fakeStudy, claims, `  expect {
+    sink_1(runs: min)[bias: none] > 91.2
+    sink_1(runs: max)[bias: none] > 91.8
+    sink_1(runs: max)[bias: none] - sink_1(runs: min)[bias: none] < 1.5
+  }
+}
+`, 1)
+	dir, exps := writeStudy(t, src, -1)
+	rs, err := CheckExpectations(dir, exps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Verdict{Fail, Pass, Pass}
+	if len(rs) != len(want) {
+		t.Fatalf("%d results", len(rs))
+	}
+	for i, r := range rs {
+		if r.Verdict != want[i] {
+			t.Errorf("%s: %v (%s), want %v", r.Expectation.Claim, r.Verdict, r.Why, want[i])
+		}
+	}
+	if rs[2].Left != 1 {
+		t.Errorf("max - min = %v, want 1", rs[2].Left)
+	}
+	var b strings.Builder
+	if err := WriteExpectations(&b, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"FAIL  fake.sink:7:5: sink_1(runs: min)[bias: none] > 91.2\n      91.00 > 91.20: sink_1(runs: min)[bias: none] = 91.00 (min; mean 91.50 ± 0.707) (2 runs)\n",
+		"pass  fake.sink:8:5: sink_1(runs: max)[bias: none] > 91.8\n      92.00 > 91.80: sink_1(runs: max)[bias: none] = 92.00 (max; mean 91.50 ± 0.707) (2 runs)\n",
 	} {
 		if !strings.Contains(b.String(), line) {
 			t.Errorf("output lacks %q:\n%s", line, b.String())
