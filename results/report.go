@@ -62,6 +62,52 @@ func Report(dir string, exps []*compiler.Experiment) ([]StudyReport, error) {
 	return out, nil
 }
 
+// Summary is one table over the experiments, for a page that sums a
+// catalogue up (docs/depth.md): per experiment, the agreement its claims add
+// up to and how many of its runs finished, then the totals. name is the
+// section's marker name.
+func Summary(name, dir string, exps []*compiler.Experiment) (StudyReport, error) {
+	all, err := ReadRuns(dir)
+	if err != nil {
+		return StudyReport{}, err
+	}
+	done := map[string]bool{}
+	for _, r := range all {
+		done[r.ID] = r.Status == StatusDone
+	}
+	verdicts, err := CheckExpectations(dir, exps)
+	if err != nil {
+		return StudyReport{}, err
+	}
+	var b strings.Builder
+	b.WriteString("| experiment | agreement with the paper | runs finished |\n|---|---|---:|\n")
+	var allClaims []ExpectResult
+	finished, total := 0, 0
+	for _, x := range exps {
+		var claims []ExpectResult
+		for _, v := range verdicts {
+			if v.Experiment == x.Name {
+				claims = append(claims, v)
+			}
+		}
+		allClaims = append(allClaims, claims...)
+		n := 0
+		for _, r := range x.Runs {
+			if done[r.ID()] {
+				n++
+			}
+		}
+		finished, total = finished+n, total+len(x.Runs)
+		agrees := "no claims"
+		if len(claims) > 0 {
+			agrees = agreement(claims)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d/%d |\n", mdEscape(x.Name), agrees, n, len(x.Runs))
+	}
+	fmt.Fprintf(&b, "| all %d | %s | %d/%d |\n", len(exps), claimCount(allClaims), finished, total)
+	return StudyReport{Experiment: name, Markdown: b.String()}, nil
+}
+
 // cell is the runs of one grid cell, in grid order.
 type cell struct {
 	varied []config.Setting // without the seed
@@ -190,15 +236,7 @@ func claimWord(v Verdict) string {
 // agreement sums up a study's claims: agrees (every claim holds), partly
 // disagrees, disagrees (none holds), or not evaluated.
 func agreement(claims []ExpectResult) string {
-	held, evaluated := 0, 0
-	for _, c := range claims {
-		if c.Verdict != NotEvaluated {
-			evaluated++
-		}
-		if c.Verdict == Pass || c.Verdict == Holds {
-			held++
-		}
-	}
+	held, evaluated := countClaims(claims)
 	word := "partly disagrees"
 	switch {
 	case evaluated == 0:
@@ -208,11 +246,29 @@ func agreement(claims []ExpectResult) string {
 	case held == 0:
 		word = "disagrees"
 	}
-	s := fmt.Sprintf("**%s**: %d of %d claims hold", word, held, len(claims))
+	return fmt.Sprintf("**%s**: %s", word, claimCount(claims))
+}
+
+// claimCount is "H of N claims hold", and how many were not evaluated.
+func claimCount(claims []ExpectResult) string {
+	held, evaluated := countClaims(claims)
+	s := fmt.Sprintf("%d of %d claims hold", held, len(claims))
 	if evaluated < len(claims) {
 		s += fmt.Sprintf(", %d not evaluated", len(claims)-evaluated)
 	}
 	return s
+}
+
+func countClaims(claims []ExpectResult) (held, evaluated int) {
+	for _, c := range claims {
+		if c.Verdict != NotEvaluated {
+			evaluated++
+		}
+		if c.Verdict == Pass || c.Verdict == Holds {
+			held++
+		}
+	}
+	return held, evaluated
 }
 
 func writeClaims(w *strings.Builder, claims []ExpectResult) {

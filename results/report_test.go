@@ -49,6 +49,26 @@ Agreement with the paper: **not evaluated**: its runs have no results.
 	}
 }
 
+func TestCatalogueSummary(t *testing.T) {
+	for _, tc := range []struct {
+		skip int
+		want string
+	}{
+		{3, "| fake | **not evaluated**: its runs have no results | 3/4 |\n| all 1 | 0 of 6 claims hold, 6 not evaluated | 3/4 |\n"},
+		{-1, "| fake | **partly disagrees**: 4 of 6 claims hold | 4/4 |\n| all 1 | 4 of 6 claims hold | 4/4 |\n"},
+	} {
+		dir, exps := writeFakeStudy(t, tc.skip)
+		s, err := Summary("agreement", dir, exps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "| experiment | agreement with the paper | runs finished |\n|---|---|---:|\n" + tc.want
+		if s.Experiment != "agreement" || s.Markdown != want {
+			t.Errorf("skip %d: got\n%s\nwant\n%s", tc.skip, s.Markdown, want)
+		}
+	}
+}
+
 func TestAgreement(t *testing.T) {
 	r := func(vs ...Verdict) []ExpectResult {
 		var out []ExpectResult

@@ -79,6 +79,12 @@ func TestExpectStudy(t *testing.T) {
 	if _, code = sinkrun("report", "--doc", failing, out, study); code != 1 {
 		t.Errorf("report --doc on a page without markers: exit %d", code)
 	}
+	// --summary: one table for the experiments, into its own section.
+	summary, code := sinkrun("report", "--summary", "agreement", out, study)
+	if code != 0 || !strings.HasPrefix(summary, "<!-- begin sinkrun report: agreement -->\n| experiment | agreement with the paper | runs finished |\n") ||
+		!strings.Contains(summary, "| expect_study | **partly disagrees**: 3 of 4 claims hold | 4/4 |\n| all 1 | 3 of 4 claims hold | 4/4 |\n") {
+		t.Errorf("report --summary: exit %d\n%s", code, summary)
+	}
 
 	stdout, code = sinkrun("expect", t.TempDir(), study)
 	if code != 1 || !strings.Contains(stdout, "not evaluated: alpha_1[attention: softmax]: 2 of 2 runs have no results") {

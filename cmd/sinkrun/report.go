@@ -19,13 +19,24 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"with their verdicts and the agreement they add up to, from the Parquet results under DIR. Without --doc the\n"+
 			"sections go to standard output, between the markers that --doc looks for; with --doc FILE each experiment's\n"+
 			"marked section of FILE is replaced and the rest of FILE is kept:\n"+
-			"  <!-- begin sinkrun report: NAME -->\n  ...\n  <!-- end sinkrun report: NAME -->", stderr)
+			"  <!-- begin sinkrun report: NAME -->\n  ...\n  <!-- end sinkrun report: NAME -->\n"+
+			"With --summary NAME it writes instead one section NAME: a table with a row per experiment (the agreement its\n"+
+			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.", stderr)
 	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
+	summary := fs.String("summary", "", "write one summary table over the experiments, as the section `NAME`, instead of a section each")
 	dir, exps, code := resultsAndExperiments("report", fs, args, stderr)
 	if code != exitOK {
 		return code
 	}
-	reports, err := results.Report(dir, exps)
+	var reports []results.StudyReport
+	var err error
+	if *summary != "" {
+		var s results.StudyReport
+		s, err = results.Summary(*summary, dir, exps)
+		reports = []results.StudyReport{s}
+	} else {
+		reports, err = results.Report(dir, exps)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sinkrun report:", err)
 		return exitError
@@ -57,6 +68,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := atomicfile.WriteFile(*doc, updated, 0o644); err != nil {
 		fmt.Fprintln(stderr, "sinkrun report:", err)
 		return exitError
+	}
+	if *summary != "" {
+		fmt.Fprintf(stderr, "%s: section %s written\n", *doc, *summary)
+		return exitOK
 	}
 	fmt.Fprintf(stderr, "%s: %d study sections written\n", *doc, len(reports))
 	return exitOK
