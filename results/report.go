@@ -240,7 +240,7 @@ func agreement(claims []ExpectResult) string {
 	word := "partly disagrees"
 	switch {
 	case evaluated == 0:
-		return "**not evaluated**: its runs have no results"
+		return "**not evaluated**: runs its claims need have no results"
 	case held == len(claims):
 		word = "agrees"
 	case held == 0:
