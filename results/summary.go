@@ -113,12 +113,15 @@ func isSeedPath(p string) bool {
 }
 
 // groupKey identifies a row: every setting but the seed, or, for runs
-// without settings, every varied value but the seed.
+// without settings, every varied value but the seed. A setting at its zero
+// value counts as absent: a setting added to sinkrun is off at zero (so run
+// ids stay unchanged), and runs written before it existed lack its column,
+// yet belong with the new runs of the same cell.
 func groupKey(r Run) string {
 	var b strings.Builder
 	if len(r.Settings) > 0 {
 		for _, s := range r.Settings {
-			if s.Name == "seed" {
+			if s.Name == "seed" || isZero(s.Value) {
 				continue
 			}
 			fmt.Fprintf(&b, "%s=%v\x00", s.Name, s.Value)
@@ -131,6 +134,22 @@ func groupKey(r Run) string {
 		}
 	}
 	return b.String()
+}
+
+// isZero reports a setting's zero value (Column values are int64, float64,
+// bool or string).
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case int64:
+		return v == 0
+	case float64:
+		return v == 0
+	case bool:
+		return !v
+	case string:
+		return v == ""
+	}
+	return v == nil
 }
 
 func firstEps(r Run) (string, bool) {

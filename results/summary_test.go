@@ -78,6 +78,24 @@ func TestSummary(t *testing.T) {
 	}
 }
 
+// TestSummaryNewSetting: a run written before a setting existed (no column)
+// and one with the setting at its zero value (off) are one cell; a non-zero
+// value is another.
+func TestSummaryNewSetting(t *testing.T) {
+	old := sumRun("attn", "softmax", 1, 10, 2.0)
+	withZero := sumRun("attn", "softmax", 2, 20, 3.0)
+	withZero.Settings = append(withZero.Settings, config.Column{Name: "train_layer_drop", Value: 0.0}, config.Column{Name: "data_corpus_lags", Value: int64(0)})
+	on := sumRun("attn", "softmax", 3, 90, 3.0)
+	on.Settings = append(on.Settings, config.Column{Name: "train_layer_drop", Value: 0.5})
+	if groupKey(old) != groupKey(withZero) {
+		t.Errorf("absent and zero settings differ: %q, %q", groupKey(old), groupKey(withZero))
+	}
+	if groupKey(old) == groupKey(on) {
+		t.Errorf("layer_drop 0.5 grouped with no layer_drop: %q", groupKey(on))
+	}
+	summaryHas(t, []Run{old, withZero}, Table, []string{"softmax", "15.00 ± 7.07", "2"})
+}
+
 func TestSummaryCSV(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteSummary(&buf, summaryRuns(), CSV); err != nil {
