@@ -11,9 +11,10 @@ import (
 
 // Expectation is one claim of an experiment's expect block, checked against
 // the experiment's grid: `sink_1[attention: softmax] > sink_1[attention:
-// sigmoid] + 50`. Each metric in it is the mean, over the runs its selector
-// picks (every seed, and every value of the axes it does not name), of the
-// metric's value at the run's last measurement.
+// sigmoid] + 50`. Each metric in it is the mean (or with `runs: min` / `max`
+// the smallest or largest value), over the runs its selector picks (every
+// seed, and every value of the axes it does not name), of the metric's value
+// at the run's last measurement.
 type Expectation struct {
 	Pos   dsl.Pos
 	Claim string // canonical text, as `sinkrun fmt` writes it

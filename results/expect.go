@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/sinkrun/sinkrun/compiler"
@@ -148,7 +149,7 @@ func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Ru
 		}
 		st := statOf(vs)
 		qv.Mean, qv.SD, qv.N = st.mean, st.sd, st.n
-		qv.Value = q.Reduce.Apply(vs)
+		qv.Value = reduce(q.Reduce, vs)
 		values[q] = qv.Value
 		res.Values = append(res.Values, qv)
 	}
@@ -165,6 +166,17 @@ func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Ru
 		res.Verdict = Fail
 	}
 	return res
+}
+
+// reduce combines the runs' values as the quantity says, over the finite
+// ones only, as statOf counts them (the N runs its line shows), so that
+// `runs: mean` is the printed mean; NaN when no value is finite.
+func reduce(r compiler.Reduction, vs []float64) float64 {
+	finite := slices.DeleteFunc(slices.Clone(vs), func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) })
+	if len(finite) == 0 {
+		return math.NaN()
+	}
+	return r.Apply(finite)
 }
 
 func missing(ids []string, runs map[string]Run) int {

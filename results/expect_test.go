@@ -168,6 +168,31 @@ func TestReductions(t *testing.T) {
 	}
 }
 
+// TestReduce: every reduction reads the finite values that the line's mean
+// and run count are computed from; a NaN does not turn the mean into NaN.
+func TestReduce(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, tc := range []struct {
+		r    compiler.Reduction
+		vs   []float64
+		want float64
+	}{
+		{compiler.Mean, []float64{1, 2, 6}, 3},
+		{compiler.Mean, []float64{1, nan, 3}, 2},
+		{compiler.Min, []float64{nan, 5, 2}, 2},
+		{compiler.Max, []float64{4, inf, 1}, 4},
+		{compiler.Max, []float64{nan, nan}, nan},
+	} {
+		got := reduce(tc.r, tc.vs)
+		if got != tc.want && !(math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("%v %v: %v, want %v", tc.r, tc.vs, got, tc.want)
+		}
+		if st := statOf(tc.vs); tc.r == compiler.Mean && got != st.mean {
+			t.Errorf("mean %v: %v, statOf says %v", tc.vs, got, st.mean)
+		}
+	}
+}
+
 func TestCheckExpectationsMissingRun(t *testing.T) {
 	dir, exps := writeFakeStudy(t, 3) // the second seed of bias k
 	rs, err := CheckExpectations(dir, exps)

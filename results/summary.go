@@ -116,7 +116,10 @@ func isSeedPath(p string) bool {
 // without settings, every varied value but the seed. A setting at its zero
 // value counts as absent: a setting added to sinkrun is off at zero (so run
 // ids stay unchanged), and runs written before it existed lack its column,
-// yet belong with the new runs of the same cell.
+// yet belong with the new runs of the same cell. Runs written by one version
+// have every column, so a varied zero (weight_decay 0 against 1) stays its
+// own row; the one merge is a run without the column with a run at zero,
+// which assumes a new setting's zero is the behaviour from before it.
 func groupKey(r Run) string {
 	var b strings.Builder
 	if len(r.Settings) > 0 {
