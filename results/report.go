@@ -62,11 +62,11 @@ func Report(dir string, exps []*compiler.Experiment) ([]StudyReport, error) {
 	return out, nil
 }
 
-// Summary is one table over the experiments, for a page that sums a
+// AgreementTable is one table over the experiments, for a page that sums a
 // catalogue up (docs/depth.md): per experiment, the agreement its claims add
 // up to and how many of its runs finished, then the totals. name is the
 // section's marker name.
-func Summary(name, dir string, exps []*compiler.Experiment) (StudyReport, error) {
+func AgreementTable(name, dir string, exps []*compiler.Experiment) (StudyReport, error) {
 	all, err := ReadRuns(dir)
 	if err != nil {
 		return StudyReport{}, err
@@ -240,7 +240,7 @@ func agreement(claims []ExpectResult) string {
 	word := "partly disagrees"
 	switch {
 	case evaluated == 0:
-		return "**not evaluated**: runs its claims need have no results"
+		return "**not evaluated**: runs its claims need have not finished"
 	case held == len(claims):
 		word = "agrees"
 	case held == 0:

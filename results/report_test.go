@@ -22,7 +22,7 @@ func TestReport(t *testing.T) {
 
 Mean ± sd over seeds at the last measurement; Sink_k at eps 0.3; Sink* is the slot column's score, — where a model has none; n is the cell's finished runs of its seeds.
 
-Agreement with the paper: **not evaluated**: runs its claims need have no results.
+Agreement with the paper: **not evaluated**: runs its claims need have not finished.
 
 | claim | measured | verdict |
 |---|---|---|
@@ -54,11 +54,11 @@ func TestCatalogueSummary(t *testing.T) {
 		skip int
 		want string
 	}{
-		{3, "| fake | **not evaluated**: runs its claims need have no results | 3/4 |\n| all 1 | 0 of 6 claims hold, 6 not evaluated | 3/4 |\n"},
+		{3, "| fake | **not evaluated**: runs its claims need have not finished | 3/4 |\n| all 1 | 0 of 6 claims hold, 6 not evaluated | 3/4 |\n"},
 		{-1, "| fake | **partly disagrees**: 4 of 6 claims hold | 4/4 |\n| all 1 | 4 of 6 claims hold | 4/4 |\n"},
 	} {
 		dir, exps := writeFakeStudy(t, tc.skip)
-		s, err := Summary("agreement", dir, exps)
+		s, err := AgreementTable("agreement", dir, exps)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestAgreement(t *testing.T) {
 		{r(Pass, Known), "**partly disagrees**: 1 of 2 claims hold"},
 		{r(Fail, Known), "**disagrees**: 0 of 2 claims hold"},
 		{r(Pass, NotEvaluated), "**partly disagrees**: 1 of 2 claims hold, 1 not evaluated"},
-		{r(NotEvaluated), "**not evaluated**: runs its claims need have no results"},
+		{r(NotEvaluated), "**not evaluated**: runs its claims need have not finished"},
 	} {
 		if got := agreement(tc.claims); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.claims, got, tc.want)

@@ -85,6 +85,9 @@ func TestExpectStudy(t *testing.T) {
 		!strings.Contains(summary, "| expect_study | **partly disagrees**: 3 of 4 claims hold | 4/4 |\n| all 1 | 3 of 4 claims hold | 4/4 |\n") {
 		t.Errorf("report --summary: exit %d\n%s", code, summary)
 	}
+	if _, code = sinkrun("report", "--summary", "a --> b", out, study); code != exitUsage {
+		t.Errorf("report --summary with \"-->\" in its name: exit %d, want %d", code, exitUsage)
+	}
 
 	stdout, code = sinkrun("expect", t.TempDir(), study)
 	if code != 1 || !strings.Contains(stdout, "not evaluated: alpha_1[attention: softmax]: 2 of 2 runs have no results") {

@@ -28,11 +28,17 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code != exitOK {
 		return code
 	}
+	// A marker's name ends at "-->" and at the line's end: such a name
+	// would write a section that no later run finds again.
+	if strings.Contains(*summary, "-->") || strings.ContainsAny(*summary, "\r\n") {
+		fmt.Fprintf(stderr, "sinkrun report: --summary %q: a section name cannot contain \"-->\" or a line break\n", *summary)
+		return exitUsage
+	}
 	var reports []results.StudyReport
 	var err error
 	if *summary != "" {
 		var s results.StudyReport
-		s, err = results.Summary(*summary, dir, exps)
+		s, err = results.AgreementTable(*summary, dir, exps)
 		reports = []results.StudyReport{s}
 	} else {
 		reports, err = results.Report(dir, exps)
