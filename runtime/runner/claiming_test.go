@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,5 +300,41 @@ func TestClaimLostMidRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(ckpt+".claim-0", "state.gob")); err != nil {
 		t.Errorf("the stopped run's checkpoint is not in its claim's directory: %v", err)
+	}
+}
+
+// TestClaimQueueRunFinishedMeanwhile: a run another worker finishes after
+// this worker stamped the runs files but before it read the results (so it
+// is in todo) is resolved as trained elsewhere, not trained again. The
+// Slurm test caught this: a task starting as another finished its last run
+// trained that run a second time.
+func TestClaimQueueRunFinishedMeanwhile(t *testing.T) {
+	exps := compileSrc(t, grid) // 4 runs
+	runs, err := Select(exps, Shard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	b := &batch{opts: Options{Out: out, Claim: true}, runs: runs, records: make([]*results.Run, len(runs)), disp: newDisplay(io.Discard, "")}
+	b.disp.batchLine = b.batchLine
+	stamps := runsStamps(out, runs)
+	// Another worker finishes run 0 now.
+	other := results.NewRun(runs[0], "go", time.Now())
+	other.Status = results.StatusDone
+	if err := results.Write(out, other, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	q, err := b.claimQueue([]int{0, 1}, stamps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.close()
+	tk, ok, err := q.next()
+	if err != nil || !ok || tk.i != 1 {
+		t.Fatalf("next: run %d, %v, %v; want run 1 (run 0 was trained elsewhere)", tk.i, ok, err)
+	}
+	tk.claim.Release()
+	if b.outcome.Elsewhere != 1 {
+		t.Errorf("trained elsewhere: %d, want 1", b.outcome.Elsewhere)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/runtime/runner/claim"
 )
@@ -59,7 +60,7 @@ type claimQueue struct {
 
 	mu      sync.Mutex
 	pending []int                    // runs not trained here: not tried yet, or held elsewhere
-	stamps  map[int]stamp            // each run's runs file when this batch started
+	stamps  map[int]stamp            // each run's runs file before this batch read the results
 	held    map[int]*claim.HeldError // who held a pending run when last tried
 }
 
@@ -77,17 +78,24 @@ func runsStamp(out string, exp, id string) stamp {
 	return stamp{fi.ModTime(), fi.Size()}
 }
 
-func (b *batch) claimQueue(todo []int) (*claimQueue, error) {
+// runsStamps stamps each run's runs file, by index in runs.
+func runsStamps(out string, runs []config.Run) map[int]stamp {
+	stamps := make(map[int]stamp, len(runs))
+	for i, r := range runs {
+		stamps[i] = runsStamp(out, r.Experiment, r.ID())
+	}
+	return stamps
+}
+
+// claimQueue queues the runs to train (todo) under claims. stamps are the
+// runs files as they were before the batch read the results that made todo.
+func (b *batch) claimQueue(todo []int, stamps map[int]stamp) (*claimQueue, error) {
 	board, err := claim.Open(filepath.Join(b.opts.Out, claimsDir), b.opts.Lease)
 	if err != nil {
 		return nil, err
 	}
 	b.board = board
-	q := &claimQueue{b: b, pending: todo, stamps: map[int]stamp{}, held: map[int]*claim.HeldError{}}
-	for _, i := range todo {
-		q.stamps[i] = runsStamp(b.opts.Out, b.runs[i].Experiment, b.runs[i].ID())
-	}
-	return q, nil
+	return &claimQueue{b: b, pending: todo, stamps: stamps, held: map[int]*claim.HeldError{}}, nil
 }
 
 // claimsDir is where the claims live, under the results root.

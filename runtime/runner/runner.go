@@ -93,6 +93,13 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	if err != nil {
 		return Outcome{}, err
 	}
+	// With claims, each run's runs file is stamped before the results are
+	// read: a run another worker finishes between the two is then seen as
+	// written since the batch started, not trained twice.
+	var stamps map[int]stamp
+	if opts.Claim {
+		stamps = runsStamps(opts.Out, runs)
+	}
 	existing, err := previous(opts.Out)
 	if err != nil {
 		return Outcome{}, err
@@ -120,7 +127,7 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	}
 	var q queue
 	if opts.Claim {
-		cq, err := b.claimQueue(todo)
+		cq, err := b.claimQueue(todo, stamps)
 		if err != nil {
 			return b.result(), err
 		}
