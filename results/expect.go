@@ -68,25 +68,51 @@ func CheckExpectations(dir string, exps []*compiler.Experiment) ([]ExpectResult,
 			continue
 		}
 		if runs == nil {
-			all, err := ReadRuns(dir)
-			if err != nil {
+			var err error
+			if runs, err = runsByID(dir); err != nil {
 				return nil, err
 			}
-			runs = map[string]Run{}
-			for _, r := range all {
-				runs[r.ID] = r
-			}
 		}
-		rows, err := ReadMetrics(dir, x.Name)
+		final, err := readFinalMetrics(dir, x.Name)
 		if err != nil {
 			return nil, err
 		}
-		final := finalMetrics(rows)
-		for _, e := range x.Expectations {
-			out = append(out, evaluate(x, e, runs, final))
-		}
+		out = append(out, studyClaims(x, runs, final)...)
 	}
 	return out, nil
+}
+
+// runsByID reads the runs table under dir, keyed by run id.
+func runsByID(dir string) (map[string]Run, error) {
+	all, err := ReadRuns(dir)
+	if err != nil {
+		return nil, err
+	}
+	runs := make(map[string]Run, len(all))
+	for _, r := range all {
+		runs[r.ID] = r
+	}
+	return runs, nil
+}
+
+// readFinalMetrics reads an experiment's metrics table and keeps each run's
+// last measurement of every metric.
+func readFinalMetrics(dir, experiment string) (map[string]map[metricKey]metricValue, error) {
+	rows, err := ReadMetrics(dir, experiment)
+	if err != nil {
+		return nil, err
+	}
+	return finalMetrics(rows), nil
+}
+
+// studyClaims evaluates the expectations of x, in order, given the runs
+// table and x's last measurements.
+func studyClaims(x *compiler.Experiment, runs map[string]Run, final map[string]map[metricKey]metricValue) []ExpectResult {
+	out := make([]ExpectResult, 0, len(x.Expectations))
+	for _, e := range x.Expectations {
+		out = append(out, evaluate(x, e, runs, final))
+	}
+	return out
 }
 
 // metricKey identifies a metric of a run in the metrics table.

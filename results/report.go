@@ -30,33 +30,19 @@ type StudyReport struct {
 // output depends on the measurements only (no wall times or dates), so
 // re-running the studies on the same backend and the report reproduces it.
 func Report(dir string, exps []*compiler.Experiment) ([]StudyReport, error) {
-	all, err := ReadRuns(dir)
-	if err != nil {
-		return nil, err
-	}
-	runs := map[string]Run{}
-	for _, r := range all {
-		runs[r.ID] = r
-	}
-	verdicts, err := CheckExpectations(dir, exps)
+	runs, err := runsByID(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []StudyReport
 	for _, x := range exps {
-		rows, err := ReadMetrics(dir, x.Name)
+		final, err := readFinalMetrics(dir, x.Name)
 		if err != nil {
 			return nil, err
 		}
-		var claims []ExpectResult
-		for _, v := range verdicts {
-			if v.Experiment == x.Name {
-				claims = append(claims, v)
-			}
-		}
 		var b strings.Builder
-		writeStudyTable(&b, x, runs, finalMetrics(rows))
-		writeClaims(&b, claims)
+		writeStudyTable(&b, x, runs, final)
+		writeClaims(&b, studyClaims(x, runs, final))
 		out = append(out, StudyReport{Experiment: x.Name, Markdown: b.String()})
 	}
 	return out, nil
@@ -67,15 +53,7 @@ func Report(dir string, exps []*compiler.Experiment) ([]StudyReport, error) {
 // up to and how many of its runs finished, then the totals. name is the
 // section's marker name.
 func AgreementTable(name, dir string, exps []*compiler.Experiment) (StudyReport, error) {
-	all, err := ReadRuns(dir)
-	if err != nil {
-		return StudyReport{}, err
-	}
-	done := map[string]bool{}
-	for _, r := range all {
-		done[r.ID] = r.Status == StatusDone
-	}
-	verdicts, err := CheckExpectations(dir, exps)
+	runs, err := runsByID(dir)
 	if err != nil {
 		return StudyReport{}, err
 	}
@@ -84,24 +62,23 @@ func AgreementTable(name, dir string, exps []*compiler.Experiment) (StudyReport,
 	var allClaims []ExpectResult
 	finished, total := 0, 0
 	for _, x := range exps {
-		var claims []ExpectResult
-		for _, v := range verdicts {
-			if v.Experiment == x.Name {
-				claims = append(claims, v)
+		agrees := "no claims"
+		if len(x.Expectations) > 0 {
+			final, err := readFinalMetrics(dir, x.Name)
+			if err != nil {
+				return StudyReport{}, err
 			}
+			claims := studyClaims(x, runs, final)
+			allClaims = append(allClaims, claims...)
+			agrees = agreement(claims)
 		}
-		allClaims = append(allClaims, claims...)
 		n := 0
 		for _, r := range x.Runs {
-			if done[r.ID()] {
+			if runs[r.ID()].Status == StatusDone {
 				n++
 			}
 		}
 		finished, total = finished+n, total+len(x.Runs)
-		agrees := "no claims"
-		if len(claims) > 0 {
-			agrees = agreement(claims)
-		}
 		fmt.Fprintf(&b, "| %s | %s | %d/%d |\n", mdEscape(x.Name), agrees, n, len(x.Runs))
 	}
 	fmt.Fprintf(&b, "| all %d | %s | %d/%d |\n", len(exps), claimCount(allClaims), finished, total)
