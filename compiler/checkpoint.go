@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/compiler/hf"
-	"github.com/sinkrun/sinkrun/compiler/pretrained"
+	"github.com/sinkrun/sinkrun/formats/hf"
+	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/dsl"
 )

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/compiler/hf"
-	"github.com/sinkrun/sinkrun/compiler/pretrained"
+	"github.com/sinkrun/sinkrun/formats/hf"
+	"github.com/sinkrun/sinkrun/formats/pretrained"
 )
 
 // makeCheckpoint writes a preset checkpoint with random weights in dir and,
@@ -221,7 +221,7 @@ func TestCheckpointErrors(t *testing.T) {
 func writeQwenTokenizer(t *testing.T, dir string) {
 	t.Helper()
 	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
-		b, err := os.ReadFile(filepath.Join("..", "runtime", "tokenizer", "testdata", "qwen2", name))
+		b, err := os.ReadFile(filepath.Join("..", "formats", "tokenizer", "testdata", "qwen2", name))
 		if err != nil {
 			t.Fatal(err)
 		}

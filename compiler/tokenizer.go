@@ -5,7 +5,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/dsl"
-	"github.com/sinkrun/sinkrun/runtime/tokenizer"
+	"github.com/sinkrun/sinkrun/formats/tokenizer"
 )
 
 // tokenizerInfo is what reading one tokenizer's files gave.

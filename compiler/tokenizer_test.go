@@ -15,7 +15,7 @@ func copyTokenizer(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"vocab.json", "merges.txt", "tokenizer_config.json"} {
-		b, err := os.ReadFile(filepath.Join("..", "runtime", "tokenizer", "testdata", "opt", name))
+		b, err := os.ReadFile(filepath.Join("..", "formats", "tokenizer", "testdata", "opt", name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sinkrun/sinkrun/runtime/data"
-	"github.com/sinkrun/sinkrun/runtime/tokenizer"
+	"github.com/sinkrun/sinkrun/formats/tokenizer"
 )
 
 // cmdTokenizer runs the tokenizer subcommands; train is the only one.

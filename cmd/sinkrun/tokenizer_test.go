@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/runtime/tokenizer"
+	"github.com/sinkrun/sinkrun/formats/tokenizer"
 )
 
 func runTokenizer(args ...string) (code int, stdout, stderr string) {

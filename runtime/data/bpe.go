@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/runtime/tokenizer"
+	"github.com/sinkrun/sinkrun/formats/tokenizer"
 )
 
 // textTokenizer turns the documents of a text corpus into tokens with a

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/runtime/tokenizer"
+	"github.com/sinkrun/sinkrun/formats/tokenizer"
 )
 
 // optTokenizer is a small byte-level BPE in OPT's layout (261 ids), from

@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/compiler/hf"
+	"github.com/sinkrun/sinkrun/formats/hf"
 )
 
-// forward is a plain float64 forward pass on compiler/hf's canonical
+// forward is a plain float64 forward pass on formats/hf's canonical
 // tensors, following the conventions of the package documentation only.
 // It returns attention maps [layer][seq][head][query][key] and hidden-state
 // norms in hfref.py's order [layer+1][seq][token], flattened.

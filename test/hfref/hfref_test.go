@@ -1,6 +1,6 @@
 // The test runs hfref.py on generated checkpoints of every family, checks
 // its outputs are well formed, and compares its attention maps with a
-// float64 forward pass written here on compiler/hf's canonical tensors, so
+// float64 forward pass written here on formats/hf's canonical tensors, so
 // the canonical conventions (layouts, RoPE pairing, GQA, residuals) are
 // pinned by an implementation that shares nothing with the Python one.
 //
@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/compiler/hf"
+	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/test/hfref"
 )
 

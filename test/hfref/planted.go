@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/sinkrun/sinkrun/compiler/hf"
+	"github.com/sinkrun/sinkrun/formats/hf"
 )
 
 // PlantedSink is hf.RandomSource with an attention sink planted in layer 0:

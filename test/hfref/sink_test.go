@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/compiler/hf"
+	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/test/hfref"
 )
 

@@ -1,4 +1,4 @@
-// Reference tokenization for runtime/tokenizer's differential tests.
+// Reference tokenization for formats/tokenizer's differential tests.
 //
 // Usage: node reference.cjs STRINGS.json > OUT.json
 // Reads a JSON array of strings and writes, for each, GPT-2's token ids from

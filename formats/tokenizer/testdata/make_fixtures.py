@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the hand-built tokenizer fixtures of runtime/tokenizer's tests.
+"""Writes the hand-built tokenizer fixtures of formats/tokenizer's tests.
 
 Run from this directory: python3 make_fixtures.py. The vocabularies and
 merges are listed here in full; README.md works out by hand the ids the
