@@ -63,7 +63,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	threads := fs.Int("threads", 0, "worker threads of the Go backend (0: all cores)")
 	steps := fs.Int("steps", 20, "timed steps (the median is reported; at least 10 for a figure worth quoting)")
 	warmup := fs.Int("warmup", 3, "untimed steps first (the first one compiles the graph)")
-	runIdx := fs.Int("run", 1, "which run of FILE to time (1-based, in `sinkrun plan` order)")
+	runIdx := fs.Int("run", 1, "which run of FILE to time (1-based, in the order of sinkrun plan: its # column)")
 	probe := fs.Bool("measure", true, "also time one measurement pass (validation loss, probe, analysis)")
 	seed := fs.Int64("seed", 1, "seed of the weights and of the random tokens")
 	vocab := fs.Int("vocab", 256, "vocabulary size")

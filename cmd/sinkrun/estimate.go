@@ -2,54 +2,21 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/runtime/runner"
 )
 
-// cmdPlanTimed is `sinkrun plan`: the table of cmdPlan (plan.go), then the
-// estimated time on this machine of the runs without results, from a short
-// calibration. Its own flags (--time, -j, --backend) are taken out of the
-// arguments before cmdPlan parses the rest.
-func cmdPlanTimed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	mine := flag.NewFlagSet("plan", flag.ContinueOnError)
-	mine.SetOutput(stderr)
-	timeIt := mine.Bool("time", true, "estimate the time of the runs without results on this machine, from a short calibration\n(a few training steps of each distinct model shape); --time=false skips it")
-	jobs := mine.Int("j", 0, "estimate for this many runs at once, as sinkrun run -j does (0: chosen from the machine)")
-	be := mine.String("backend", "", "estimate on this backend, as sinkrun run --backend does (default $GOMLX_BACKEND, else go)")
-	rest, own := splitFlags(args, mine)
-	if err := mine.Parse(own); err != nil {
-		return exitUsage
-	}
-	code := cmdPlan(ctx, rest, stdout, stderr)
-	if wantsHelp(rest) {
-		fmt.Fprintln(stderr, "\nTime estimate flags:")
-		mine.PrintDefaults()
-		return code
-	}
-	if code != exitOK || !*timeIt {
-		return code
-	}
-	// The files and --out, as cmdPlan read them.
-	pf := flag.NewFlagSet("plan", flag.ContinueOnError)
-	pf.SetOutput(io.Discard)
-	out := pf.String("out", "results", "")
-	pf.Bool("resolved", false, "")
-	files, err := parseInterspersed(pf, rest)
-	if err != nil {
-		return code // a flag plan.go has and this does not know: no estimate
-	}
-	exps, ok := compile(files, stderr)
-	if !ok {
-		return exitError
-	}
+// estimate prints the estimated time on this machine of the runs of exps
+// without results in out, from a short calibration.
+func estimate(ctx context.Context, exps []*compiler.Experiment, out string, jobs int, be string, stdout, stderr io.Writer) int {
 	all, err := runner.Select(exps, runner.Shard{})
 	if err != nil {
 		fmt.Fprintln(stderr, "sinkrun plan:", err)
@@ -57,17 +24,17 @@ func cmdPlanTimed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	var todo []config.Run
 	for _, r := range all {
-		if !results.Done(*out, r.Experiment, r.ID()) {
+		if !results.Done(out, r.Experiment, r.ID()) {
 			todo = append(todo, r)
 		}
 	}
 	fmt.Fprintln(stdout)
 	if len(todo) == 0 {
-		fmt.Fprintf(stdout, "Every run has results in %s: `sinkrun run` has nothing to train (--force re-runs).\n", *out)
+		fmt.Fprintf(stdout, "Every run has results in %s: `sinkrun run` has nothing to train (--force re-runs).\n", out)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "calibrating: a %d-step run of each model shape...\n", runner.CalibrationSteps)
-	est, err := runner.EstimateTime(ctx, todo, runner.Options{Backend: *be, Jobs: *jobs})
+	est, err := runner.EstimateTime(ctx, todo, runner.Options{Backend: be, Jobs: jobs})
 	if err != nil {
 		fmt.Fprintln(stderr, "sinkrun plan: estimating the time:", err)
 		return exitError
@@ -166,40 +133,12 @@ func plural(n int) string {
 	return "s"
 }
 
+// count is "1 run", "2 runs": n and the word, plural where n is not 1.
+func count(n int, word string) string {
+	return fmt.Sprintf("%d %s%s", n, word, plural(n))
+}
+
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-// splitFlags separates the flags defined in fs (as -name, --name, -name=v
-// or -name v) from the other arguments, keeping both in order.
-func splitFlags(args []string, fs *flag.FlagSet) (rest, own []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return append(rest, args[i:]...), own
-		}
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		f := fs.Lookup(name)
-		if !strings.HasPrefix(a, "-") || f == nil {
-			rest = append(rest, a)
-			continue
-		}
-		own = append(own, a)
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) && i+1 < len(args) {
-			i++
-			own = append(own, args[i])
-		}
-	}
-	return rest, own
-}
-
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "-h", "-help", "--help", "--h":
-			return true
-		}
-	}
-	return false
 }

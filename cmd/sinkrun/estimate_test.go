@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -19,7 +17,7 @@ func TestPlanEstimate(t *testing.T) {
 	}
 	text := o.String()
 	for _, want := range []string{
-		"6 runs in 1 experiments", // plan.go's table comes first
+		"6 runs in 1 experiment,", // plan.go's table comes first
 		"Estimated time on this machine (backend go:parallelism=",
 		"1 run at once; calibrated 1 shape in",
 		"kill        6              ",
@@ -32,19 +30,5 @@ func TestPlanEstimate(t *testing.T) {
 	o.Reset()
 	if code := cmdPlanTimed(context.Background(), []string{"--time=false", sink, "--out", out}, &o, &e); code != 0 || strings.Contains(o.String(), "Estimated") {
 		t.Errorf("--time=false: exit %d\n%s", code, o.String())
-	}
-}
-
-func TestSplitFlags(t *testing.T) {
-	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	fs.Bool("time", true, "")
-	fs.Int("j", 0, "")
-	fs.String("backend", "", "")
-	rest, own := splitFlags([]string{"a.sink", "-j", "4", "--out", "r", "--time=false", "--backend=go", "--resolved", "-time", "b.sink", "--", "-j"}, fs)
-	if want := []string{"a.sink", "--out", "r", "--resolved", "b.sink", "--", "-j"}; !slices.Equal(rest, want) {
-		t.Errorf("rest = %q, want %q", rest, want)
-	}
-	if want := []string{"-j", "4", "--time=false", "--backend=go", "-time"}; !slices.Equal(own, want) {
-		t.Errorf("own = %q, want %q", own, want)
 	}
 }

@@ -21,7 +21,8 @@ func cmdExpect(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"over the runs its selector picks (all seeds), of its value at each run's last measurement.\n"+
 			"Exit 1 when a claim fails or cannot be evaluated, unless --warn.", stderr)
 	warn := fs.Bool("warn", false, "report failing claims as warnings: exit 0")
-	dir, exps, code := resultsAndExperiments("expect", fs, args, stderr)
+	only := experimentFlag(fs, "(its claims only)")
+	dir, exps, code := resultsAndExperiments("expect", fs, only, args, stderr)
 	if code != exitOK {
 		return code
 	}
@@ -65,7 +66,8 @@ func checkExpectations(dir string, exps []*compiler.Experiment, w io.Writer) (fa
 // resultsAndExperiments parses the DIR FILES... arguments of expect and
 // report: DIR must exist (the results of `sinkrun run FILES`) and FILES must
 // compile. code is exitOK when both hold, else the exit code to return.
-func resultsAndExperiments(cmd string, fs *flag.FlagSet, args []string, stderr io.Writer) (dir string, exps []*compiler.Experiment, code int) {
+// With --experiment (only), the experiments named.
+func resultsAndExperiments(cmd string, fs *flag.FlagSet, only *experimentNames, args []string, stderr io.Writer) (dir string, exps []*compiler.Experiment, code int) {
 	args, err := parseInterspersed(fs, args)
 	if err != nil {
 		return "", nil, flagExit(err)
@@ -82,6 +84,10 @@ func resultsAndExperiments(cmd string, fs *flag.FlagSet, args []string, stderr i
 	exps, ok := compile(files, stderr)
 	if !ok {
 		return "", nil, exitError
+	}
+	if exps, err = selectExperiments(exps, *only); err != nil {
+		fmt.Fprintf(stderr, "sinkrun %s: %v\n", cmd, err)
+		return "", nil, exitUsage
 	}
 	return dir, exps, exitOK
 }

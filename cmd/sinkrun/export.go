@@ -10,10 +10,10 @@ import (
 	"strings"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/compiler/model"
-	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
+	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/internal/atomicfile"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/runner"
@@ -29,7 +29,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"expresses (sigmoid attention, attention-bias slots, ALiBi, ...) is refused with the settings that prevent it.\n"+
 			"A bpe tokenizer's files are copied; byte-level and synthetic-token runs have no tokenizer to copy.\n"+
 			"See docs/export.md.", stderr)
-	resultsDir := fs.String("results", "results", "the results `DIR` the run was trained into (the --out of sinkrun run)")
+	resultsDir := fs.String("results", DefaultOut, "the results `DIR` the run was trained into (the --out of sinkrun run)")
 	out := fs.String("out", "", "`DIR` to write the checkpoint into (created; its earlier weight files are replaced)")
 	runN := fs.Int("run", 0, "the run to export: its `N` in the # column of sinkrun plan FILE (1-based, over all experiments of FILE)")
 	id := fs.String("id", "", "the run to export, by `RUNID` (the RUN ID column of sinkrun plan, or a unique prefix of it)")

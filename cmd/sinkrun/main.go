@@ -28,6 +28,11 @@ import (
 // gitRevision is set by the Makefile (-ldflags -X main.gitRevision=...).
 var gitRevision = ""
 
+// DefaultOut is the results directory of every command that writes or reads
+// one, unless --out (or --results) says otherwise. It is not results/, the Go
+// package of that name: Parquet files do not belong among .go files.
+const DefaultOut = "sinkrun-results"
+
 // Exit codes.
 const (
 	exitOK          = 0
@@ -100,8 +105,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if strings.HasSuffix(args[0], ".sink") || strings.HasPrefix(args[0], "-") {
 		return cmdRun(ctx, args, stdout, stderr) // `sinkrun FILES...` is shorthand for run
 	}
-	fmt.Fprintf(stderr, "sinkrun: unknown command %q%s\n", args[0], suggestCommand(args[0]))
-	usage(stderr)
+	names := []string{"help", "version"}
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(stderr, "sinkrun: unknown command %q%s; `sinkrun help` lists the commands\n", args[0], didYouMean(args[0], names))
 	return exitUsage
 }
 
@@ -113,15 +121,6 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  sinkrun %-10s %-18s %s\n", "FILES...", "", "shorthand for `sinkrun run FILES...`")
 	fmt.Fprintln(w, "\nRun `sinkrun COMMAND --help` for a command's flags. Language reference: docs/dsl.md.")
-}
-
-func suggestCommand(s string) string {
-	for _, c := range commands() {
-		if strings.HasPrefix(c.name, s) || strings.HasPrefix(s, c.name) {
-			return fmt.Sprintf(" (did you mean %q?)", c.name)
-		}
-	}
-	return ""
 }
 
 // newFlags makes a flag set whose --help prints the command's usage.
@@ -139,7 +138,7 @@ func newFlags(name, args, summary string, stderr io.Writer) *flag.FlagSet {
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var files []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		args = fs.Args()
@@ -195,9 +194,9 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, e := range exps {
 		claims := ""
 		if n := len(e.Expectations); n > 0 {
-			claims = fmt.Sprintf(", %d expect claims", n)
+			claims = ", " + count(n, "expect claim")
 		}
-		fmt.Fprintf(stdout, "%s: experiment %s: %d runs (axes: %s)%s\n", e.Pos, e.Name, len(e.Runs), axes(e), claims)
+		fmt.Fprintf(stdout, "%s: experiment %s: %s (axes: %s)%s\n", e.Pos, e.Name, count(len(e.Runs), "run"), axes(e), claims)
 	}
 	return exitOK
 }

@@ -7,18 +7,31 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/results"
 )
 
-// cmdPlan lists every run of the experiments without training.
+// cmdPlanTimed is `sinkrun plan`: the table of runs, then the estimated
+// time on this machine of the runs without results (estimate.go).
+func cmdPlanTimed(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return plan(ctx, args, true, stdout, stderr)
+}
+
+// cmdPlan is plan with --time off by default: the table only.
 func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return plan(ctx, args, false, stdout, stderr)
+}
+
+// plan lists every run of the experiments without training, and with
+// --time estimates how long the runs without results take here.
+func plan(ctx context.Context, args []string, timeByDefault bool, stdout, stderr io.Writer) int {
 	fs := newFlags("plan", "FILES... [flags]",
 		"List every run the experiments expand into, in the order `sinkrun run` trains them: experiment,\n"+
 			"index, run id, varied settings and seed, parameter count, training FLOPs, and whether results exist\n"+
@@ -27,27 +40,55 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"Runs of a pretrained model (model.checkpoint) are listed again with its architecture, its weights'\n"+
 			"float32 memory, the forward FLOPs of one measurement (probe and validation passes), and whether they\n"+
 			"only measure (train.steps 0) or fine-tune.\n"+
+			"Then the time the runs without results take on this machine, from a short calibration (--time=false: none).\n"+
 			"With --resolved, also print each run's fully resolved config: the JSON stored in its Parquet footer.", stderr)
-	out := fs.String("out", "results", "results directory to look for finished runs in")
+	out := fs.String("out", DefaultOut, "results directory to look for finished runs in")
 	resolved := fs.Bool("resolved", false, "print each run's fully resolved config as indented JSON")
-	files, code, ok := parseFiles(fs, args)
+	only := experimentFlag(fs, "")
+	timeIt := fs.Bool("time", timeByDefault, "estimate the time of the runs without results on this machine, from a short calibration\n(a few training steps of each distinct model shape); --time=false skips it")
+	jobs := fs.Int("j", 0, "estimate for `N` runs at once, as sinkrun run -j N (or -jN) does (0: chosen from the machine)")
+	be := fs.String("backend", "", "estimate on this backend, as sinkrun run --backend does (default $GOMLX_BACKEND, else go)")
+	files, code, ok := parseFiles(fs, expandJobs(args))
 	if !ok {
 		return code
+	}
+	if *jobs < 0 {
+		fmt.Fprintln(stderr, "sinkrun plan: -j must be >= 0")
+		return exitUsage
 	}
 	exps, ok := compile(files, stderr)
 	if !ok {
 		return exitError
 	}
-	writePlan(stdout, exps, *out, *resolved)
-	return exitOK
+	shown, err := selectExperiments(exps, *only)
+	if err != nil {
+		fmt.Fprintln(stderr, "sinkrun plan:", err)
+		return exitUsage
+	}
+	writePlan(stdout, exps, shown, *out, *resolved)
+	if !*timeIt {
+		return exitOK
+	}
+	return estimate(ctx, shown, *out, *jobs, *be, stdout, stderr)
 }
 
-// writePlan prints the table of runs (and with resolved, their configs).
-func writePlan(w io.Writer, exps []*compiler.Experiment, out string, resolved bool) {
+// writePlan prints the table of the runs of the experiments shown (and with
+// resolved, their configs), numbered over the runs of all of exps, as
+// `sinkrun export --run N` counts them.
+func writePlan(w io.Writer, exps, shown []*compiler.Experiment, out string, resolved bool) {
 	var all []config.Run
+	var number []int
 	for _, e := range exps {
-		all = append(all, e.Runs...)
+		for _, r := range e.Runs {
+			if slices.Contains(shown, e) {
+				all = append(all, r)
+				number = append(number, len(number)+1)
+			} else {
+				number = append(number, -len(number)-1) // counted, not shown
+			}
+		}
 	}
+	number = slices.DeleteFunc(number, func(n int) bool { return n < 0 })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EXPERIMENT\t#\tRUN ID\tVARIED\tSEED\tPARAMS\tTRAIN FLOPS\tRESULTS")
 	var flops float64
@@ -60,18 +101,18 @@ func writePlan(w io.Writer, exps []*compiler.Experiment, out string, resolved bo
 			have = "yes"
 			done++
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Experiment, i+1, r.ID(), variedText(r.Varied), r.Seed,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Experiment, number[i], r.ID(), variedText(r.Varied), r.Seed,
 			thousands(compiler.ParamCount(r.Model)), flopsText(f), have)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d runs in %d experiments, %s training FLOPs in all; %d have results in %s\n",
-		len(all), len(exps), flopsText(flops), done, out)
-	writeCheckpoints(w, all)
+	fmt.Fprintf(w, "\n%s in %s, %s training FLOPs in all; %d have results in %s\n",
+		count(len(all), "run"), count(len(shown), "experiment"), flopsText(flops), done, out)
+	writeCheckpoints(w, all, number)
 	if !resolved {
 		return
 	}
 	for i, r := range all {
-		fmt.Fprintf(w, "\n# %s run %d/%d, run-%s: %s, seed %d\n", r.Experiment, i+1, len(all), r.ID(), variedText(r.Varied), r.Seed)
+		fmt.Fprintf(w, "\n# %s run %d/%d, run-%s: %s, seed %d\n", r.Experiment, number[i], len(number), r.ID(), variedText(r.Varied), r.Seed)
 		var b bytes.Buffer
 		if err := json.Indent(&b, []byte(r.JSON()), "", "  "); err != nil {
 			b.WriteString(r.JSON()) // cannot happen: JSON() is valid JSON
@@ -129,7 +170,7 @@ func flopsText(f float64) string {
 // its architecture (from config.json), its size as float32 weights, the
 // forward FLOPs of one measurement (the probe pass, and the validation
 // batches, whose loss needs the logits), and whether it is fine-tuned.
-func writeCheckpoints(w io.Writer, runs []config.Run) {
+func writeCheckpoints(w io.Writer, runs []config.Run, number []int) {
 	header := false
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for i, r := range runs {
@@ -147,7 +188,7 @@ func writeCheckpoints(w io.Writer, runs []config.Run) {
 		}
 		a, err := hf.ReadConfig(dir)
 		if err != nil { // changed since the compiler read it
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t\t\t\t\n", r.Experiment, i+1, r.Model.Checkpoint, err)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t\t\t\t\n", r.Experiment, number[i], r.Model.Checkpoint, err)
 			continue
 		}
 		ms := r.Measure
@@ -157,7 +198,7 @@ func writeCheckpoints(w io.Writer, runs []config.Run) {
 		if r.Train.Steps > 0 {
 			training = fmt.Sprintf("fine-tune %d steps", r.Train.Steps)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Experiment, i+1, r.Model.Checkpoint, a,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Experiment, number[i], r.Model.Checkpoint, a,
 			bytesText(hf.Float32Bytes(a)), flopsText(probe), flopsText(val), training)
 	}
 	tw.Flush()

@@ -64,7 +64,7 @@ experiment grid extends ref {
 			t.Errorf("line %d:\n got %q\nwant %q", i+1, lines[i+1], want)
 		}
 	}
-	if !strings.Contains(got, "\n4 runs in 1 experiments, 452 G training FLOPs in all; 1 have results in "+out+"\n") {
+	if !strings.Contains(got, "\n4 runs in 1 experiment, 452 G training FLOPs in all; 1 have results in "+out+"\n") {
 		t.Errorf("totals:\n%s", got)
 	}
 	// --resolved: each run's config, exactly the footer JSON once compacted.

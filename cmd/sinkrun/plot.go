@@ -22,9 +22,9 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"Writes PNG and SVG under --out (default DIR/plots).", stderr)
 	out := fs.String("out", "", "output directory (default DIR/plots): <out>/<experiment>/<figure>.png|svg")
 	formats := fs.String("format", "png,svg", "image formats, comma-separated: png, svg")
-	only := fs.String("experiment", "", "only these experiments (comma-separated names)")
-	layer := fs.Int("layer", -1, "layer of the attention maps drawn (default -1: the head with the largest alpha_1)")
-	head := fs.Int("head", -1, "head of the attention maps drawn (default -1: the head with the largest alpha_1)")
+	only := experimentFlag(fs, "")
+	layer := fs.Int("layer", -1, "layer of the attention maps drawn (-1: the layer of the head with the largest alpha_1)")
+	head := fs.Int("head", -1, "head of the attention maps drawn (-1: the head with the largest alpha_1)")
 	dirs, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -71,12 +71,12 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		l, h := max(*layer, 0), max(*head, 0)
 		opts.Layer, opts.Head = &l, &h
 	}
-	if *only != "" {
-		for _, e := range strings.Split(*only, ",") {
-			if e = strings.TrimSpace(e); e != "" {
-				opts.Experiments = append(opts.Experiments, e)
-			}
+	if len(*only) > 0 {
+		if _, err := onlyExperiments(runs, *only); err != nil {
+			fmt.Fprintln(stderr, "sinkrun plot:", err)
+			return exitError
 		}
+		opts.Experiments = *only
 	}
 	files, err := plot.All(dir, *out, opts)
 	if err != nil {
@@ -91,6 +91,6 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, f := range files {
 		figures[strings.TrimSuffix(f, filepath.Ext(f))] = true
 	}
-	fmt.Fprintf(stdout, "%d figures (%s) in %s\n", len(figures), strings.Join(fmts, ", "), *out)
+	fmt.Fprintf(stdout, "%s (%s) in %s\n", count(len(figures), "figure"), strings.Join(fmts, ", "), *out)
 	return exitOK
 }

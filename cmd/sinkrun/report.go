@@ -24,7 +24,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.", stderr)
 	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
 	summary := fs.String("summary", "", "write one summary table over the experiments, as the section `NAME`, instead of a section each")
-	dir, exps, code := resultsAndExperiments("report", fs, args, stderr)
+	only := experimentFlag(fs, "(its section only)")
+	dir, exps, code := resultsAndExperiments("report", fs, only, args, stderr)
 	if code != exitOK {
 		return code
 	}

@@ -20,9 +20,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Finished runs are skipped (a run's id is a hash of its resolved config and the tool version), failed runs are\n"+
 		"retried, interrupted runs resume from their last checkpoint. Ctrl-C checkpoints the runs in flight and exits 130.\n"+
 		"See docs/running.md for big grids: plan, -j, --claim, --shard, resume.", stderr)
-	out := fs.String("out", "results", "results directory (Hive layout: <out>/<table>/experiment=<name>/run-<id>.parquet)")
+	out := fs.String("out", DefaultOut, "results directory (Hive layout: <out>/<table>/experiment=<name>/run-<id>.parquet)")
 	be := fs.String("backend", "", "compute backend: go, go:parallelism=N, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
-	jobs := fs.Int("j", 0, "runs trained at once, each with cores/j threads (0: chosen from the cores and the model sizes; 1 on non-Go backends)")
+	jobs := fs.Int("j", 0, "`N` runs trained at once (-j N or -jN), each with cores/N threads (0: chosen from the cores and the model sizes; 1 on non-Go backends)")
 	force := fs.Bool("force", false, "re-run runs whose results already exist")
 	failFast := fs.Bool("fail-fast", false, "stop the batch at the first failed or diverged run (runs in flight are checkpointed)")
 	claimRuns := fs.Bool("claim", false, "be one of any number of workers sharing --out: train the runs no live worker has claimed, until\nnone is left; a run whose worker stopped refreshing its claim for --lease is taken over and resumed")
@@ -32,8 +32,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	progress := fs.String("progress", "auto", "progress display: bar (redrawn in place), lines (plain log lines), or auto (bar on a terminal)")
 	format := fs.String("format", "table", "summary format: table, markdown or csv")
 	warnExpect := fs.Bool("warn-expect", false, "report failing expect claims as warnings (exit 0); without it a failing claim exits 1")
-	keepWeights := fs.Bool("keep-weights", false, "keep each finished run's final model under <out>/weights/experiment=<name>/run-<id>, for `sinkrun export`")
-	files, code, ok := parseFiles(fs, args)
+	keepWeights := fs.Bool("keep-weights", false, "keep the final model of each run this batch trains under <out>/weights/experiment=<name>/run-<id>,\nfor sinkrun export (runs whose results exist are skipped and keep nothing: add --force)")
+	only := experimentFlag(fs, "(its runs only)")
+	files, code, ok := parseFiles(fs, expandJobs(args))
 	if !ok {
 		return code
 	}
@@ -73,6 +74,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	exps, ok := compile(files, stderr)
 	if !ok {
 		return exitError
+	}
+	if exps, err = selectExperiments(exps, *only); err != nil {
+		fmt.Fprintln(stderr, "sinkrun run:", err)
+		return exitUsage
 	}
 	outcome, err := runner.Run(ctx, exps, runner.Options{
 		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast, Shard: sh, Claim: *claimRuns, Lease: *lease,
@@ -118,9 +123,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%d done, %d skipped, %d diverged, %d failed%s; results in %s\n",
 		outcome.Done, outcome.Skipped, outcome.Diverged, outcome.Failed, notRun, *out)
+	if n := outcome.NotKept; n > 0 {
+		fmt.Fprintf(stderr, "--keep-weights: no weights kept for the %s skipped because %s results exist (a skipped run is not trained, "+
+			"so there is nothing to keep); add --force to train %s again and keep %s weights\n",
+			count(n, "run"), pick(n, "its", "their"), pick(n, "it", "them"), pick(n, "its", "their"))
+	}
 	switch {
+	case errors.Is(err, trainer.ErrInterrupted) && *force:
+		// --force trains every run again, the ones this batch has just
+		// finished too: the same command does not go on from here.
+		n := outcome.Done + outcome.Diverged
+		fmt.Fprintf(stderr, "sinkrun run: interrupted; to go on from here, run it again without --force: it skips every run with results "+
+			"(the %d this batch finished, and the earlier results of the runs it did not reach) and resumes the interrupted ones from their checkpoints; "+
+			"with --force it would train the %d finished ones again\n", n, n)
+		return exitInterrupted
 	case errors.Is(err, trainer.ErrInterrupted):
-		fmt.Fprintln(stderr, "sinkrun run: interrupted; run the same command again to resume")
+		fmt.Fprintln(stderr, "sinkrun run: interrupted; run the same command again to resume: finished runs are skipped, interrupted ones resume from their checkpoints")
 		return exitInterrupted
 	case err != nil:
 		fmt.Fprintln(stderr, "sinkrun run:", err)
@@ -129,4 +147,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// pick is one when n is 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/sinkrun/sinkrun/results"
 )
@@ -18,7 +17,7 @@ func cmdSummarize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"the varied axes as columns, Sink_1 as mean ± sd over seeds (* = proxy score), seeds, validation loss,\n"+
 			"massive-activation ratio, mean alpha_1 and status. Rows follow the experiment's grid order.", stderr)
 	format := fs.String("format", "table", "output format: table, markdown or csv")
-	only := fs.String("experiment", "", "only these experiments (comma-separated names)")
+	only := experimentFlag(fs, "")
 	dirs, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -50,12 +49,9 @@ func cmdSummarize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		runs = append(runs, rs...)
 	}
-	if *only != "" {
-		var err error
-		if runs, err = onlyExperiments(runs, *only); err != nil {
-			fmt.Fprintln(stderr, "sinkrun summarize:", err)
-			return exitError
-		}
+	if runs, err = onlyExperiments(runs, *only); err != nil {
+		fmt.Fprintln(stderr, "sinkrun summarize:", err)
+		return exitError
 	}
 	results.SortRuns(runs)
 	if err := results.WriteSummary(stdout, runs, f); err != nil {
@@ -63,31 +59,4 @@ func cmdSummarize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitError
 	}
 	return exitOK
-}
-
-// onlyExperiments keeps the runs of the comma-separated experiments; each
-// must have runs.
-func onlyExperiments(runs []results.Run, list string) ([]results.Run, error) {
-	var names []string // in the order given, so the first missing one is reported
-	want := map[string]bool{}
-	for _, e := range strings.Split(list, ",") {
-		if e = strings.TrimSpace(e); e != "" && !want[e] {
-			want[e] = true
-			names = append(names, e)
-		}
-	}
-	seen := map[string]bool{}
-	var kept []results.Run
-	for _, r := range runs {
-		if want[r.Experiment] {
-			kept = append(kept, r)
-			seen[r.Experiment] = true
-		}
-	}
-	for _, e := range names {
-		if !seen[e] {
-			return nil, fmt.Errorf("no runs of experiment %q", e)
-		}
-	}
-	return kept, nil
 }

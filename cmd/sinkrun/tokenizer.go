@@ -60,7 +60,7 @@ func cmdTokenizerTrain(ctx context.Context, args []string, stdout, stderr io.Wri
 	case *maxBytes < 0:
 		return fail(exitUsage, "--max-bytes must be >= 0")
 	}
-	what := fmt.Sprintf("%d files", len(files))
+	what := count(len(files), "file")
 	if *corpus == "builtin" {
 		var src, version string
 		files, src, version, err = data.BuiltinFiles()

@@ -250,7 +250,7 @@ func TestClaimLost(t *testing.T) {
 func TestInterruptAnnounced(t *testing.T) {
 	one := strings.NewReplacer("seeds [1, 2]", "seeds [1]", "vary train.optimizer.lr [1e-3, 3e-3]", "").Replace(grid)
 	exps := compileSrc(t, one)
-	for _, when := range []string{"runs to train", "batch: 1 of 1 runs finished"} {
+	for _, when := range []string{"run to train", "batch: 1 of 1 run finished"} {
 		for k := range 5 {
 			ctx, cancel := context.WithCancel(context.Background())
 			log := &watchLog{onLine: func(line string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -228,10 +229,16 @@ func (d *display) drawLive() {
 	if width <= 0 {
 		width = 100
 	}
+	// Labels are padded to the longest, so that the bars line up.
+	pad := 0
+	for _, lr := range d.live {
+		pad = max(pad, utf8.RuneCountInString(lr.label))
+	}
 	var lines []string
 	for _, i := range slices.Sorted(maps.Keys(d.live)) {
 		lr := d.live[i]
-		lines = append(lines, lr.label+"  "+barText(lr.p, 20)+"  "+progressText(lr.p))
+		label := lr.label + strings.Repeat(" ", pad-utf8.RuneCountInString(lr.label))
+		lines = append(lines, label+"  "+barText(lr.p, 20)+"  "+progressText(lr.p))
 	}
 	if line := d.batchLine(len(d.live), time.Since(d.began), d.eta()); line != "" {
 		lines = append(lines, line)
@@ -247,9 +254,30 @@ func progressText(p trainer.Progress) string {
 	if p.Steps == 0 {
 		return "starting"
 	}
-	s := fmt.Sprintf("step %d/%d loss %.4f %s tok/s", p.Step, p.Steps, p.Loss, siText(p.TokensPerS))
+	s := fmt.Sprintf("step %d/%d loss %.4f%s %s tok/s", p.Step, p.Steps, p.Loss, sinkText(p), siText(p.TokensPerS))
 	if p.Step < p.Steps {
 		s += " ETA " + roundDur(p.ETA).String()
+	}
+	return s
+}
+
+// sinkText is the latest measurement's sink figure: " Sink_1 95.0%", with
+// Sink* for a model with a slot, "*" marking a proxy score; "" before the
+// first measurement.
+func sinkText(p trainer.Progress) string {
+	if !p.Measured {
+		return ""
+	}
+	proxy := ""
+	if p.SinkProxy {
+		proxy = "*"
+	}
+	s := ""
+	if !math.IsNaN(p.SinkSlot) {
+		s += fmt.Sprintf(" Sink* %.1f%%%s", p.SinkSlot, proxy)
+	}
+	if !math.IsNaN(p.Sink1) {
+		s += fmt.Sprintf(" Sink_1 %.1f%%%s", p.Sink1, proxy)
 	}
 	return s
 }

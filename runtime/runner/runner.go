@@ -18,8 +18,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +79,11 @@ type Outcome struct {
 	// Elsewhere counts the runs that other workers trained or are training
 	// (with Claim).
 	Elsewhere int
-	Runs      []results.Run // every finished or skipped run, in grid order
+	// NotKept counts, with KeepWeights, the runs skipped because their
+	// results existed, whose weights were not kept (they were trained
+	// without KeepWeights).
+	NotKept int
+	Runs    []results.Run // every finished or skipped run, in grid order
 }
 
 // Run executes every run of the experiments (of opts.Shard). It returns
@@ -110,11 +116,21 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	b.disp.batchLine = b.batchLine
 
 	var todo []int
+	again := 0 // runs with results that --force trains again
 	for i, run := range runs {
 		prev, ok := existing[run.Experiment+"/"+run.ID()]
+		if ok && opts.Force && prev.Status != results.StatusFailed {
+			again++
+		}
 		if ok && !opts.Force && prev.Status != results.StatusFailed {
-			b.disp.event(fmt.Sprintf("%s: already %s (run-%s), skipped; --force re-runs", b.label(i), prev.Status, prev.ID))
-			b.record(i, prev, func(o *Outcome) { o.Skipped++ })
+			count := func(o *Outcome) { o.Skipped++ }
+			kept := ""
+			if opts.KeepWeights && prev.Status == results.StatusDone && !weightsKept(opts.Out, run) {
+				kept = "; its weights were not kept when it trained, and a skipped run keeps nothing"
+				count = func(o *Outcome) { o.Skipped++; o.NotKept++ }
+			}
+			b.disp.event(fmt.Sprintf("%s: already %s (run-%s), skipped%s; --force re-runs", b.label(i), prev.Status, prev.ID, kept))
+			b.record(i, prev, count)
 			// A crash after the results were written but before the
 			// checkpoint was removed leaves the checkpoint behind.
 			removeCheckpoint(b.checkpointDir(run))
@@ -152,8 +168,12 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	if size.Threads > 0 {
 		threads = fmt.Sprintf(", %d thread%s each", size.Threads, plural(size.Threads))
 	}
-	b.disp.event(fmt.Sprintf("%d runs to train (%d have results), %d at once%s on %d core%s, backend %s",
-		len(todo), len(runs)-len(todo), size.Jobs, threads, Cores(), plural(Cores()), size.Spec))
+	have := fmt.Sprintf("%d have results", len(runs)-len(todo))
+	if again > 0 {
+		have = fmt.Sprintf("%d with results, trained again: --force", again)
+	}
+	b.disp.event(fmt.Sprintf("%d run%s to train (%s), %d at once%s on %d core%s, backend %s",
+		len(todo), plural(len(todo)), have, size.Jobs, threads, Cores(), plural(Cores()), size.Spec))
 
 	// Each worker gets its own backend sized to its share of the cores.
 	backends := make([]compute.Backend, size.Jobs)
@@ -243,10 +263,26 @@ type batch struct {
 	disp  *display
 	board *claim.Board // with opts.Claim
 
-	mu      sync.Mutex
-	outcome Outcome
-	records []*results.Run
-	stopErr error
+	mu        sync.Mutex
+	outcome   Outcome
+	records   []*results.Run
+	stopErr   error
+	described map[string]bool // data descriptions printed
+}
+
+// firstUse reports whether the data described so is met for the first time
+// in this batch.
+func (b *batch) firstUse(description string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.described[description] {
+		return false
+	}
+	if b.described == nil {
+		b.described = map[string]bool{}
+	}
+	b.described[description] = true
+	return true
 }
 
 // result is the outcome with the runs recorded so far, in grid order.
@@ -275,6 +311,12 @@ func (b *batch) checkpointDir(run config.Run) string {
 // <out>/weights/experiment=<name>/run-<id>, in model.Save's format.
 func WeightsDir(out string, run config.Run) string {
 	return filepath.Join(results.PartitionDir(out, "weights", run.Experiment), "run-"+run.ID())
+}
+
+// weightsKept reports whether the run's final model was kept (KeepWeights).
+func weightsKept(out string, run config.Run) bool {
+	_, err := os.Stat(filepath.Join(WeightsDir(out, run), "model.json"))
+	return err == nil
 }
 
 // defaultCheckpointGap is the least time between two checkpoints of a run
@@ -320,10 +362,15 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 	if err != nil {
 		return b.finish(i, label, trainer.Result{Run: failed(run, fmt.Errorf("loading data: %w", err), b.spec)}, t.claim)
 	}
+	// The data is described once, before the first run that reads it:
+	// runs of a grid mostly share it, and the description is long.
+	if b.firstUse(ds.Describe()) {
+		b.disp.event("data: " + ds.Describe())
+	}
 	if run.Train.Steps == 0 { // a pretrained checkpoint, measured as it is
-		b.disp.event(fmt.Sprintf("%s: measuring run-%s (checkpoint %s, data: %s)", label, id, run.Model.Checkpoint, ds.Describe()))
+		b.disp.event(fmt.Sprintf("%s: measuring run-%s (checkpoint %s)", label, id, run.Model.Checkpoint))
 	} else {
-		b.disp.event(fmt.Sprintf("%s: training run-%s (%d steps, data: %s)", label, id, run.Train.Steps, ds.Describe()))
+		b.disp.event(fmt.Sprintf("%s: training run-%s (%d steps)", label, id, run.Train.Steps))
 	}
 	ckpt := b.checkpointDir(run)
 	trainCkpt := ckpt
@@ -362,7 +409,11 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 				where += fmt.Sprintf(" (but %v)", err)
 			}
 		}
-		b.disp.event(fmt.Sprintf("%s: interrupted, %s; the same command resumes it", label, where))
+		resume := "; running the batch again resumes it"
+		if res.Stopped == 0 {
+			resume = "; running the batch again starts it afresh"
+		}
+		b.disp.event(fmt.Sprintf("%s: interrupted, %s%s", label, where, resume))
 		return nil
 	}
 	res.Run.GitRevision = b.opts.GitRevision
@@ -416,9 +467,9 @@ func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) 
 		if r.Steps > 0 {
 			pace = fmt.Sprintf("%.0f ms/step", r.MsPerStep)
 		}
-		b.disp.event(fmt.Sprintf("%s: done in %s (%s%s%s): Sink_1 %.2f%%%s, val loss %.4f", label,
+		b.disp.event(fmt.Sprintf("%s: done in %s (%s%s%s): %s, val loss %.4f", label,
 			roundDur(time.Duration(r.WallSeconds*float64(time.Second))), pace, resumedText(res), checkpointText(res),
-			r.FinalSink1, proxyMark(r.Sink1Proxy), r.FinalValLoss))
+			sinkFigures(b.runs[i], r, res.Metrics), r.FinalValLoss))
 	case results.StatusDiverged:
 		b.record(i, r, func(o *Outcome) { o.Diverged++ })
 		b.disp.event(fmt.Sprintf("%s: diverged at step %d: %s", label, r.DivergedStep, r.Error))
@@ -463,8 +514,8 @@ func (b *batch) batchLine(running int, elapsed, eta time.Duration) string {
 	b.mu.Lock()
 	o := b.outcome
 	b.mu.Unlock()
-	s := fmt.Sprintf("batch: %d of %d runs finished (%d done, %d skipped, %d diverged, %d failed)",
-		o.Done+o.Skipped+o.Diverged+o.Failed, o.Total, o.Done, o.Skipped, o.Diverged, o.Failed)
+	s := fmt.Sprintf("batch: %d of %d run%s finished (%d done, %d skipped, %d diverged, %d failed)",
+		o.Done+o.Skipped+o.Diverged+o.Failed, o.Total, plural(o.Total), o.Done, o.Skipped, o.Diverged, o.Failed)
 	if o.Elsewhere > 0 {
 		s += fmt.Sprintf(", %d trained by other workers", o.Elsewhere)
 	}
@@ -534,11 +585,51 @@ func describe(run config.Run) string {
 	return s + fmt.Sprintf("seed=%d", run.Seed)
 }
 
-func proxyMark(p bool) string {
-	if p {
-		return " (proxy)"
+// sinkFigures is every sink score a finished run measured, at its last
+// measurement and first eps: Sink* (the slot's score) where the model has a
+// slot, then Sink_k for each measured position k, e.g. "Sink_1 95.00%,
+// Sink_2 0.40%"; "(proxy)" marks proxy scores.
+func sinkFigures(run config.Run, r results.Run, metrics []results.Metric) string {
+	eps := math.NaN()
+	if len(run.Measure.Eps) > 0 {
+		eps = run.Measure.Eps[0]
 	}
-	return ""
+	last := int64(-1)
+	for _, m := range metrics {
+		if m.Metric == results.MetricSink && m.Eps == eps {
+			last = max(last, m.Step)
+		}
+	}
+	type figure struct {
+		k     int32
+		value float64
+	}
+	var figs []figure
+	for _, m := range metrics {
+		if m.Metric == results.MetricSink && m.Eps == eps && m.Step == last {
+			figs = append(figs, figure{m.K, m.Value})
+		}
+	}
+	if len(figs) == 0 { // nothing in the metrics: the runs row's own
+		figs = append(figs, figure{1, r.FinalSink1})
+		if !math.IsNaN(r.FinalSinkSlot) {
+			figs = append(figs, figure{0, r.FinalSinkSlot})
+		}
+	}
+	slices.SortFunc(figs, func(a, b figure) int { return int(a.k - b.k) })
+	parts := make([]string, len(figs))
+	for j, f := range figs {
+		name := fmt.Sprintf("Sink_%d", f.k)
+		if f.k == 0 {
+			name = "Sink*"
+		}
+		parts[j] = fmt.Sprintf("%s %.2f%%", name, f.value)
+	}
+	s := strings.Join(parts, ", ")
+	if r.Sink1Proxy {
+		s += " (proxy)"
+	}
+	return s
 }
 
 func resumedText(res trainer.Result) string {
@@ -550,7 +641,7 @@ func resumedText(res trainer.Result) string {
 
 func checkpointText(res trainer.Result) string {
 	if res.Checkpoints > 0 {
-		return fmt.Sprintf(", %d checkpoints in %s", res.Checkpoints, res.CheckpointTime.Round(time.Millisecond))
+		return fmt.Sprintf(", %d checkpoint%s in %s", res.Checkpoints, plural(res.Checkpoints), res.CheckpointTime.Round(time.Millisecond))
 	}
 	return ""
 }

@@ -57,6 +57,13 @@ type Progress struct {
 	TokensPerS float64       // training tokens per second in this process
 	Elapsed    time.Duration // wall time in this process
 	ETA        time.Duration // at this process's pace so far
+	// Measured says the run has measured its sink (at step 0 or since):
+	// Sink1 is then Sink_1 in % at the first eps at the latest measurement,
+	// and SinkSlot the slot column's score (Sink*), NaN without a slot.
+	// SinkProxy marks proxy scores.
+	Measured        bool
+	Sink1, SinkSlot float64
+	SinkProxy       bool
 }
 
 // Result is everything one run produced.
@@ -201,18 +208,20 @@ func (t *training) train(ctx context.Context) {
 		if t.diverged("training", loss, step+1, done) {
 			return
 		}
-		if p := t.opts.Progress; p != nil {
-			el := time.Since(began)
-			n := step + 1 - start
-			p(Progress{Step: step + 1, Steps: run.Train.Steps, Start: start, Loss: loss, Elapsed: el,
-				TokensPerS: float64(int64(n)*tokensPerStep) / el.Seconds(),
-				ETA:        time.Duration(float64(el) / float64(n) * float64(run.Train.Steps-step-1))})
-		}
 		last := step+1 == run.Train.Steps
 		if last || (run.Measure.Every > 0 && (step+1)%run.Measure.Every == 0) {
 			if !t.measure(step+1, done, probe, val) {
 				return
 			}
+		}
+		// After the step's measurement: the sink figure is the latest.
+		if p := t.opts.Progress; p != nil {
+			el := time.Since(began)
+			n := step + 1 - start
+			p(Progress{Step: step + 1, Steps: run.Train.Steps, Start: start, Loss: loss, Elapsed: el,
+				TokensPerS: float64(int64(n)*tokensPerStep) / el.Seconds(),
+				ETA:        time.Duration(float64(el) / float64(n) * float64(run.Train.Steps-step-1)),
+				Measured:   !math.IsNaN(t.rec.FinalSink1), Sink1: t.rec.FinalSink1, SinkSlot: t.rec.FinalSinkSlot, SinkProxy: t.rec.Sink1Proxy})
 		}
 		if t.opts.CheckpointEvery > 0 && (step+1)%t.opts.CheckpointEvery == 0 && !last &&
 			time.Since(t.lastCkpt) >= t.opts.CheckpointMinInterval {
