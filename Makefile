@@ -21,7 +21,7 @@ build-xla:
 
 # The README's first command: the quickstart study on built-in data.
 quickstart: build
-	./$(BIN) run experiments/quickstart.sink --out results
+	./$(BIN) run experiments/quickstart.sink
 
 # The README's second command, and exactly what CI runs. The external-reader
 # test (DuckDB and hyparquet reading our Parquet) must run, not skip.
@@ -91,5 +91,7 @@ fmt-check:
 check: build
 	./$(BIN) check experiments/*.sink
 
+# The binary and what the commands write by default: sinkrun-results is the
+# default --out of `sinkrun run` (and so of `make quickstart`).
 clean:
-	rm -rf bin results/runs results/metrics results/heads results/maps results/checkpoints results/claims results/plots
+	rm -rf bin sinkrun-results

@@ -279,31 +279,9 @@ var markerRe = regexp.MustCompile(`<!-- (begin|end) sinkrun report: (.*?) -->`)
 // the new document and the experiments that have no marked section in it.
 // Markers must pair up: a begin without its end is an error.
 func UpdateDoc(doc []byte, reports []StudyReport) ([]byte, []string, error) {
-	type span struct{ from, to int } // the section, markers included
-	spans := map[string]span{}
-	open := ""
-	var start int
-	for _, m := range markerRe.FindAllSubmatchIndex(doc, -1) {
-		kind, exp := string(doc[m[2]:m[3]]), string(doc[m[4]:m[5]])
-		switch {
-		case kind == "begin" && open == "":
-			open, start = exp, m[0]
-		case kind == "end" && exp == open:
-			end := m[1]
-			if end < len(doc) && doc[end] == '\n' {
-				end++
-			}
-			if _, dup := spans[exp]; dup {
-				return nil, nil, fmt.Errorf("results: the report of %s is marked twice", exp)
-			}
-			spans[exp] = span{start, end}
-			open = ""
-		default:
-			return nil, nil, fmt.Errorf("results: unpaired report marker %q at byte %d", doc[m[0]:m[1]], m[0])
-		}
-	}
-	if open != "" {
-		return nil, nil, fmt.Errorf("results: %s has no end marker", beginMarker(open))
+	spans, err := sectionSpans(doc)
+	if err != nil {
+		return nil, nil, err
 	}
 	var missing []string
 	type edit struct {

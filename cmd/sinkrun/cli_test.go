@@ -158,3 +158,31 @@ func TestExperimentFlag(t *testing.T) {
 		t.Errorf("report --experiment alpha: exit %d\n%s", code, stdout)
 	}
 }
+
+// The default results directory is not a directory of the source tree: the
+// Parquet files of `make quickstart` do not land among .go files.
+func TestDefaultOutOutsideSource(t *testing.T) {
+	root := filepath.Join("..", "..")
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("not at the repository root: %v", err)
+	}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git" || path == filepath.Join(root, DefaultOut)) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() && d.Name() == DefaultOut {
+			t.Errorf("%s: a source directory has the name of the default results directory", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore, err := os.ReadFile(filepath.Join(root, ".gitignore"))
+	if err != nil || !strings.Contains(string(ignore), "/"+DefaultOut+"/") {
+		t.Errorf(".gitignore does not ignore /%s/ (%v)", DefaultOut, err)
+	}
+}

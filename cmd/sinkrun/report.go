@@ -20,9 +20,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"sections go to standard output, between the markers that --doc looks for; with --doc FILE each experiment's\n"+
 			"marked section of FILE is replaced and the rest of FILE is kept:\n"+
 			"  <!-- begin sinkrun report: NAME -->\n  ...\n  <!-- end sinkrun report: NAME -->\n"+
+			"A section is kept, and named, when the new one reports fewer finished runs than the page (a results directory\n"+
+			"without the study's runs would blank its table); --force replaces it anyway.\n"+
 			"With --summary NAME it writes instead one section NAME: a table with a row per experiment (the agreement its\n"+
 			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.", stderr)
 	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
+	force := fs.Bool("force", false, "with --doc: replace sections even where the new one reports fewer finished runs than the page")
 	summary := fs.String("summary", "", "write one summary table over the experiments, as the section `NAME`, instead of a section each")
 	only := experimentFlag(fs, "(its section only)")
 	dir, exps, code := resultsAndExperiments("report", fs, only, args, stderr)
@@ -62,24 +65,94 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "sinkrun report:", err)
 		return exitError
 	}
-	updated, missing, err := results.UpdateDoc(old, reports)
+	plan, err := planDocUpdate(old, reports, *force)
 	if err != nil {
 		fmt.Fprintf(stderr, "sinkrun report: %s: %v\n", *doc, err)
 		return exitError
 	}
-	if len(missing) > 0 {
+	if len(plan.missing) > 0 {
 		fmt.Fprintf(stderr, "sinkrun report: %s has no section for %s; add its markers where the table goes:\n  <!-- begin sinkrun report: %s -->\n  <!-- end sinkrun report: %s -->\n",
-			*doc, strings.Join(missing, ", "), missing[0], missing[0])
+			*doc, strings.Join(plan.missing, ", "), plan.missing[0], plan.missing[0])
 		return exitError
 	}
-	if err := atomicfile.WriteFile(*doc, updated, 0o644); err != nil {
-		fmt.Fprintln(stderr, "sinkrun report:", err)
-		return exitError
+	if len(plan.replace) > 0 {
+		updated, _, err := results.UpdateDoc(old, plan.replace)
+		if err == nil {
+			err = atomicfile.WriteFile(*doc, updated, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "sinkrun report:", err)
+			return exitError
+		}
 	}
-	if *summary != "" {
-		fmt.Fprintf(stderr, "%s: section %s written\n", *doc, *summary)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "%s: %d study sections written\n", *doc, len(reports))
+	plan.write(stderr, *doc, dir)
 	return exitOK
+}
+
+// docUpdate is what report --doc does to each section of a page.
+type docUpdate struct {
+	replace   []results.StudyReport // sections whose text changes
+	unchanged []string
+	kept      []keptSection // sections left as they are: they report more results
+	missing   []string      // reports without a section in the page
+}
+
+type keptSection struct {
+	name          string
+	onPage, inDir int // finished runs in the page's section and in the new one
+}
+
+// planDocUpdate decides, for each report, whether its section of doc is
+// replaced. A section is kept when the new one reports fewer finished runs
+// (results.FinishedRuns): a results directory without a study's runs, or
+// with fewer of them, would otherwise blank or thin out published tables.
+// force replaces such sections too.
+func planDocUpdate(doc []byte, reports []results.StudyReport, force bool) (docUpdate, error) {
+	var u docUpdate
+	sections, err := results.DocSections(doc)
+	if err != nil {
+		return u, err
+	}
+	for _, r := range reports {
+		old, ok := sections[r.Experiment]
+		switch {
+		case !ok:
+			u.missing = append(u.missing, r.Experiment)
+		case old == r.Markdown:
+			u.unchanged = append(u.unchanged, r.Experiment)
+		case !force && results.FinishedRuns(r.Markdown) < results.FinishedRuns(old):
+			u.kept = append(u.kept, keptSection{r.Experiment, results.FinishedRuns(old), results.FinishedRuns(r.Markdown)})
+		default:
+			u.replace = append(u.replace, r)
+		}
+	}
+	return u, nil
+}
+
+// write says what the update changed, and what it kept and why.
+func (u docUpdate) write(w io.Writer, doc, dir string) {
+	var names []string
+	for _, r := range u.replace {
+		names = append(names, r.Experiment)
+	}
+	switch {
+	case len(names) == 0:
+		fmt.Fprintf(w, "%s: no section changed", doc)
+	default:
+		fmt.Fprintf(w, "%s: replaced %s (%s)", doc, count(len(names), "section"), strings.Join(names, ", "))
+	}
+	if n := len(u.unchanged); n > 0 {
+		fmt.Fprintf(w, "; %d unchanged", n)
+	}
+	fmt.Fprintln(w)
+	if len(u.kept) == 0 {
+		return
+	}
+	var parts []string
+	for _, k := range u.kept {
+		parts = append(parts, fmt.Sprintf("%s (%s on the page, %d in %s)", k.name, count(k.onPage, "finished run"), k.inDir, dir))
+	}
+	fmt.Fprintf(w, "%s: kept %s that report%s more finished runs than %s holds: %s; "+
+		"is %s the results directory they were made from? --force replaces them\n",
+		doc, count(len(u.kept), "section"), pick(len(u.kept), "s", ""), dir, strings.Join(parts, ", "), dir)
 }

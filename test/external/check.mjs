@@ -188,7 +188,7 @@ test('DuckDB: every query in docs/results.md runs', async () => {
   const blocks = [...md.matchAll(/```sql\n([\s\S]*?)```/g)].map(m => m[1])
   assert.ok(blocks.length >= 5, `only ${blocks.length} sql blocks in ${expect.docs}`)
   for (const block of blocks) {
-    const sql = block.replaceAll("'results/", `'${dir.replaceAll("'", "''")}/`)
+    const sql = block.replaceAll("'sinkrun-results/", `'${dir.replaceAll("'", "''")}/`)
     let got
     try {
       got = await rows(sql)
