@@ -41,6 +41,7 @@ type QuantityValue struct {
 	Quantity *compiler.Quantity
 	Value    float64
 	Mean, SD float64 // SD is NaN with fewer than two runs
+	Min, Max float64 // the smallest and largest value of one run
 	N        int     // runs with a value
 	Proxy    bool    // some value is a proxy score (row-normalised maps)
 }
@@ -176,6 +177,7 @@ func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Ru
 		st := statOf(vs)
 		qv.Mean, qv.SD, qv.N = st.mean, st.sd, st.n
 		qv.Value = reduce(q.Reduce, vs)
+		qv.Min, qv.Max = reduce(compiler.Min, vs), reduce(compiler.Max, vs)
 		values[q] = qv.Value
 		res.Values = append(res.Values, qv)
 	}
@@ -293,6 +295,9 @@ func WriteExpectations(w io.Writer, rs []ExpectResult) error {
 			parts = append(parts, fmt.Sprintf("%s = %s (%s)", v.Quantity.Text, v.Cell(), plural(v.N, "run")))
 		}
 		fmt.Fprintf(&b, "      %s %s %s: %s\n", fmtNum(r.Left), r.Expectation.Op, fmtNum(r.Right), strings.Join(parts, ", "))
+		if basis := r.Basis(); basis != "" {
+			fmt.Fprintf(&b, "      %s\n", basis)
+		}
 	}
 	if len(rs) > 0 {
 		fmt.Fprintf(&b, "expectations: %d pass, %d FAIL, %d known to disagree, %d HOLD though marked disagrees, %d not evaluated\n",

@@ -18,7 +18,8 @@ func cmdExpect(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"Evaluate the expect blocks of the experiments in FILES on the Parquet results under DIR, written by\n"+
 			"`sinkrun run FILES`. Each claim prints a verdict line with its numbers: pass, FAIL, known (marked disagrees and\n"+
 			"does not hold), HOLDS (marked disagrees but holds) or n/a (a run it needs has not finished). A metric is the mean,\n"+
-			"over the runs its selector picks (all seeds), of its value at each run's last measurement.\n"+
+			"over the runs its selector picks (all seeds), of its value at each run's last measurement, or with runs: min or max\n"+
+			"its smallest or largest; each verdict says what decided it: the means (and whether every run agrees) or every run.\n"+
 			"Exit 1 when a claim fails or cannot be evaluated, unless --warn.", stderr)
 	warn := fs.Bool("warn", false, "report failing claims as warnings: exit 0")
 	only := experimentFlag(fs, "(its claims only)")
