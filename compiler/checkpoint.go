@@ -184,12 +184,25 @@ func (c *compiler) resolveCheckpoint(r *config.Run, origins map[string]origin, e
 	if _, set := origins["train.steps"]; !set {
 		r.Train.Steps = 0 // measure the checkpoint as it is
 	}
+	// Text is read with the checkpoint's own tokenizer unless the file
+	// names one; synthetic and pre-tokenized ids need none (a model
+	// sinkrun trained on them and exported has no tokenizer files).
 	_, kindSet := origins["data.tokenizer"]
-	if _, pathSet := origins["data.tokenizer.path"]; !kindSet && !pathSet {
+	if _, pathSet := origins["data.tokenizer.path"]; !kindSet && !pathSet && readsText(r.Data) {
 		r.Data.Tokenizer = config.Tokenizer{Kind: "bpe", Path: path}
 		origins["data.tokenizer"], origins["data.tokenizer.path"] = derived, derived
 	}
 	return info.arch, true
+}
+
+// readsText reports whether the data is text, which a tokenizer turns into
+// ids; bigram_backcopy and tokens corpora are ids already.
+func readsText(d config.Data) bool {
+	switch d.Corpus.Kind {
+	case "bigram_backcopy", "tokens":
+		return false
+	}
+	return true
 }
 
 // checkCheckpointData checks the data against a checkpoint's architecture:

@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/sinkrun/sinkrun/config"
@@ -69,9 +71,10 @@ func (c *compiler) resolveTokenizer(d *config.Data, origins map[string]origin, e
 		c.errorf(pos, "data.tokenizer: bpe needs the path of the tokenizer's files, e.g. bpe(path: \"gpt2/\")")
 		return tokenizerInfo{}, false
 	}
-	r := c.loadTokenizer(c.settingPath(t.Path, "data.tokenizer.path", origins, es))
+	path := c.settingPath(t.Path, "data.tokenizer.path", origins, es)
+	r := c.loadTokenizer(path)
 	if r.err != nil {
-		c.errorf(pos, "%s: %v", tokenizerSetting(origins), r.err)
+		c.errorf(pos, "%s: %v%s", tokenizerSetting(origins), r.err, checkpointTokenizerHint(path, origins))
 		return tokenizerInfo{}, false
 	}
 	t.Vocab = r.size
@@ -85,6 +88,24 @@ func tokenizerSetting(origins map[string]origin) string {
 		return "model.checkpoint: the checkpoint's tokenizer"
 	}
 	return "data.tokenizer"
+}
+
+// checkpointTokenizerHint says what to add when a checkpoint read as text
+// has no tokenizer files: "" for a tokenizer the file names itself, or a
+// checkpoint directory that has some.
+func checkpointTokenizerHint(dir string, origins map[string]origin) string {
+	if o, ok := origins["data.tokenizer"]; !ok || !o.derived {
+		return ""
+	}
+	for _, f := range []string{tokenizer.TokenizerJSON, tokenizer.VocabJSON} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return ""
+		}
+	}
+	return fmt.Sprintf(". Text data is read with the tokenizer the model was trained with: copy its %s (or %s and %s) into %s, "+
+		"or name it with data { tokenizer bpe(path: \"DIR\") }; a model sinkrun trained on bytes (exported without a tokenizer) "+
+		"reads bytes: data { tokenizer bytes }; synthetic ids (corpus bigram_backcopy or tokens) need no tokenizer",
+		tokenizer.TokenizerJSON, tokenizer.VocabJSON, tokenizer.MergesTXT, dir)
 }
 
 // resolveFirstToken fills in the id of a bos first token: the tokenizer's

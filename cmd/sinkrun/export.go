@@ -186,11 +186,12 @@ func copyTokenizer(run config.Run, dir string) (string, error) {
 	d := run.Data
 	switch {
 	case d.Corpus.Kind == "bigram_backcopy":
-		return "none: the ids are the synthetic bigram_backcopy chain's, no text", nil
+		return "none: the ids are the synthetic bigram_backcopy chain's, no text (model { checkpoint } measures it on that corpus as it is)", nil
 	case d.Corpus.Kind == "tokens":
-		return "none: the ids are those of the pre-tokenized token files the run read", nil
+		return "none: the ids are those of the pre-tokenized token files the run read (model { checkpoint } measures it on them as they are)", nil
 	case d.Tokenizer.Kind != "bpe":
-		return "none: the ids are bytes (token i is byte i; ids from 256 on are the run's dedicated tokens)", nil
+		return "none: the ids are bytes (token i is byte i; ids from 256 on are the run's dedicated tokens); " +
+			"to measure it on text with model { checkpoint }, write data { tokenizer bytes }", nil
 	}
 	src := d.Tokenizer.Path
 	if !filepath.IsAbs(src) {
