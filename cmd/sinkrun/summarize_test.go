@@ -83,8 +83,8 @@ func TestResultsCommands(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "plots", "positional")); err == nil {
 			t.Error("--experiment attention also drew positional")
 		}
-		// 4 line figures, 3 heat maps (runs with heads), 2 attention maps (runs with maps).
-		if !strings.Contains(stdout.String(), "9 figures (png) in "+filepath.Join(dir, "plots")) {
+		// 4 line figures, Sink* and Sink_2, 3 heat maps (runs with heads), 2 attention maps (runs with maps).
+		if !strings.Contains(stdout.String(), "11 figures (png) in "+filepath.Join(dir, "plots")) {
 			t.Errorf("stdout %q", stdout.String())
 		}
 		for _, tc := range []struct {

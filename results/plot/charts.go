@@ -92,7 +92,7 @@ func Lines(c LineChart) (*Figure, error) {
 		log := pn.LogY && wantLog(pn.Series)
 		if log {
 			p.Y.Scale = gplot.LogScale{}
-			p.Y.Tick.Marker = gplot.LogTicks{Prec: -1}
+			p.Y.Tick.Marker = logTicks{}
 		}
 		switch pn.XAxis {
 		case AxisTokens:
@@ -215,6 +215,21 @@ func Lines(c LineChart) (*Figure, error) {
 		legend.Draw(strip)
 	}
 	return fig, nil
+}
+
+// logTicks are gonum's log-scale ticks within the axis range only: a tick
+// beyond it (1000 on an axis ending at 100.6) is not drawn but still takes
+// room, leaving a gap between a panel's title and its data.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
+	var ts []gplot.Tick
+	for _, t := range (gplot.LogTicks{Prec: -1}).Ticks(lo, hi) {
+		if t.Value >= lo*(1-1e-9) && t.Value <= hi*(1+1e-9) {
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 // legendWidth is the width of the legend strip for the given labels.
@@ -390,6 +405,11 @@ func (h Heatmap) Figure() (*Figure, error) {
 	if cell == 0 {
 		cell = max(min(vg.Inch*5.5/vg.Length(max(rows, cols)), 0.75*vg.Inch), 0.08*vg.Inch)
 	}
+	// Few rows (a one-layer model) would make a strip too thin to read:
+	// rows get at least minStrip in all (cells then taller than wide), and
+	// the colour bar at least minBar, whatever the map's height.
+	cellH := max(cell, min(minStrip/vg.Length(rows), 0.75*vg.Inch))
+	mapH := cellH * vg.Length(rows)
 	const cbW = 1.1 * vg.Inch
 	margin := 1.0 * vg.Inch // axis labels and ticks
 	if h.YTicks != nil {
@@ -412,7 +432,10 @@ func (h Heatmap) Figure() (*Figure, error) {
 	}
 	noteW := textStyle(9.5).Width(h.Note) + 0.3*vg.Inch
 	w := max(cell*vg.Length(cols)+margin+cbW, titleW, noteW, 3.5*vg.Inch)
-	ht := cell*vg.Length(rows) + 0.9*vg.Inch + noteH + titleH
+	const axesH = 0.9 * vg.Inch // the x axis's ticks and label below the cells
+	// A colour bar taller than the map reaches spare/2 above and below it.
+	spare := max(minBar-mapH, 0)
+	ht := max(mapH+axesH+spare/2, minBar+vg.Points(8)) + noteH + titleH
 	fig := &Figure{Width: w, Height: ht}
 	fig.draw = func(dc draw.Canvas) {
 		if h.Title != "" {
@@ -425,8 +448,9 @@ func (h Heatmap) Figure() (*Figure, error) {
 			dc.FillText(sty, vg.Point{X: dc.Min.X + vg.Points(8), Y: dc.Min.Y + vg.Points(6)}, h.Note)
 		}
 		area := draw.Crop(dc, vg.Points(4), -vg.Points(4), noteH+vg.Points(4), -vg.Points(4))
-		// Keep cells square: the data area gets exactly cell x cell per value.
-		main := draw.Crop(area, 0, -cbW, 0, 0)
+		// The map keeps its cells' size (cell x cellH per value), centred
+		// beside a colour bar that may be taller than it.
+		main := draw.Crop(area, 0, -cbW, 0, -spare/2)
 		p.Draw(main)
 		da := p.DataCanvas(main)
 		// The colour bar's y axis (ticks and label) sits left of the bar.
@@ -434,13 +458,22 @@ func (h Heatmap) Figure() (*Figure, error) {
 		bar := area
 		bar.Min.X = da.Max.X + 0.12*vg.Inch
 		bar.Max.X = bar.Min.X + axisW + 0.22*vg.Inch
-		bar.Min.Y, bar.Max.Y = da.Min.Y, da.Max.Y
+		mid, half := (da.Min.Y+da.Max.Y)/2, max(da.Max.Y-da.Min.Y, minBar)/2
+		bar.Min.Y, bar.Max.Y = mid-half, mid+half
 		cb.Draw(bar)
 	}
 	return fig, nil
 }
 
 var nanColor = color.Gray{0xeb}
+
+// Heat map sizes that keep a map of one or a few rows readable: the cells'
+// least total height, and the colour bar's least height (room for six
+// tick labels, 0 to 1 in steps of 0.2, without overlap).
+const (
+	minStrip = 0.6 * vg.Inch
+	minBar   = 2.2 * vg.Inch
+)
 
 // matrix adapts [row][col] data to plotter.GridXYZ.
 type matrix [][]float64

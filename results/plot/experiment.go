@@ -28,13 +28,15 @@ type Options struct {
 
 // Figure files written per experiment, under <out>/<experiment>/:
 const (
-	FileSink1    = "emergence_sink1"  // Sink_1 % vs training tokens, one line per variant
-	FileAlpha1   = "emergence_alpha1" // mean alpha_1 vs training tokens, with the uniform-attention level
-	FileValLoss  = "val_loss"         // validation loss vs training tokens
-	FileMassive  = "massive"          // massive-activation ratios per layer at the last measurement
-	DirHeads     = "heads"            // heads/alpha1_<variant>_seed<N>: layer x head alpha_1 per run
-	DirMaps      = "maps"             // maps/attention_<variant>_seed<N>_L<layer>H<head>: probe sequence 0's attention map per run
-	proxyNote    = "* proxy score (Sink*) on row-normalised attention maps"
+	FileSink1    = "emergence_sink1"     // Sink_1 % vs training tokens, one line per variant
+	FileAlpha1   = "emergence_alpha1"    // mean alpha_1 vs training tokens, with the uniform-attention level
+	FileValLoss  = "val_loss"            // validation loss vs training tokens
+	FileMassive  = "massive"             // massive-activation ratios per layer at the last measurement
+	FileSinkK    = "emergence_sink"      // emergence_sink<k>: Sink_k % vs training tokens, for each measured k > 1
+	FileSinkSlot = "emergence_sink_slot" // Sink* % (the slot's score) vs training tokens, for models with a slot
+	DirHeads     = "heads"               // heads/alpha1_<variant>_seed<N>: layer x head alpha_1 per run
+	DirMaps      = "maps"                // maps/attention_<variant>_seed<N>_L<layer>H<head>: probe sequence 0's attention map per run
+	proxyNote    = "* proxy score on row-normalised attention maps"
 	seedBandNote = "lines: mean over seeds; bands: ± 1 sd"
 )
 
@@ -192,6 +194,46 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 		return nil, err
 	}
 
+	// Every other measured sink score: Sink* of a model with a slot, and
+	// Sink_k of each measured position k > 1 (measure.sink, a fixed
+	// token's position, ...), one figure each.
+	for _, k := range sinkPositions(runs, byRun) {
+		if k == 1 {
+			continue
+		}
+		var ss []Series
+		anyProxy, anyBand := false, false
+		for _, v := range variants {
+			s, proxy := sinkCurve(v, byRun, int32(k))
+			if proxy {
+				s.Label += " *"
+				anyProxy = true
+			}
+			anyBand = anyBand || s.Lo != nil
+			ss = append(ss, s)
+		}
+		name, what := fmt.Sprintf("Sink_%d", k), fmt.Sprintf("%s%d", FileSinkK, k)
+		if k == 0 {
+			name, what = "Sink*", FileSinkSlot
+		}
+		yl := name + " (%)"
+		if sameEps {
+			yl = fmt.Sprintf("%s (%%), eps = %g", name, eps)
+		}
+		title := "experiment " + exp + ": " + name + " during training"
+		if k == 0 {
+			title = "experiment " + exp + ": Sink* (the slot column's score) during training"
+		}
+		f, err := lineFigure(Panel{
+			Title:  title,
+			XLabel: "training tokens", YLabel: yl, Series: ss, XAxis: AxisTokens,
+			YFromZero: true, YMaxAtLeast: 5,
+		}, notes(anyProxy, anyBand))
+		if err := add(what, f, err); err != nil {
+			return nil, err
+		}
+	}
+
 	// Mean alpha_1, with the level of uniform causal attention.
 	var alpha []Series
 	anyProxy, anyBand = false, false
@@ -235,24 +277,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	}
 
 	// Massive activations per layer at each run's last measurement.
-	var panels []Panel
-	anyBand = false
-	for _, mk := range []struct{ metric, title, ylabel string }{
-		{results.MetricMassiveHidden, "hidden state", "norm ratio: token 1 / mean of others"},
-		{results.MetricMassiveKey, "key", "norm ratio: token 1 / mean of others"},
-		{results.MetricMassiveValue, "value", "norm ratio: token 1 / mean of others"},
-	} {
-		var ss []Series
-		for _, v := range variants {
-			s := perLayer(v, byRun, mk.metric)
-			anyBand = anyBand || s.Lo != nil
-			ss = append(ss, s)
-		}
-		panels = append(panels, Panel{Title: mk.title, XLabel: "layer", YLabel: mk.ylabel, Series: ss,
-			XAxis: AxisInteger, LogY: true, HLines: []HLine{{Y: 1, Label: "ratio 1"}}})
-	}
-	f, err = Lines(LineChart{Title: "experiment " + exp + ": first-token norm ratios at the last measurement",
-		Panels: panels, Note: notes(false, anyBand), PanelWidth: 4.2 * vg.Inch, Height: 3.8 * vg.Inch})
+	f, err = massiveFigure(exp, variants, byRun)
 	if err := add(FileMassive, f, err); err != nil {
 		return nil, err
 	}
@@ -287,6 +312,113 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 		}
 	}
 	return figs, nil
+}
+
+// sinkPositions is every position k whose Sink_k the runs measured at
+// their first eps, in order, 0 (the slot) first.
+func sinkPositions(runs []results.Run, byRun map[string][]results.Metric) []int {
+	seen := map[int]bool{}
+	for _, r := range runs {
+		eps := runEps(r, byRun[r.ID])
+		for _, m := range byRun[r.ID] {
+			if m.Metric == results.MetricSink && m.Layer < 0 && m.K >= 0 && sameFloat(m.Eps, eps) {
+				seen[int(m.K)] = true
+			}
+		}
+	}
+	ks := make([]int, 0, len(seen))
+	for k := range seen {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	return ks
+}
+
+// massiveFigure is the first token's norm ratios (hidden state, key,
+// value) at each run's last measurement: per layer, one line per variant,
+// or for one-layer models, where a line would be a lone dot on an empty
+// axis, one point per variant with its ± sd bar.
+func massiveFigure(exp string, variants []results.Variant, byRun map[string][]results.Metric) (*Figure, error) {
+	kinds := []struct{ metric, title string }{
+		{results.MetricMassiveHidden, "hidden state"}, {results.MetricMassiveKey, "key"}, {results.MetricMassiveValue, "value"},
+	}
+	// Short: gonum places a log axis's label by the arithmetic middle of its
+	// range, and a long one then pushes the data area down from the title.
+	const ylabel = "norm ratio"
+	const what = "first-token norm ratios"
+	const ratio = "norm ratio: token 1's norm over the other tokens' mean"
+	series := make([][]Series, len(kinds))
+	layers, seeds := 0, 0
+	for i, mk := range kinds {
+		for _, v := range variants {
+			s := perLayer(v, byRun, mk.metric)
+			series[i] = append(series[i], s)
+			layers = max(layers, len(s.X))
+		}
+	}
+	for _, v := range variants {
+		seeds = max(seeds, len(v.Runs))
+	}
+	if layers == 1 {
+		var panels []DotPanel
+		anyBar := false
+		axis, labels := categoryLabels(variants)
+		for i, mk := range kinds {
+			dp := DotPanel{Title: mk.title, XLabel: axis, YLabel: ylabel, LogY: true, HLines: []HLine{{Y: 1}}}
+			for j, s := range series[i] {
+				dp.Labels = append(dp.Labels, labels[j])
+				y, lo, hi := math.NaN(), math.NaN(), math.NaN()
+				if len(s.Y) == 1 {
+					y = s.Y[0]
+					if s.Lo != nil {
+						lo, hi = s.Lo[0], s.Hi[0]
+						anyBar = true
+					}
+				}
+				dp.Y, dp.Lo, dp.Hi = append(dp.Y, y), append(dp.Lo, lo), append(dp.Hi, hi)
+			}
+			panels = append(panels, dp)
+		}
+		note := ratio + "; points: one run per variant"
+		if seeds > 1 {
+			note = ratio + "; points: mean over seeds"
+			if anyBar {
+				note += "; bars: ± 1 sd"
+			}
+		}
+		note += "; dashed: ratio 1, no massive activation"
+		return Dots(DotChart{Title: "experiment " + exp + ": " + what + " at the last measurement, one layer", Panels: panels, Note: note})
+	}
+	var panels []Panel
+	anyBand := false
+	for i, mk := range kinds {
+		for _, s := range series[i] {
+			anyBand = anyBand || s.Lo != nil
+		}
+		panels = append(panels, Panel{Title: mk.title, XLabel: "layer", YLabel: ylabel, Series: series[i],
+			XAxis: AxisInteger, LogY: true, HLines: []HLine{{Y: 1, Label: "ratio 1"}}})
+	}
+	return Lines(LineChart{Title: "experiment " + exp + ": " + what + " per layer at the last measurement",
+		Panels: panels, Note: ratio + ";  " + notes(false, anyBand), PanelWidth: 4.2 * vg.Inch, Height: 3.8 * vg.Inch})
+}
+
+// categoryLabels names variants on a category axis: by their values, with
+// the axis name as the axis label, when one axis tells them apart
+// ("attention" and "softmax", "sigmoid(z: sum)"); else by their labels.
+func categoryLabels(variants []results.Variant) (axis string, labels []string) {
+	for i, v := range variants {
+		name, value, ok := strings.Cut(v.Label, "=")
+		if !ok || strings.Contains(value, ", ") || (i > 0 && name != axis) {
+			labels = labels[:0]
+			for _, v := range variants {
+				labels = append(labels, v.Label)
+			}
+			return "variant", labels
+		}
+		axis = name
+		labels = append(labels, value)
+	}
+	return axis, labels
 }
 
 // MapFigures builds, for every run with maps rows, the attention map of probe
@@ -427,9 +559,9 @@ func lineFigure(p Panel, note string) (*Figure, error) {
 }
 
 func notes(proxy, band bool) string {
-	var parts []string
+	parts := []string{"lines: one run per variant"}
 	if band {
-		parts = append(parts, seedBandNote)
+		parts = []string{seedBandNote}
 	}
 	if proxy {
 		parts = append(parts, proxyNote)
@@ -441,8 +573,13 @@ func notes(proxy, band bool) string {
 // training tokens (see curve). A percentage lies in [0, 100], and so does its
 // band: mean ± sd of, say, 0 and 100 would reach from -21 to 121.
 func sink1Curve(v results.Variant, byRun map[string][]results.Metric) (Series, bool) {
+	return sinkCurve(v, byRun, 1)
+}
+
+// sinkCurve is sink1Curve for position k (0: the slot's Sink*).
+func sinkCurve(v results.Variant, byRun map[string][]results.Metric, k int32) (Series, bool) {
 	s, proxy := curve(v, byRun, func(r results.Run, m results.Metric) bool {
-		return m.Metric == results.MetricSink && m.K == 1 && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
+		return m.Metric == results.MetricSink && m.K == k && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
 	})
 	for i := range s.Lo {
 		s.Lo[i], s.Hi[i] = max(s.Lo[i], 0), min(s.Hi[i], 100)
