@@ -16,8 +16,8 @@ import (
 // a per-layer ratio of a one-layer model.
 type DotPanel struct {
 	Title, XLabel, YLabel string
-	Labels        []string  // one per category, in order
-	Y             []float64 // the values; NaN: no point
+	Labels                []string  // one per category, in order
+	Y                     []float64 // the values; NaN: no point
 	// Lo and Hi, when set (same length as Y), draw an error bar, e.g. the
 	// mean ± one standard deviation over seeds.
 	Lo, Hi []float64
