@@ -9,7 +9,7 @@ REV      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.gitRevision=$(REV)
 BIN      := bin/sinkrun
 
-.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps torch-deps fuzz race slurm-test pretrained-example
+.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps torch-deps browser-deps fuzz race slurm-test pretrained-example
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
@@ -25,8 +25,8 @@ quickstart: build
 
 # The README's second command, and exactly what CI runs. The external-reader
 # test (DuckDB and hyparquet reading our Parquet) must run, not skip.
-test: fmt-check vet external-deps torch-deps
-	SINKRUN_EXTERNAL=1 SINKRUN_TORCH=1 $(GO) test -count=1 ./...
+test: fmt-check vet external-deps torch-deps browser-deps
+	SINKRUN_EXTERNAL=1 SINKRUN_TORCH=1 SINKRUN_BROWSER=1 $(GO) test -count=1 ./...
 	$(GO) build -o /dev/null ./cmd/sinkrun
 	$(GO) run ./cmd/sinkrun check experiments/*.sink
 	$(MAKE) pretrained-example
@@ -61,6 +61,17 @@ slurm-test: build
 torch-deps:
 	@/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy; }
+
+# Debian's Chromium and test/browser's playwright-core (pinned by its
+# package-lock.json): the HTML report is rendered in a real browser and the
+# page checked (SINKRUN_BROWSER=1: required, not skipped). playwright's own
+# browser download is not used: it drives /usr/bin/chromium.
+browser-deps: test/browser/node_modules/.installed
+	@test -x /usr/bin/chromium || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+test/browser/node_modules/.installed: test/browser/package-lock.json
+	cd test/browser && npm ci --no-audit --no-fund
+	touch $@
 
 # Node packages of test/external, pinned by its package-lock.json.
 external-deps: test/external/node_modules/.installed test/tokenizer/node_modules/.installed

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/internal/atomicfile"
 	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/htmlreport"
 )
 
 // cmdReport writes the study sections of docs/results.md from a results
@@ -25,12 +26,25 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"With --summary NAME it writes instead one section NAME: a table with a row per experiment (the agreement its\n"+
 			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.", stderr)
 	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
+	htmlPage := fs.String("html", "", "write instead one self-contained HTML page to `FILE`: each experiment's grid and settings, its claims\nwith their verdicts, a table of every measured metric per grid cell, its figures, and its failed and diverged runs")
 	force := fs.Bool("force", false, "with --doc: replace sections even where the new one reports fewer finished runs than the page")
 	summary := fs.String("summary", "", "write one summary table over the experiments, as the section `NAME`, instead of a section each")
 	only := experimentFlag(fs, "(its section only)")
 	dir, exps, code := resultsAndExperiments("report", fs, only, args, stderr)
 	if code != exitOK {
 		return code
+	}
+	if *htmlPage != "" {
+		if *doc != "" || *summary != "" {
+			fmt.Fprintln(stderr, "sinkrun report: --html writes a page of its own: not with --doc or --summary")
+			return exitUsage
+		}
+		if err := htmlreport.WriteFile(*htmlPage, dir, exps, htmlreport.Options{}); err != nil {
+			fmt.Fprintln(stderr, "sinkrun report:", err)
+			return exitError
+		}
+		fmt.Fprintf(stderr, "%s: %s of %s\n", *htmlPage, count(len(exps), "experiment"), dir)
+		return exitOK
 	}
 	// A marker's name ends at "-->" and at the line's end: such a name
 	// would write a section that no later run finds again.

@@ -34,6 +34,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	warnExpect := fs.Bool("warn-expect", false, "report failing expect claims as warnings (exit 0); without it a failing claim exits 1")
 	keepWeights := fs.Bool("keep-weights", false, "keep the final model of each run this batch trains under <out>/weights/experiment=<name>/run-<id>,\nfor sinkrun export (runs whose results exist are skipped and keep nothing: add --force)")
 	only := experimentFlag(fs, "(its runs only)")
+	htmlPage := fs.String("html", "", "keep an HTML report of the batch's experiments in `FILE`: written at the start, rewritten as runs finish\n(open it during the batch: it reloads itself), and once more at the end; see sinkrun report --html")
 	files, code, ok := parseFiles(fs, expandJobs(args))
 	if !ok {
 		return code
@@ -79,10 +80,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sinkrun run:", err)
 		return exitUsage
 	}
-	outcome, err := runner.Run(ctx, exps, runner.Options{
+	opts := runner.Options{
 		Out: *out, Backend: *be, Jobs: *jobs, Force: *force, FailFast: *failFast, Shard: sh, Claim: *claimRuns, Lease: *lease,
 		CheckpointEvery: *every, Progress: *progress, Log: stderr, GitRevision: revision(), KeepWeights: *keepWeights,
-	})
+	}
+	var page *livePage
+	if *htmlPage != "" {
+		page = newLivePage(*htmlPage, *out, exps, stderr)
+		page.write(livePageRefresh)
+		opts.RunWritten = page.changed
+	}
+	outcome, err := runner.Run(ctx, exps, opts)
+	if page != nil {
+		page.finish()
+		fmt.Fprintf(stderr, "HTML report in %s\n", *htmlPage)
+	}
 	if len(outcome.Runs) > 0 {
 		fmt.Fprintln(stdout)
 		if serr := results.WriteSummary(stdout, outcome.Runs, sf); serr != nil {

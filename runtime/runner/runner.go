@@ -69,6 +69,10 @@ type Options struct {
 	// KeepWeights keeps each finished run's final model under
 	// WeightsDir(Out, run), for `sinkrun export`.
 	KeepWeights bool
+	// RunWritten, if set, is called after each run's results are written
+	// (done, diverged or failed), from the goroutine that trained it: e.g.
+	// to rewrite a report of the results directory. It must return soon.
+	RunWritten func()
 }
 
 // Outcome counts what happened to the runs of a batch.
@@ -482,6 +486,9 @@ func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) 
 		b.disp.event("stopping the batch (--fail-fast); runs in flight are checkpointed")
 	}
 	b.disp.finished(i)
+	if b.opts.RunWritten != nil {
+		b.opts.RunWritten()
+	}
 	return stop
 }
 
