@@ -13,10 +13,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/formats/hf"
-	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/dsl"
+	"github.com/sinkrun/sinkrun/formats/hf"
+	"github.com/sinkrun/sinkrun/formats/pretrained"
 )
 
 // checkpointInfo is what opening one checkpoint directory gave.

@@ -10,10 +10,10 @@ import (
 	"strings"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/compiler/model"
-	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
+	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/internal/atomicfile"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/runner"

@@ -12,8 +12,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/results"
 )
 
