@@ -9,8 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/sinkrun/sinkrun/runtime/data"
 	"github.com/sinkrun/sinkrun/formats/tokenizer"
+	"github.com/sinkrun/sinkrun/runtime/data"
 )
 
 // cmdTokenizer runs the tokenizer subcommands; train is the only one.

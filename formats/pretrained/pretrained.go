@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
 )
 
 // ffnKinds maps (gated, activation) to sinkrun's FFN kind.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
 )
 
 // Every preset family maps onto a valid sinkrun model whose parameters are

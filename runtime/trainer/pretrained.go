@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/compiler/model"
-	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
+	"github.com/sinkrun/sinkrun/formats/pretrained"
 )
 
 // newModel builds the run's model: freshly initialised from its seed, or,

@@ -16,10 +16,10 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/sinkrun/sinkrun/formats/hf"
 	"github.com/sinkrun/sinkrun/compiler/model"
-	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/formats/hf"
+	"github.com/sinkrun/sinkrun/formats/pretrained"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/measure"
 	"github.com/sinkrun/sinkrun/test/hfref"
