@@ -186,3 +186,58 @@ func TestDefaultOutOutsideSource(t *testing.T) {
 		t.Errorf(".gitignore does not ignore /%s/ (%v)", DefaultOut, err)
 	}
 }
+
+// TestForceInterrupted: interrupting a --force batch says what each way of
+// going on does, and it is so: the same command resumes the interrupted run
+// and trains the finished ones again; without --force every run that has
+// results is skipped.
+func TestForceInterrupted(t *testing.T) {
+	sink := writeSink(t, strings.Replace(killGrid, "steps 150", "steps 900", 1))
+	out := filepath.Join(t.TempDir(), "out")
+	if p := start(t, "run", sink, "--out", out, "-j", "1"); p.wait(t) != 0 {
+		t.Fatalf("first batch:\n%s", p.log())
+	}
+	args := []string{"run", sink, "--out", out, "-j", "1", "--force", "--progress", "lines", "--checkpoint-every", "100"}
+	p := start(t, args...)
+	// Stop it while the second run trains, past a checkpoint.
+	second := regexp.MustCompile(`\[2/6\] .*: training run-([0-9a-f]+)`)
+	if !p.until(func() bool {
+		m := second.FindStringSubmatch(p.log())
+		if m == nil {
+			return false
+		}
+		_, err := os.Stat(filepath.Join(out, "checkpoints", "experiment=kill", "run-"+m[1], "state.gob"))
+		return err == nil
+	}) {
+		t.Skipf("the batch finished before it could be interrupted:\n%s", p.log())
+	}
+	p.cmd.Process.Signal(os.Interrupt)
+	if code := p.wait(t); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitInterrupted, p.log())
+	}
+	log := p.log()
+	m := regexp.MustCompile(`interrupted; the same command \(with --force\) trains every run again from step 0, the (\d) this batch finished too, but resumes the 1 interrupted from its checkpoint; ` +
+		`without --force only the runs without results are trained \(interrupted ones resume\), and every other run keeps the results it has \(the (\d) from this batch, earlier ones for the rest\)`).FindStringSubmatch(log)
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Fatalf("the interruption of a --force batch does not say how to go on:\n%s", log)
+	}
+	if !strings.Contains(log, "6 runs to train (6 with results, trained again: --force)") ||
+		!strings.Contains(log, "it keeps its earlier results until it finishes: the batch run again with --force resumes it (without --force it is skipped)") {
+		t.Errorf("batch lines:\n%s", log)
+	}
+	// Both ways on from the same state.
+	copied := filepath.Join(t.TempDir(), "copy")
+	if err := os.CopyFS(copied, os.DirFS(out)); err != nil {
+		t.Fatal(err)
+	}
+	// Without --force: every run has results, old or new: all skipped.
+	plain := start(t, "run", sink, "--out", copied, "-j", "1", "--progress", "lines")
+	if code := plain.wait(t); code != 0 || !strings.Contains(plain.log(), "0 done, 6 skipped") {
+		t.Errorf("without --force: exit %d\n%s", code, plain.log())
+	}
+	// The same command: the interrupted run resumes, the others train again.
+	same := start(t, args...)
+	if code := same.wait(t); code != 0 || !strings.Contains(same.log(), "resumed from its checkpoint at step") || !strings.Contains(same.log(), "6 done, 0 skipped") {
+		t.Errorf("the same command: exit %d\n%s", code, same.log())
+	}
+}

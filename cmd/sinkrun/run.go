@@ -145,9 +145,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// --force trains every run again, the ones this batch has just
 		// finished too: the same command does not go on from here.
 		n := outcome.Done + outcome.Diverged
-		fmt.Fprintf(stderr, "sinkrun run: interrupted; to go on from here, run it again without --force: it skips every run with results "+
-			"(the %d this batch finished, and the earlier results of the runs it did not reach) and resumes the interrupted ones from their checkpoints; "+
-			"with --force it would train the %d finished ones again\n", n, n)
+		resumes := ""
+		if m := outcome.Interrupted; m > 0 {
+			resumes = fmt.Sprintf(", but resumes the %d interrupted from %s", m, pick(m, "its checkpoint", "their checkpoints"))
+		}
+		fmt.Fprintf(stderr, "sinkrun run: interrupted; the same command (with --force) trains every run again from step 0, the %d this batch finished too%s; "+
+			"without --force only the runs without results are trained (interrupted ones resume), and every other run keeps the results it has "+
+			"(the %d from this batch, earlier ones for the rest)\n", n, resumes, n)
 		return exitInterrupted
 	case errors.Is(err, trainer.ErrInterrupted):
 		fmt.Fprintln(stderr, "sinkrun run: interrupted; run the same command again to resume: finished runs are skipped, interrupted ones resume from their checkpoints")

@@ -115,7 +115,7 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 		return Outcome{}, err
 	}
 	b := &batch{opts: opts, runs: runs, cache: data.NewCache(), records: make([]*results.Run, len(runs)),
-		disp: newDisplay(opts.Log, opts.Progress)}
+		disp: newDisplay(opts.Log, opts.Progress), trainedAgain: map[int]bool{}}
 	b.outcome.Total = len(runs)
 	b.disp.batchLine = b.batchLine
 
@@ -125,6 +125,7 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 		prev, ok := existing[run.Experiment+"/"+run.ID()]
 		if ok && opts.Force && prev.Status != results.StatusFailed {
 			again++
+			b.trainedAgain[i] = true
 		}
 		if ok && !opts.Force && prev.Status != results.StatusFailed {
 			count := func(o *Outcome) { o.Skipped++ }
@@ -272,6 +273,9 @@ type batch struct {
 	records   []*results.Run
 	stopErr   error
 	described map[string]bool // data descriptions printed
+	// trainedAgain holds the runs that had results and are trained again
+	// (Force): interrupted, they keep those results until they finish.
+	trainedAgain map[int]bool
 }
 
 // firstUse reports whether the data described so is met for the first time
@@ -414,7 +418,12 @@ func (b *batch) one(ctx context.Context, be compute.Backend, t task) error {
 			}
 		}
 		resume := "; running the batch again resumes it"
-		if res.Stopped == 0 {
+		switch {
+		case b.trainedAgain[i] && res.Stopped == 0:
+			resume = "; it keeps its earlier results (the batch run again with --force starts it afresh)"
+		case b.trainedAgain[i]:
+			resume = "; it keeps its earlier results until it finishes: the batch run again with --force resumes it (without --force it is skipped)"
+		case res.Stopped == 0:
 			resume = "; running the batch again starts it afresh"
 		}
 		b.disp.event(fmt.Sprintf("%s: interrupted, %s%s", label, where, resume))
