@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -36,11 +37,16 @@ import (
 // come from the source positions: a comment is written where the walk
 // reaches its position, as a line of its own if it began a line (in a list,
 // after a comma) and otherwise at the end of the current line.
-func Format(filename string, src []byte) ([]byte, error) {
+func Format(filename string, src []byte) (out []byte, err error) {
 	f, s, err := parse(filename, src)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, &Error{Pos: Pos{File: filename, Line: 1, Col: 1}, Msg: fmt.Sprintf("internal error while formatting: %v", r)}
+		}
+	}()
 	p := &printer{src: s}
 	var top []stmt
 	for _, im := range f.Imports {
@@ -49,11 +55,7 @@ func Format(filename string, src []byte) ([]byte, error) {
 	for _, e := range f.Experiments {
 		top = append(top, p.experiment(e))
 	}
-	end := Pos{File: filename, Line: math.MaxInt}
-	if len(top) > 0 {
-		p.trailing(top[0].pos) // after a ";" that begins the file
-	}
-	p.stmts(top, end)
+	p.stmts(top, Pos{File: filename, Line: math.MaxInt})
 	p.newline()
 	return p.bytes(), nil
 }
@@ -168,8 +170,15 @@ func inOrder(items []stmt) []stmt {
 }
 
 // stmts writes the statements of a file or of a pair of braces, each on its
-// own line, with the comments among them.
+// own line, with the comments among them. Comments on the line of the "{"
+// stay there.
 func (p *printer) stmts(items []stmt, end Pos) {
+	first := end
+	if len(items) > 0 {
+		first = items[0].pos
+	}
+	p.trailing(first)
+	p.newline()
 	n := 0 // statements and own-line comments written so far
 	for i, s := range items {
 		p.ownLines(s.pos, &n)
@@ -211,12 +220,6 @@ func (p *printer) brace(b *body) {
 	}
 	p.word("{")
 	p.indent++
-	first := b.rbrace
-	if len(b.items) > 0 {
-		first = b.items[0].pos
-	}
-	p.trailing(first)
-	p.newline()
 	p.stmts(b.items, b.rbrace)
 	p.indent--
 	p.word("}")

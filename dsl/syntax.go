@@ -11,7 +11,7 @@ import (
 
 // syntaxCheck returns the first syntax error of a parse tree, in source
 // order: the first part of a grammar rule that is missing and has a `want`
-// tag, or the first error tail (Junk) with one. The message names the
+// tag, or the first error tail (Junk). The message names the
 // token found there and what the rule wants, e.g.
 //
 //	unexpected "}", expected a value
@@ -39,8 +39,8 @@ func (c *checker) node(v reflect.Value) *Error {
 		return err
 	}
 	s := v.Elem()
-	for i := 0; i < s.NumField(); i++ {
-		f, want := s.Field(i), s.Type().Field(i).Tag.Get("want")
+	for i, want := range wantTags[s.Type()] {
+		f := s.Field(i)
 		switch {
 		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Pointer:
 			for j := 0; j < f.Len(); j++ {
@@ -54,7 +54,8 @@ func (c *checker) node(v reflect.Value) *Error {
 			}
 		case f.Kind() != reflect.Pointer || f.Type().Elem().Kind() != reflect.Struct:
 		case junkTypes[f.Type()]:
-			// A tail without a want tag follows a missing wanted part.
+			// (A tail without a want tag is where a wanted part is
+			// missing, which comes first.)
 			if !f.IsNil() {
 				return c.errorAt(position(f), want)
 			}
@@ -69,6 +70,29 @@ func (c *checker) node(v reflect.Value) *Error {
 		}
 	}
 	return nil
+}
+
+// wantTags holds the want tags of the fields of every grammar struct.
+var wantTags = collectWants(reflect.TypeOf(gFile{}), map[reflect.Type][]string{})
+
+func collectWants(t reflect.Type, tags map[reflect.Type][]string) map[reflect.Type][]string {
+	if _, done := tags[t]; done {
+		return tags
+	}
+	w := make([]string, t.NumField())
+	tags[t] = w
+	for i := range w {
+		f := t.Field(i)
+		w[i] = f.Tag.Get("want")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft.PkgPath() == t.PkgPath() {
+			collectWants(ft, tags)
+		}
+	}
+	return tags
 }
 
 // rules are the checks that are not a missing part or an error tail.
