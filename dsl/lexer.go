@@ -85,33 +85,42 @@ func lex(filename string, src []byte) (*source, error) {
 		if err := check(t, &open); err != nil {
 			return nil, err
 		}
-		p := toPos(t.Pos)
-		if t.Type == tokNewline || t.Type == tokComment {
-			for i, o := range open {
-				b := s.broken[toPos(o.Pos)]
-				b.any, b.direct = true, b.direct || i == len(open)-1
-				s.broken[toPos(o.Pos)] = b
-			}
-		}
-		switch t.Type {
-		case tokComment:
-			text := strings.TrimRight(t.Value, " \t\r")
-			s.comments = append(s.comments, &Comment{Pos: p, Text: text})
-			s.marks = append(s.marks, mark{pos: p, text: text, comment: true})
-			continue
-		case tokNewline:
-			ends := len(open) == 0 || open[len(open)-1].Value == "{"
-			if !ends || len(s.tokens) > 0 && s.tokens[len(s.tokens)-1].Type == tokNewline {
-				continue
-			}
-		case tokEOF:
-		default:
-			s.marks = append(s.marks, mark{pos: p, text: t.Value})
-		}
-		s.tokens = append(s.tokens, t)
+		s.add(t, open)
 		if t.Type == tokEOF {
 			return s, nil
 		}
+	}
+}
+
+// add files a checked token, open being the brackets it is in.
+func (s *source) add(t lexer.Token, open []lexer.Token) {
+	p := toPos(t.Pos)
+	switch t.Type {
+	case tokComment:
+		s.breakLines(open)
+		text := strings.TrimRight(t.Value, " \t\r")
+		s.comments = append(s.comments, &Comment{Pos: p, Text: text})
+		s.marks = append(s.marks, mark{pos: p, text: text, comment: true})
+	case tokNewline:
+		s.breakLines(open)
+		ends := len(open) == 0 || open[len(open)-1].Value == "{"
+		if ends && (len(s.tokens) == 0 || s.tokens[len(s.tokens)-1].Type != tokNewline) {
+			s.tokens = append(s.tokens, t)
+		}
+	case tokEOF:
+		s.tokens = append(s.tokens, t)
+	default:
+		s.marks = append(s.marks, mark{pos: p, text: t.Value})
+		s.tokens = append(s.tokens, t)
+	}
+}
+
+// breakLines notes a newline or comment inside the open brackets.
+func (s *source) breakLines(open []lexer.Token) {
+	for i, o := range open {
+		b := s.broken[toPos(o.Pos)]
+		b.any, b.direct = true, b.direct || i == len(open)-1
+		s.broken[toPos(o.Pos)] = b
 	}
 }
 

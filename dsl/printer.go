@@ -314,18 +314,25 @@ func (p *printer) bracket(open, close string, lpos, rpos Pos, elems []elem) {
 		p.word(close)
 		return
 	}
+	p.multiline(elems, rpos)
+	p.word(close)
+}
+
+// multiline writes the elements of a group on the lines they were on, each
+// ending with a comma, and the comments among them; it ends the last line.
+func (p *printer) multiline(elems []elem, rpos Pos) {
 	next := rpos
 	if len(elems) > 0 {
 		next = elems[0].pos
 	}
-	own := p.split(next)
+	own := p.split(next) // the rest go on the line of the opening bracket
 	p.newline()
 	p.indent++
 	for i, e := range elems {
 		if i > 0 {
 			own = p.split(e.pos)
 		}
-		blank := false
+		blank := false // a blank line went before the element or its comments
 		for _, c := range own {
 			blank = blank || i > 0 && p.gap(c.Pos) >= 2
 		}
@@ -334,7 +341,7 @@ func (p *printer) bracket(open, close string, lpos, rpos Pos, elems []elem) {
 		}
 		if i == 0 || p.gap(e.pos) >= 1 || len(own) > 0 {
 			p.newline()
-			p.blank = p.blank || len(own) == 0 && i > 0 && p.gap(e.pos) >= 2
+			p.blank = len(own) == 0 && i > 0 && p.gap(e.pos) >= 2
 		}
 		e.write()
 		p.word(",")
@@ -347,7 +354,6 @@ func (p *printer) bracket(open, close string, lpos, rpos Pos, elems []elem) {
 	}
 	p.newline()
 	p.indent--
-	p.word(close)
 }
 
 // printer builds the output line by line.

@@ -158,14 +158,7 @@ func describeToken(t lexer.Token) string {
 // zpi {`), the first word of its statement in an experiment body (`vray
 // model.x [...]`), or the name of the block it is in (`varaints { ... }`).
 func (c *checker) hint(idx int) string {
-	toks := c.src.tokens
-	t := toks[idx]
-	at := func(i int) lexer.Token {
-		if i < 0 || i >= len(toks) {
-			return lexer.Token{}
-		}
-		return toks[i]
-	}
+	t := c.src.tokens[idx]
 	hint := func(w lexer.Token, keywords ...string) string {
 		for _, k := range keywords {
 			if w.Value != k && closeTo(w.Value, k) {
@@ -178,6 +171,31 @@ func (c *checker) hint(idx int) string {
 		return ""
 	}
 	depth, first, block := c.scope()
+	if h := c.wordHint(idx, depth, hint); h != "" || depth == 0 {
+		return h
+	}
+	if w := c.tokenAt(first); depth == 1 && w.Type == tokIdent && w.Pos.Offset != t.Pos.Offset {
+		if h := hint(w, "vary", "variants"); h != "" {
+			return h
+		}
+	}
+	if depth == 2 && block != nil {
+		return hint(c.tokenAt(block), "variants", "expect")
+	}
+	return ""
+}
+
+// wordHint is the hint from the token at idx and the words before it:
+// keywords of the file's top level, and zip after vary.
+func (c *checker) wordHint(idx, depth int, hint func(lexer.Token, ...string) string) string {
+	toks := c.src.tokens
+	t := toks[idx]
+	at := func(i int) lexer.Token {
+		if i < 0 || i >= len(toks) {
+			return lexer.Token{}
+		}
+		return toks[i]
+	}
 	if t.Type == tokIdent {
 		switch {
 		case depth == 0 && at(idx-2).Value == "experiment":
@@ -193,17 +211,7 @@ func (c *checker) hint(idx int) string {
 		}
 	}
 	if at(idx-2).Value == "vary" && at(idx-1).Type == tokIdent && t.Value == "{" {
-		if h := hint(at(idx-1), "zip"); h != "" {
-			return h
-		}
-	}
-	if w := c.tokenAt(first); depth == 1 && w.Type == tokIdent && w.Pos.Offset != t.Pos.Offset {
-		if h := hint(w, "vary", "variants"); h != "" {
-			return h
-		}
-	}
-	if depth == 2 && block != nil {
-		return hint(c.tokenAt(block), "variants", "expect")
+		return hint(at(idx-1), "zip")
 	}
 	return ""
 }
