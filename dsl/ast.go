@@ -1,7 +1,8 @@
 // Package dsl is the syntax layer of the .sink language: lexer, grammar, a
-// plain, positioned syntax tree (Parse) and the canonical formatter (Format).
-// It knows nothing about the settings a model, data set or training run
-// accepts; package compiler resolves the tree against config.Schema.
+// plain, positioned syntax tree with the file's comments (Parse) and the
+// canonical formatter (Format), which prints that tree. It knows nothing
+// about the settings a model, data set or training run accepts; package
+// compiler resolves the tree against config.Schema.
 package dsl
 
 import "fmt"
@@ -32,14 +33,23 @@ type File struct {
 	Name        string
 	Imports     []*Import // `import "path"` lines, which come before any experiment
 	Experiments []*Experiment
+	Comments    []*Comment // every comment, in source order
+}
+
+// Comment is a `# ...` or `// ...` comment, which runs to the end of its
+// line. Text is the comment as written, trailing blanks removed.
+type Comment struct {
+	Pos  Pos
+	Text string
 }
 
 // Import is `import "path/base.sink"`: the path is relative to the importing
 // file's directory.
 type Import struct {
-	Pos     Pos // of the `import` keyword
-	Path    string
-	PathPos Pos // of the string
+	Pos      Pos // of the `import` keyword
+	Path     string
+	PathPos  Pos    // of the string
+	PathText string // the string as written, quotes included
 }
 
 // Experiment is `experiment NAME [extends PARENT [on BASE]] { ... }`.
@@ -52,18 +62,20 @@ type Experiment struct {
 	// On is the new base of a rebased experiment (`extends STUDY on BASE`):
 	// STUDY's own settings, axes and claims applied on BASE instead of on the
 	// ancestor they share. "" when not rebased.
-	On      string
-	OnPos   Pos
-	Blocks  []*Block   // `model { ... }` etc., in source order
-	Varies  []*Vary    // in source order
-	Expects []*Expect  // `expect { ... }` blocks, in source order
-	Stray   []*Setting // `key value` written directly in the experiment body (an error)
+	On             string
+	OnPos          Pos
+	Lbrace, Rbrace Pos        // of the body
+	Blocks         []*Block   // `model { ... }` etc., in source order
+	Varies         []*Vary    // in source order
+	Expects        []*Expect  // `expect { ... }` blocks, in source order
+	Stray          []*Setting // `key value` written directly in the experiment body (an error)
 }
 
 // Expect is `expect { claims }`: what the experiment expects of its results.
 type Expect struct {
-	Pos    Pos // of the `expect` keyword
-	Claims []*Claim
+	Pos            Pos // of the `expect` keyword
+	Lbrace, Rbrace Pos
+	Claims         []*Claim
 }
 
 // Claim is one line of an expect block: `[disagrees] SUM OP SUM`, e.g.
@@ -99,6 +111,9 @@ type MetricRef struct {
 	Name     string
 	Args     []*Arg
 	Selector []*Select
+	// The brackets, if written: (Lparen, Rparen) around Args and (Lbrack,
+	// Rbrack) around Selector.
+	Lparen, Rparen, Lbrack, Rbrack Pos
 }
 
 // Select is `path: value` in a MetricRef's selector.
@@ -110,9 +125,10 @@ type Select struct {
 
 // Block is `NAME { settings }`.
 type Block struct {
-	Pos      Pos
-	Name     string
-	Settings []*Setting
+	Pos            Pos
+	Name           string
+	Lbrace, Rbrace Pos
+	Settings       []*Setting
 }
 
 // Setting is `key value`.
@@ -129,6 +145,8 @@ type Vary struct {
 	Pos  Pos
 	Zip  bool
 	Axes []*Axis
+	// Lbrace and Rbrace are the braces of a zip or variants block.
+	Lbrace, Rbrace Pos
 	// IsVariants marks a variants block; Variants are its variants.
 	IsVariants bool
 	Variants   []*Variant
@@ -136,10 +154,11 @@ type Vary struct {
 
 // Variant is one `NAME { blocks }` of a variants block.
 type Variant struct {
-	Pos    Pos // of the name
-	Name   string
-	Blocks []*Block
-	Stray  []*Setting // `key value` written directly in the variant (an error)
+	Pos            Pos // of the name
+	Name           string
+	Lbrace, Rbrace Pos
+	Blocks         []*Block
+	Stray          []*Setting // `key value` written directly in the variant (an error)
 }
 
 // Axis is one `PATH [values]` of a vary statement.
@@ -165,10 +184,11 @@ type Number struct {
 	Float float64
 }
 
-// String is a string literal; Value is unquoted.
+// String is a string literal; Value is unquoted, Text as written.
 type String struct {
 	Pos   Pos
 	Value string
+	Text  string
 }
 
 // Ident is a bare identifier (an enum value, true/false, or a constructor
@@ -178,17 +198,19 @@ type Ident struct {
 	Name string
 }
 
-// List is `[v, v, ...]`.
+// List is `[v, v, ...]`; Pos is its "[".
 type List struct {
-	Pos   Pos
-	Elems []Expr
+	Pos    Pos
+	Elems  []Expr
+	Rbrack Pos
 }
 
 // Call is a constructor value `kind(arg: v, ...)`, written with parentheses.
 type Call struct {
-	Pos  Pos
-	Name string
-	Args []*Arg
+	Pos            Pos
+	Name           string
+	Args           []*Arg
+	Lparen, Rparen Pos
 }
 
 // Arg is `name: value` inside a Call.

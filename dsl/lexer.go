@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,10 +11,9 @@ import (
 )
 
 // rawLexer splits a .sink file into tokens with participle's regular
-// expression lexer. It keeps comments and every newline (the formatter
-// needs them) and accepts anything: bad input comes out as tokens
-// (Invalid, an unterminated String, a malformed Number) that checkedLexer
-// turns into positioned errors.
+// expression lexer. It accepts anything: bad input comes out as tokens
+// (Invalid, an unterminated String, a malformed Number) that lex turns into
+// positioned errors.
 var rawLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Comment", Pattern: `(?:#|//)[^\n]*`},
 	{Name: "NL", Pattern: `\n`},
@@ -46,73 +44,98 @@ var (
 // maxDepth bounds the nesting of (), [] and {}.
 const maxDepth = 32
 
-// definition is the participle lexer of the grammar: rawLexer's tokens,
-// checked, with comments dropped and newlines kept only where they end
-// statements (see checkedLexer).
-type definition struct{}
+// source is a lexed file: the parser's tokens, and what the printer needs
+// of the rest (comments, and where lines break).
+type source struct {
+	// tokens are the parser's: no comments, a newline only where it can end
+	// a statement (at the top level and in {...}, not in (...) or [...],
+	// where a value may span lines) and one for a run of them; EOF last.
+	tokens   []lexer.Token
+	comments []*Comment
+	// marks are every token but newlines, comments included, in order.
+	marks []mark
+	// broken holds, by position of an opening bracket, whether a newline or
+	// comment occurs inside the group directly (not only inside a group
+	// nested in it), or anywhere.
+	broken map[Pos]breaks
+}
 
-func (definition) Symbols() map[string]lexer.TokenType { return rawLexer.Symbols() }
+type mark struct {
+	pos     Pos
+	text    string
+	comment bool
+}
 
-func (definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
-	raw, err := rawLexer.Lex(filename, r)
+type breaks struct{ direct, any bool }
+
+// lex reads src, returning the first bad token (an invalid character,
+// malformed literal or mismatched bracket) as an *Error.
+func lex(filename string, src []byte) (*source, error) {
+	raw, err := rawLexer.LexString(filename, string(src))
 	if err != nil {
 		return nil, err
 	}
-	return &checkedLexer{raw: raw}, nil
-}
-
-// checkedLexer reads rawLexer's tokens and returns the first bad one as a
-// *lexer.Error. It tracks open brackets, to report mismatched and unclosed
-// ones at their opening bracket and to tell where a newline ends a
-// statement: at the top level and in {...}, not in (...) or [...], where a
-// value may span lines. Runs of newlines become one. In raw mode (the
-// formatter) comments and every newline are kept.
-type checkedLexer struct {
-	raw   lexer.Lexer
-	keep  bool          // raw mode
-	open  []lexer.Token // open brackets, innermost last
-	lastN bool          // the last token returned was a newline
-}
-
-func (l *checkedLexer) Next() (lexer.Token, error) {
+	s := &source{broken: map[Pos]breaks{}}
+	var open []lexer.Token // open brackets, innermost last
 	for {
-		t, err := l.raw.Next()
+		t, err := raw.Next()
 		if err != nil {
-			return t, err
+			return nil, err
 		}
-		if err := l.check(t); err != nil {
-			return lexer.Token{}, err
+		if err := check(t, &open); err != nil {
+			return nil, err
 		}
-		if !l.keep {
-			switch {
-			case t.Type == tokComment:
-				continue
-			case t.Type == tokNewline && (l.lastN || !l.newlineEnds()):
-				continue
-			}
+		s.add(t, open)
+		if t.Type == tokEOF {
+			return s, nil
 		}
-		l.lastN = t.Type == tokNewline
-		return t, nil
 	}
 }
 
-// newlineEnds reports whether a newline here can end a statement.
-func (l *checkedLexer) newlineEnds() bool {
-	return len(l.open) == 0 || l.open[len(l.open)-1].Value == "{"
+// add files a checked token, open being the brackets it is in.
+func (s *source) add(t lexer.Token, open []lexer.Token) {
+	p := toPos(t.Pos)
+	switch t.Type {
+	case tokComment:
+		s.breakLines(open)
+		text := strings.TrimRight(t.Value, " \t\r")
+		s.comments = append(s.comments, &Comment{Pos: p, Text: text})
+		s.marks = append(s.marks, mark{pos: p, text: text, comment: true})
+	case tokNewline:
+		s.breakLines(open)
+		ends := len(open) == 0 || open[len(open)-1].Value == "{"
+		if ends && (len(s.tokens) == 0 || s.tokens[len(s.tokens)-1].Type != tokNewline) {
+			s.tokens = append(s.tokens, t)
+		}
+	case tokEOF:
+		s.tokens = append(s.tokens, t)
+	default:
+		s.marks = append(s.marks, mark{pos: p, text: t.Value})
+		s.tokens = append(s.tokens, t)
+	}
+}
+
+// breakLines notes a newline or comment inside the open brackets.
+func (s *source) breakLines(open []lexer.Token) {
+	for i, o := range open {
+		b := s.broken[toPos(o.Pos)]
+		b.any, b.direct = true, b.direct || i == len(open)-1
+		s.broken[toPos(o.Pos)] = b
+	}
 }
 
 var closerOf = map[string]string{"{": "}", "(": ")", "[": "]"}
 
-// check validates one token and keeps the bracket stack.
-func (l *checkedLexer) check(t lexer.Token) error {
+// check validates one token and keeps the stack of open brackets.
+func check(t lexer.Token, open *[]lexer.Token) error {
 	switch t.Type {
 	case tokEOF:
-		if len(l.open) > 0 {
-			top := l.open[len(l.open)-1]
+		if len(*open) > 0 {
+			top := (*open)[len(*open)-1]
 			return errorAt(top.Pos, "this %q is never closed (missing %q)", top.Value, closerOf[top.Value])
 		}
 	case tokPunct:
-		return l.bracket(t)
+		return bracket(t, open)
 	case tokInvalid:
 		return invalidChar(t)
 	case tokString:
@@ -123,22 +146,22 @@ func (l *checkedLexer) check(t lexer.Token) error {
 	return nil
 }
 
-func (l *checkedLexer) bracket(t lexer.Token) error {
+func bracket(t lexer.Token, open *[]lexer.Token) error {
 	switch t.Value {
 	case "{", "(", "[":
-		if len(l.open) >= maxDepth {
+		if len(*open) >= maxDepth {
 			return errorAt(t.Pos, "nesting too deep (more than %d levels of brackets)", maxDepth)
 		}
-		l.open = append(l.open, t)
+		*open = append(*open, t)
 	case "}", ")", "]":
-		if len(l.open) == 0 {
+		if len(*open) == 0 {
 			return errorAt(t.Pos, "unexpected %q: no %q is open", t.Value, openerOf(t.Value))
 		}
-		top := l.open[len(l.open)-1]
+		top := (*open)[len(*open)-1]
 		if closerOf[top.Value] != t.Value {
 			return errorAt(t.Pos, "unexpected %q: the %q opened at line %d is not closed", t.Value, top.Value, top.Pos.Line)
 		}
-		l.open = l.open[:len(l.open)-1]
+		*open = (*open)[:len(*open)-1]
 	}
 	return nil
 }
@@ -206,20 +229,11 @@ func checkNumber(t lexer.Token) error {
 	return nil
 }
 
-// errorAt is participle's lexer error, which Parse turns into an *Error.
-func errorAt(p lexer.Position, format string, args ...any) *lexer.Error {
-	return &lexer.Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
+func errorAt(p lexer.Position, format string, args ...any) *Error {
+	return &Error{Pos: toPos(p), Msg: fmt.Sprintf(format, args...)}
 }
 
-// scan returns every token of src, checked, up to EOF. In raw mode it keeps
-// comments and every newline.
-func scan(filename string, src []byte, raw bool) ([]lexer.Token, error) {
-	inner, err := rawLexer.LexString(filename, string(src))
-	if err != nil {
-		return nil, err
-	}
-	return lexer.ConsumeAll(&checkedLexer{raw: inner, keep: raw})
-}
+func toPos(p lexer.Position) Pos { return Pos{File: p.Filename, Line: p.Line, Col: p.Column} }
 
 func truncate(s string) string {
 	if len(s) > 40 {
