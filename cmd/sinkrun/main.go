@@ -53,7 +53,7 @@ func commands() []command {
 		{"plan", "FILES... [flags]", "list every run with its size, cost and results, and estimate the time on this machine", cmdPlanTimed},
 		{"fmt", "FILES... [flags]", "format .sink files canonically (-w rewrite, -l list, -d diff)", cmdFmt},
 		{"expect", "DIR FILES...", "check the expect blocks of .sink files against the results in DIR: a pass/fail line per claim", cmdExpect},
-		{"report", "DIR FILES...", "write the study tables and the agreement of their claims for docs/results.md (--doc rewrites its marked sections)", cmdReport},
+		{"report", "DIR FILES...", "one HTML page of the results (--html FILE), or the study tables and claims' agreement as Markdown (--doc)", cmdReport},
 		{"summarize", "DIR... [flags]", "print the summary tables of results directories, re-read from their Parquet files", cmdSummarize},
 		{"bench", "[FILE.sink] [flags]", "time the training step against the reference model (or a run of FILE); --json for one line", cmdBench},
 		{"plot", "DIR [flags]", "draw the figures of a results directory as PNG and SVG (default DIR/plots)", cmdPlot},

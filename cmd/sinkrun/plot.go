@@ -15,8 +15,9 @@ import (
 // cmdPlot draws the figures of a results directory from its Parquet files.
 func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("plot", "DIR [flags]",
-		"Draw the figures of the Parquet results under DIR, per experiment: Sink_1, mean alpha_1 and validation loss\n"+
-			"against training tokens (one line per variant, mean over seeds), first-token norm ratios per layer, and a\n"+
+		"Draw the figures of the Parquet results under DIR, per experiment: Sink_1 (and every other measured Sink_k and\n"+
+			"Sink*), mean alpha_1 and validation loss against training tokens (one line per variant, mean over seeds),\n"+
+			"first-token norm ratios per layer (one point per variant for one-layer models), and a\n"+
 			"layer x head heat map of alpha_1 for every run, and the final attention map of probe sequence 0 of one head\n"+
 			"(--layer, --head; default: the head with the largest alpha_1) for every run with a maps table.\n"+
 			"Writes PNG and SVG under --out (default DIR/plots).", stderr)

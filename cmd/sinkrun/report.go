@@ -16,7 +16,9 @@ import (
 // directory and the expect blocks of the studies.
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("report", "DIR FILES... [flags]",
-		"Write, for each experiment in FILES, its study table (mean ± sd over seeds of each grid cell) and its claims\n"+
+		"With --html FILE, write one self-contained HTML page of the results under DIR for the experiments in FILES, to open\n"+
+			"in a browser or share (docs/results.md, \"One page per results directory\"). Otherwise, for docs pages (docs/maintainers.md):\n"+
+			"write, for each experiment in FILES, its study table (mean ± sd over seeds of each grid cell) and its claims\n"+
 			"with their verdicts and the agreement they add up to, from the Parquet results under DIR. Without --doc the\n"+
 			"sections go to standard output, between the markers that --doc looks for; with --doc FILE each experiment's\n"+
 			"marked section of FILE is replaced and the rest of FILE is kept:\n"+
