@@ -254,7 +254,8 @@ func progressText(p trainer.Progress) string {
 	if p.Steps == 0 {
 		return "starting"
 	}
-	s := fmt.Sprintf("step %d/%d loss %.4f%s %s tok/s", p.Step, p.Steps, p.Loss, sinkText(p), siText(p.TokensPerS))
+	// The sink figure before the loss: a narrow terminal cuts lines short.
+	s := fmt.Sprintf("step %d/%d%s loss %.4f %s tok/s", p.Step, p.Steps, sinkText(p), p.Loss, siText(p.TokensPerS))
 	if p.Step < p.Steps {
 		s += " ETA " + roundDur(p.ETA).String()
 	}

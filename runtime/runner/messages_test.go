@@ -33,7 +33,7 @@ func TestBatchLines(t *testing.T) {
 	if !done.MatchString(text) {
 		t.Errorf("no done line with Sink_1, Sink_2 and Sink_3:\n%s", text)
 	}
-	if !regexp.MustCompile(`(?m)^\[1/2\] .*: step 30/30 loss \d+\.\d+ Sink_1 \d+\.\d% `).MatchString(text) {
+	if !regexp.MustCompile(`(?m)^\[1/2\] .*: step 30/30 Sink_1 \d+\.\d% loss \d+\.\d+ `).MatchString(text) {
 		t.Errorf("no progress line with the latest Sink_1:\n%s", text)
 	}
 	if !strings.Contains(text, "2 runs to train (0 have results)") {
@@ -105,7 +105,7 @@ func TestBarsAligned(t *testing.T) {
 	if a, b := strings.IndexRune(lines[0], '█'), strings.IndexRune(lines[1], '█'); a != b || a < 0 {
 		t.Errorf("bars start at bytes %d and %d:\n%s", a, b, strings.Join(lines, "\n"))
 	}
-	if !strings.Contains(lines[0], "loss 2.5000 Sink_1 12.5% ") || !strings.Contains(lines[1], "loss 2.5000 Sink* 80.0%* Sink_1 3.0%* ") {
+	if !strings.Contains(lines[0], "step 5/30 Sink_1 12.5% loss 2.5000 ") || !strings.Contains(lines[1], "step 6/30 Sink* 80.0%* Sink_1 3.0%* loss 2.5000 ") {
 		t.Errorf("sink figures:\n%s", strings.Join(lines, "\n"))
 	}
 }
