@@ -11,8 +11,10 @@ import (
 )
 
 // livePage keeps the HTML report of a batch current (`run --html FILE`):
-// it is written when the batch starts, again after runs finish (at most
-// every minGap, in the background, so training never waits for it), and
+// it is written when the batch starts, again after runs finish (in the
+// background, so training never waits for it; at most every livePageGap,
+// and never more than a fifth of the time: drawing a large grid's figures
+// takes seconds of the cores the runs train on), and
 // once more when the batch ends, without the reload that pages written
 // during the batch ask browsers for.
 type livePage struct {
@@ -23,7 +25,8 @@ type livePage struct {
 	mu      sync.Mutex
 	dirty   bool
 	writing bool
-	last    time.Time
+	last    time.Time     // when the last write started
+	took    time.Duration // how long it took
 	done    sync.WaitGroup
 }
 
@@ -59,7 +62,7 @@ func (p *livePage) writeLoop() {
 			p.mu.Unlock()
 			return
 		}
-		wait := livePageGap - time.Since(p.last)
+		wait := max(livePageGap, 5*p.took) - time.Since(p.last)
 		p.mu.Unlock()
 		if wait > 0 {
 			time.Sleep(wait)
@@ -69,6 +72,9 @@ func (p *livePage) writeLoop() {
 		p.last = time.Now()
 		p.mu.Unlock()
 		p.write(livePageRefresh)
+		p.mu.Lock()
+		p.took = time.Since(p.last)
+		p.mu.Unlock()
 	}
 }
 
