@@ -3,10 +3,12 @@ package compiler
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/runtime/measure"
 )
 
@@ -36,31 +38,31 @@ func TestExpectations(t *testing.T) {
 	if len(es) != 4 {
 		t.Fatalf("%d expectations", len(es))
 	}
-	if l, r := es[3].Left[0].Quantity, es[3].Right[0].Quantity; l.Reduce != Min || l.Eps != 0.5 || r.Reduce != Max || r.Metric != ValLoss || es[0].Left[0].Quantity.Reduce != Mean {
+	if l, r := es[3].Left[0].Quantity, es[3].Right[0].Quantity; l.Reduce != config.Min || !l.At.Has(config.Point{"eps": 0.5}) ||
+		r.Reduce != config.Max || r.Metric != config.MetricValLoss || es[0].Left[0].Quantity.Reduce != config.Mean {
 		t.Errorf("reductions %+v %+v", l, r)
-	}
-	if got := Min.Apply([]float64{3, 1, 2}) + 10*Max.Apply([]float64{3, 1, 2}) + 100*Mean.Apply([]float64{3, 1, 2}); got != 1+30+200 {
-		t.Errorf("Apply: %v", got)
 	}
 	e0, e1, e2 := es[0], es[1], es[2]
 	if e0.Claim != "sink_1[attention: softmax] > sink_1[attention: sigmoid] + 50" || e0.Pos.Line != 9 || e0.Disagrees {
 		t.Errorf("claim 0 %+v", e0)
 	}
 	l, r := e0.Left[0].Quantity, e0.Right[0].Quantity
-	if l.Metric != SinkK || l.K != 1 || l.Eps != 0.3 || len(l.Runs) != 4 || len(r.Runs) != 4 || slices.Equal(l.Runs, r.Runs) {
+	if l.Metric != config.MetricSink || l.Claim != "sink_K" || !reflect.DeepEqual(l.At, config.Point{"k": 1, "eps": 0.3}) ||
+		len(l.Runs) != 4 || len(r.Runs) != 4 || slices.Equal(l.Runs, r.Runs) {
 		t.Errorf("quantities %+v %+v", l, r)
 	}
 	if e0.Right[1].Const != 50 || e0.Right[1].Neg {
 		t.Errorf("constant %+v", e0.Right[1])
 	}
-	if q := e1.Left[0].Quantity; !e1.Disagrees || q.Metric != SinkSlot || q.Eps != 0.5 || len(q.Runs) != 2 {
+	if q := e1.Left[0].Quantity; !e1.Disagrees || q.Claim != "sink_star" || !reflect.DeepEqual(q.At, config.Point{"k": 0, "eps": 0.5}) || len(q.Runs) != 2 {
 		t.Errorf("claim 1 %+v", q)
 	}
-	if q := e2.Left[0].Quantity; q.Metric != SinkK || q.K != 2 || len(q.Runs) != 8 || !e2.Left[1].Neg || e2.Left[1].Quantity.Metric != Alpha1 {
+	if q := e2.Left[0].Quantity; q.Claim != "sink_K" || !q.At.Has(config.Point{"k": 2}) || len(q.Runs) != 8 || !e2.Left[1].Neg ||
+		e2.Left[1].Quantity.Metric != config.MetricMeanAlpha || !reflect.DeepEqual(e2.Left[1].Quantity.At, config.Point{"k": 1}) {
 		t.Errorf("claim 2 %+v", e2.Left)
 	}
-	vals := map[Metric]float64{SinkK: 10, Alpha1: 0.5, ValLoss: 1.5}
-	left, right, holds := e2.Eval(func(q *Quantity) float64 { return vals[q.Metric] })
+	vals := map[string]float64{"sink_K": 10, "alpha_1": 0.5, "val_loss": 1.5}
+	left, right, holds := e2.Eval(func(q *config.Quantity) float64 { return vals[q.Claim] })
 	if left != 9.5 || right != 3.5 || holds {
 		t.Errorf("eval: %v %v %v", left, right, holds)
 	}
@@ -71,7 +73,7 @@ func TestExpectations(t *testing.T) {
 
 func TestExpectationErrors(t *testing.T) {
 	for _, tc := range []struct{ claim, want string }{
-		{"sink1 > 5", `t.sink:9:5: unknown metric "sink1": expected one of sink_K, sink_star, alpha_1, val_loss, train_loss, massive, massive_key, massive_value (did you mean "sink_1"?)`},
+		{"sink1 > 5", `t.sink:9:5: unknown metric "sink1": expected one of val_loss, train_loss, sink_K, sink_star, alpha_1, massive, massive_key, massive_value (did you mean "sink_1"?)`},
 		{"sink_0 > 5", `t.sink:9:5: unknown metric "sink_0": write sink_K with a position K >= 1, e.g. sink_1`},
 		{"sink_4 > 5", `t.sink:9:5: sink_4: Sink_4 is not measured by the run with model.attention softmax, variant plain; add 4 to measure { sink [...] }`},
 		{"sink_1[position: rope] > 5", `t.sink:9:12: position is not varied in experiment "a": it varies model.attention, variant`},
@@ -120,7 +122,7 @@ func TestMeasuredPositions(t *testing.T) {
 		for _, r := range x.Runs {
 			want := append([]int{1}, measure.OptionsFor(r).Ks...)
 			want = slices.Compact(slices.Sorted(slices.Values(want)))
-			got := slices.Sorted(slices.Values(MeasuredPositions(r)))
+			got := slices.Sorted(slices.Values(config.MeasuredPositions(r)))
 			if !slices.Equal(got, want) {
 				t.Errorf("%s %v: MeasuredPositions %v, measure reports %v", x.Name, r.Varied, got, want)
 			}
@@ -128,15 +130,15 @@ func TestMeasuredPositions(t *testing.T) {
 	}
 }
 
-// TestExpectMetricsDocumented: docs/dsl.md lists every metric of the expect
-// language as expectMetrics describes it.
+// TestExpectMetricsDocumented: docs/dsl.md lists every claim name of the
+// metric catalogue as the catalogue describes it.
 func TestExpectMetricsDocumented(t *testing.T) {
 	doc, err := os.ReadFile("../docs/dsl.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range expectMetrics {
-		row := fmt.Sprintf("| `%s` | %s |\n", m.Name, m.Doc)
+	for _, mc := range config.ClaimNames() {
+		row := fmt.Sprintf("| `%s` | %s |\n", mc.Claim.Name, mc.Claim.Doc)
 		if !strings.Contains(string(doc), row) {
 			t.Errorf("docs/dsl.md lacks the row %q", row)
 		}

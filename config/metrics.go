@@ -29,8 +29,8 @@ var metrics = []Metric{
 		Title: "validation loss",
 		Doc: "The mean next-token cross-entropy on held-out data: `measure.val_batches` batches of " +
 			"`train.batch` sequences of `data.context` tokens that training never sees. Each batch's loss is " +
-			"the mean over its predicted tokens (with a prefix mask, the positions before the prefix's last " +
-			"token are left out, as in training); the metric is the mean over the batches.",
+			"the mean over its predicted tokens (with `mask prefix(size: p)`, the first p − 1 predictions, which " +
+			"lie inside the prefix, are left out, as in training); the metric is the mean over the batches.",
 		Unit:    "nats per token",
 		Table:   MetricsTable,
 		Cadence: AtMeasurement,
@@ -60,7 +60,7 @@ var metrics = []Metric{
 		Name:  MetricSink,
 		Title: "Sink_k^eps",
 		Doc: "The share of attention heads that park attention on token k, in %: the percentage of " +
-			"(probe sequence, layer, head) triples whose [alpha_k](#alpha) on that one sequence is strictly " +
+			"(probe sequence, layer, head) triples whose [alpha_k](#alpha_k) on that one sequence is strictly " +
 			"greater than eps. The comparison is made per sequence and the indicators are then averaged over " +
 			"the probe sequences, the layers and the heads. It is measured at every position k of " +
 			"`measure.sink` (and at 1, at `data.fixed_token`'s position and at the first position after " +
@@ -117,7 +117,7 @@ var metrics = []Metric{
 	{
 		Name:  MetricMeanAlpha,
 		Title: "mean alpha_1",
-		Doc: "[alpha_1](#alpha), the attention the first token receives, averaged over the probe sequences, " +
+		Doc: "[alpha_1](#alpha_k), the attention the first token receives, averaged over the probe sequences, " +
 			"the layers and the heads (a plain mean of every sequence's, layer's and head's alpha_1). " +
 			"Recorded with `k` = 1.",
 		Unit:    "attention weight (0 to 1)",
@@ -136,7 +136,7 @@ var metrics = []Metric{
 	{
 		Name:  MetricHeadAlpha,
 		Title: "per-head alpha_k",
-		Doc: "One head's [alpha_k](#alpha), averaged over the probe sequences: for every layer, head and " +
+		Doc: "One head's [alpha_k](#alpha_k), averaged over the probe sequences: for every layer, head and " +
 			"position k of [Sink_k](#sink) (k = 0: the slot). The data of the layer × head heat maps.",
 		Unit:    "attention weight (0 to 1)",
 		Table:   HeadsTable,
@@ -147,7 +147,7 @@ var metrics = []Metric{
 	{
 		Name:  MetricHeadSink,
 		Title: "per-head Sink_k",
-		Doc: "One head's share of probe sequences, in %, in which its [alpha_k](#alpha) on that sequence is " +
+		Doc: "One head's share of probe sequences, in %, in which its [alpha_k](#alpha_k) on that sequence is " +
 			"strictly greater than the **first** eps of `measure.eps`: for every layer, head and position k " +
 			"of [Sink_k](#sink) (k = 0: the slot). Averaged over the layers and heads it is Sink_k at that eps.",
 		Unit:    "%",
@@ -203,7 +203,7 @@ var metrics = []Metric{
 		Title: "learning rate",
 		Doc: "The learning rate of a training step's update: `train.optimizer`'s lr under `train.schedule` " +
 			"(warmup, then constant, cosine or linear decay). Recorded after every step.",
-		Unit:    "learning rate",
+		Unit:    "step size (as train.optimizer's lr)",
 		Table:   MetricsTable,
 		Cadence: EveryStep,
 	},
@@ -240,4 +240,59 @@ func MeasuredPositions(r Run) []int {
 		add(rt.To)
 	}
 	return ks
+}
+
+// metricDefinition is a notion the metrics' definitions share, for
+// docs/metrics.md (anchor: its id there).
+type metricDefinition struct {
+	Anchor, Title, Doc string
+}
+
+// definitions are the notions the metrics build on, in reading order.
+var definitions = []metricDefinition{
+	{
+		Anchor: "probe", Title: "The probe set",
+		Doc: "Attention metrics are measured on a fixed set of held-out **probe sequences**: " +
+			"`measure.probe_sequences` sequences (100 by default) of `measure.probe_length` tokens (T, 64 by " +
+			"default), drawn once per run from what `measure.probe` names (held-out natural text by default, " +
+			"or random or repeated tokens) and never trained on. Nothing is prepended: a first token is there " +
+			"only when the data places one (`data.first_token`). The same sequences are scored at every " +
+			"measurement: at step 0 (the untrained model), every `measure.every` steps, and after the last step.",
+	},
+	{
+		Anchor: "alpha_k", Title: "Attention maps and alpha_k",
+		Doc: "For one probe sequence, layer l and head h, the **attention map** A is the T × T matrix of the " +
+			"weights with which each query (row t) mixes the values of the keys (column j), exactly as the " +
+			"attention op produced them. Positions count from 1 here (the tables count layers, heads and the " +
+			"maps' rows and columns from 0).\n\n" +
+			"**alpha_k** is the mean weight that token k receives from the queries that can see it:\n\n" +
+			"    alpha_k = (1 / |Q_k|) · Σ_{t ∈ Q_k} A[t, k]\n\n" +
+			"where Q_k is the set of queries that see key k. With the causal mask these are the queries " +
+			"t = k, ..., T, so |Q_k| = T − k + 1; with a sliding window, a shifted window or a prefix mask, Q_k " +
+			"is whatever the mask lets see token k. alpha_k is computed separately for every probe sequence, " +
+			"layer and head; the metrics below then count or average those values.",
+	},
+	{
+		Anchor: "proxy", Title: "Proxy scores: ops whose rows need not sum to 1",
+		Doc: "alpha_k compares a token's share of attention with a threshold, which presumes that each row of A " +
+			"sums to 1. Some attention ops do not normalise their rows (sigmoid or elu+1 similarities without " +
+			"normalisation, linear attention, a mass scale other than 1, softmax1, softpick). For them, every " +
+			"row is first normalised over the entries its query can see (slot columns included), and alpha_k, " +
+			"Sink_k and the other attention metrics are computed on the normalised maps. Such values are " +
+			"**proxy scores**: the tables flag them (`is_proxy`, `final_sink1_is_proxy`) and the summaries " +
+			"mark them `*`. The two normalisations:\n\n" +
+			"- **sum**: A'[t, j] = A[t, j] / (Σ_{j' visible} A[t, j'] + 1e-8), for weights that are never negative;\n" +
+			"- **abs_sum**: A'[t, j] = |A[t, j]| / Σ_{j' visible} |A[t, j']|, for weights that can be negative " +
+			"(linear attention with the identity or MLP kernel); a row whose absolute values sum to 0 stays 0.\n\n" +
+			"Which rule applies is part of each op's entry in the architecture catalogue (`config/arch_attention.go`):",
+	},
+	{
+		Anchor: "slot", Title: "The slot and Sink*",
+		Doc: "A model with a learnable key bias, a KV bias, a sink token (`model.bias`) or a learned sink logit " +
+			"(`attention sink_logit`) has one extra column before token 1 in every row of its attention maps: " +
+			"the **slot**. Every query sees it. Its alpha (the mean weight the slot receives from all queries) " +
+			"is recorded at position k = 0, and its Sink_0 is **Sink***, the share of heads that park their " +
+			"attention on the slot instead of on a token. (The paper also writes Sink* for proxy scores; here " +
+			"Sink* is always the slot's score, and proxy scores are flagged separately.)",
+	},
 }
