@@ -223,3 +223,39 @@ func TestVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// TestTies: claims whose two sides are equal, read from the files (Sink_2
+// is 0 in every run, the key bias's val loss 1.2 in both seeds): `>=` and
+// `<=` hold at a tie, `>` and `<` do not; each next to a case the
+// comparison decides the other way.
+func TestTies(t *testing.T) {
+	claims := fakeStudy[strings.Index(fakeStudy, "  expect {"):]
+	src := strings.Replace(fakeStudy, claims, `  expect {
+    sink_2 >= 0
+    sink_2 <= 0
+    sink_2 > 0
+    sink_2 < 0
+    val_loss[bias: k] >= 1.2
+    val_loss[bias: k] <= 1.2
+    val_loss[bias: k] >= 2
+    val_loss[bias: k] <= 1
+    val_loss[bias: k] <= 2
+    val_loss[bias: k] >= 1
+  }
+}
+`, 1)
+	dir, exps := writeStudy(t, src, -1)
+	rs, err := CheckExpectations(dir, exps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Verdict{Pass, Pass, Fail, Fail, Pass, Pass, Fail, Fail, Pass, Pass}
+	if len(rs) != len(want) {
+		t.Fatalf("%d results", len(rs))
+	}
+	for i, r := range rs {
+		if r.Verdict != want[i] {
+			t.Errorf("%s: %v (%v %s %v), want %v", r.Expectation.Claim, r.Verdict, r.Left, r.Expectation.Op, r.Right, want[i])
+		}
+	}
+}
