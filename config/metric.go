@@ -386,13 +386,15 @@ type FinalValue struct {
 }
 
 // Finals is the value of every final column (FinalColumns) given one run's
-// values: NaN where the run has none.
+// values: NaN where the run has none. A value is flagged a proxy score only
+// where its column has a proxy flag (ProxyColumn), as the runs table
+// records it.
 func Finals(values []StepValue) map[string]FinalValue {
 	out := map[string]FinalValue{}
 	for _, m := range metrics {
 		for _, f := range m.Final {
 			v, proxy, _ := Pick(values, m.Name, f.At, f.First, f.Over)
-			out[f.Name] = FinalValue{v, proxy}
+			out[f.Name] = FinalValue{v, proxy && f.ProxyColumn != ""}
 		}
 	}
 	return out

@@ -133,12 +133,14 @@ func TestPick(t *testing.T) {
 }
 
 // TestFinals: every final column has a value, NaN where the run measured
-// nothing it copies; the massive column is the largest layer.
+// nothing it copies; the massive column is the largest layer; a value is
+// flagged a proxy score only where its column has the flag.
 func TestFinals(t *testing.T) {
 	got := Finals([]StepValue{
 		{5, MetricValue{Metric: MetricSink, At: Point{CoordK: 1, CoordEps: 0.3}, Value: 75, Proxy: true}},
 		{5, MetricValue{Metric: MetricMassiveHidden, At: Point{CoordLayer: 0}, Value: 2}},
 		{5, MetricValue{Metric: MetricMassiveHidden, At: Point{CoordLayer: 1}, Value: 7}},
+		{5, MetricValue{Metric: MetricMeanAlpha, At: Point{CoordK: 1}, Value: 0.5, Proxy: true}},
 	})
 	for _, f := range FinalColumns() {
 		v, ok := got[f.Name]
@@ -152,6 +154,10 @@ func TestFinals(t *testing.T) {
 		case f.Name == "final_massive":
 			if v.Value != 7 || v.Proxy {
 				t.Errorf("final_massive = %+v", v)
+			}
+		case f.Name == "final_mean_alpha1": // a proxy score, but its column has no flag to say so
+			if v.Value != 0.5 || v.Proxy {
+				t.Errorf("final_mean_alpha1 = %+v", v)
 			}
 		case !math.IsNaN(v.Value):
 			t.Errorf("%s = %v, want NaN", f.Name, v.Value)
