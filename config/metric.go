@@ -220,7 +220,9 @@ type FinalColumn struct {
 
 // SummaryColumn is how a final column appears in the summary table: the
 // mean over the seeds of a grid cell's finished runs (and, with SD, their
-// standard deviation).
+// standard deviation). An experiment's table shows it when some finished
+// run of the experiment has a value (Sink* only for models with a slot; no
+// empty column for runs written before the metric existed).
 type SummaryColumn struct {
 	Header string // the table's header: "Sink_1 %"
 	// CSV names the CSV columns: CSV_mean, CSV_sd and, for a column with
@@ -231,9 +233,6 @@ type SummaryColumn struct {
 	// EpsInHeader adds the experiment's first eps to the header when all its
 	// runs share it: "Sink_1 % (eps 0.3)".
 	EpsInHeader bool
-	// IfAny shows the column only in experiments where some finished run has
-	// a value (the slot score of models with a slot).
-	IfAny bool
 }
 
 // ClaimName is a name `expect` claims give a metric: `sink_1`, `sink_star`,

@@ -83,7 +83,7 @@ var metrics = []Metric{
 					"`model.bias`) at the first eps, last measurement; the metric `sink` with `k` = 0. NULL when the " +
 					"model has no slot (and in files before the column)",
 				At: Point{CoordK: 0}, First: []string{CoordEps}, ProxyColumn: "final_sink1_is_proxy", AddedLater: true,
-				Summary: &SummaryColumn{Header: "Sink* %", CSV: "sink_slot", Prec: 2, SD: true, IfAny: true},
+				Summary: &SummaryColumn{Header: "Sink* %", CSV: "sink_slot", Prec: 2, SD: true},
 			},
 		},
 		Claims: []ClaimName{

@@ -122,8 +122,8 @@ type expTable struct {
 	axes []string
 	eps  string // the first eps, when shared by all runs; "" otherwise
 	cols []summaryColumn
-	// shown says which of cols the tables show: all but the IfAny columns
-	// no finished run of the experiment has a value of.
+	// shown says which of cols the tables show: those some finished run of
+	// the experiment has a value of.
 	shown []bool
 	rows  []*row
 }
@@ -234,8 +234,8 @@ func summarise(runs []table.Run) []*expTable {
 		}
 		for _, rw := range e.rows {
 			rw.finish(e.cols)
-			for i, c := range e.cols {
-				e.shown[i] = e.shown[i] || !c.IfAny || rw.stats[i].n > 0
+			for i := range e.cols {
+				e.shown[i] = e.shown[i] || rw.stats[i].n > 0
 			}
 		}
 	}
@@ -402,8 +402,9 @@ func (e *expTable) displayRows() ([][]string, bool) {
 // WriteSummary writes one table per experiment (in order of first
 // appearance): the varied axes as columns, then the summary columns of the
 // metric catalogue (config.FinalColumn.Summary, in catalogue order: the
-// validation loss, Sink_1, Sink* where some finished run of the experiment
-// has a slot, alpha_1, the massive-activation ratio) as the mean over seeds
+// validation loss, Sink_1, Sink*, alpha_1, the massive-activation ratio;
+// each where some finished run of the experiment has a value of it) as the
+// mean over seeds
 // ("± sd" where the column shows it and there are two seeds or more; "*"
 // marks a proxy score, explained by a footnote), the number of seeds n and
 // the status ("done", "diverged", or e.g. "1/2 diverged"). Runs that differ

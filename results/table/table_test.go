@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -296,6 +297,18 @@ func checkRunsSchema(t *testing.T, path string) {
 		"tokens_seen", "started_at", "wall_seconds", "ms_per_step", "params", "backend",
 		"final_val_loss", "final_train_loss", "final_sink1", "final_sink1_is_proxy", "final_sink_slot",
 		"final_mean_alpha1", "final_massive", "config_hash", "tool_version", "git_revision"}
+	// The columns of files written so far keep their order; final columns
+	// the catalogue adds later come after them, in catalogue order.
+	var later []string
+	for _, f := range config.FinalColumns() {
+		for _, c := range []string{f.Name, f.ProxyColumn} {
+			if c != "" && !slices.Contains(want, c) && !slices.Contains(later, c) {
+				later = append(later, c)
+			}
+		}
+	}
+	at := slices.Index(want, "config_hash")
+	want = slices.Concat(want[:at], later, want[at:])
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("runs columns\n got %v\nwant %v", names, want)
 	}
