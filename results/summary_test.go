@@ -109,15 +109,31 @@ func TestSummaryCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeader := []string{"experiment", "attention", "first_token", "val_loss_mean", "val_loss_sd",
-		"sink1_mean", "sink1_sd", "sink1_is_proxy", "sink_slot_mean", "sink_slot_sd", "sink_slot_is_proxy",
-		"mean_alpha1_mean", "mean_alpha1_sd", "massive_mean", "massive_sd", "eps", "n", "n_done", "status"}
-	col := map[string]int{}
-	for i, h := range wantHeader {
-		col[h] = i
+	// The axes, each summary column of the catalogue (these among them, in
+	// this order), then eps, n, n_done and status.
+	known := []string{"val_loss_mean", "val_loss_sd", "sink1_mean", "sink1_sd", "sink1_is_proxy",
+		"sink_slot_mean", "sink_slot_sd", "sink_slot_is_proxy", "mean_alpha1_mean", "mean_alpha1_sd", "massive_mean", "massive_sd"}
+	wantHeader := []string{"experiment", "attention", "first_token"}
+	for _, c := range summaryColumns() {
+		wantHeader = append(wantHeader, c.CSV+"_mean", c.CSV+"_sd")
+		if c.proxy {
+			wantHeader = append(wantHeader, c.CSV+"_is_proxy")
+		}
 	}
+	wantHeader = append(wantHeader, "eps", "n", "n_done", "status")
 	if !reflect.DeepEqual(recs[0], wantHeader) {
 		t.Fatalf("header %v, want %v", recs[0], wantHeader)
+	}
+	col := map[string]int{}
+	var order []string
+	for i, h := range recs[0] {
+		col[h] = i
+		if slices.Contains(known, h) {
+			order = append(order, h)
+		}
+	}
+	if !slices.Equal(order, known) {
+		t.Fatalf("header %v: the catalogue's summary columns %v, want %v", recs[0], order, known)
 	}
 	if len(recs) != 4 {
 		t.Fatalf("%d records, want header + 3 rows: %v", len(recs), recs)
