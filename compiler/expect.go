@@ -184,26 +184,45 @@ func (c *compiler) claimArg(m *dsl.MetricRef, a config.ClaimArg, written *dsl.Ar
 	if written == nil {
 		first := a.Measured(runs[0])[0]
 		for _, r := range runs {
-			if other := a.Measured(r)[0]; other != first {
-				c.errorf(m.Pos, "%s: the selected runs differ in their first %s (%g and %g); write %s(%s: ...)", m.Name, a.Setting, first, other, m.Name, a.Coord)
+			if other := a.Measured(r)[0]; !config.SameCoord(other, first) {
+				c.errorf(m.Pos, "%s: the selected runs differ in their first %s (%v and %v); write %s(%s: ...)", m.Name, a.Setting, first, other, m.Name, a.Coord)
 				return false
 			}
 		}
 		q.At[a.Coord] = first
 		return true
 	}
-	n, ok := written.Value.(*dsl.Number)
-	if !ok {
-		c.errorf(written.Value.Position(), "%s: %s must be a number, found %s", m.Name, a.Coord, dsl.ExprString(written.Value))
+	// The written value is of the kind of the values measured.
+	var value any
+	var text, what string
+	switch measured := a.Measured(runs[0])[0]; measured.(type) {
+	case int:
+		what = "an integer"
+		if v, ok := written.Value.(*dsl.Number); ok && v.IsInt {
+			value, text = int(v.Int), v.Text
+		}
+	case string:
+		what = "a name"
+		if v, ok := written.Value.(*dsl.Ident); ok {
+			value, text = v.Name, v.Name
+		}
+	default:
+		what = "a number"
+		if v, ok := written.Value.(*dsl.Number); ok {
+			value, text = v.Float, v.Text
+		}
+	}
+	if value == nil {
+		c.errorf(written.Value.Position(), "%s: %s must be %s, found %s", m.Name, a.Coord, what, dsl.ExprString(written.Value))
 		return false
 	}
 	for _, r := range runs {
-		if !slices.Contains(a.Measured(r), n.Float) {
-			c.errorf(n.Pos, "%s: %s %s is not measured by %s; %s is %v", m.Name, a.Coord, n.Text, runName(r), a.Setting, a.Measured(r))
+		if !slices.ContainsFunc(a.Measured(r), func(v any) bool { return config.SameCoord(v, value) }) {
+			c.errorf(written.Value.Position(), "%s: %s %s is not measured by %s; %s is %v", m.Name, a.Coord, text, runName(r), a.Setting, a.Measured(r))
 			return false
 		}
 	}
-	q.At[a.Coord] = n.Float
+	q.At[a.Coord] = value
 	return true
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/dsl"
 	"github.com/sinkrun/sinkrun/runtime/measure"
 )
 
@@ -168,4 +169,48 @@ func TestExpectMetricsDocumented(t *testing.T) {
 		return
 	}
 	t.Errorf("%s: the expect metrics are out of date with the metric catalogue; run: go test ./compiler -run TestExpectMetricsDocumented -update", docPath)
+}
+
+// TestClaimArgKinds: a claim's named argument takes a number for a numeric
+// coordinate and a name for a named one (a mode), each checked against what
+// the selected runs measure, and defaults to their first.
+func TestClaimArgKinds(t *testing.T) {
+	runs := []config.Run{config.Default(), config.Default()}
+	arg := func(coord string, measured ...any) config.ClaimArg {
+		return config.ClaimArg{Coord: coord, Doc: "d", Setting: "measure.x", What: "thing",
+			Measured: func(config.Run) []any { return measured }}
+	}
+	at := dsl.Pos{File: "t.sink", Line: 1, Col: 5}
+	written := func(v dsl.Expr) *dsl.Arg { return &dsl.Arg{Pos: at, Name: "x", Value: v} }
+	for _, tc := range []struct {
+		name    string
+		arg     config.ClaimArg
+		written *dsl.Arg
+		want    any
+		err     string
+	}{
+		{"default", arg(config.CoordEps, 0.3, 0.5), nil, 0.3, ""},
+		{"number", arg(config.CoordEps, 0.3, 0.5), written(&dsl.Number{Pos: at, Text: "0.5", Float: 0.5}), 0.5, ""},
+		{"integer", arg(config.CoordK, 1, 4), written(&dsl.Number{Pos: at, Text: "4", IsInt: true, Int: 4, Float: 4}), 4, ""},
+		{"not an integer", arg(config.CoordK, 1, 4), written(&dsl.Number{Pos: at, Text: "2.5", Float: 2.5}), nil, "t.sink:1:5: m: k must be an integer, found 2.5"},
+		{"a name for a number", arg(config.CoordEps, 0.3), written(&dsl.Ident{Pos: at, Name: "window"}), nil, "t.sink:1:5: m: eps must be a number, found window"},
+		{"not measured", arg(config.CoordEps, 0.3), written(&dsl.Number{Pos: at, Text: "0.4", Float: 0.4}), nil,
+			"t.sink:1:5: m: eps 0.4 is not measured by the run; measure.x is [0.3]"},
+		{"nothing measured", arg(config.CoordEps), nil, nil, "t.sink:1:5: m: the run measures no thing: its measure.x is empty"},
+		{"a name", arg("mode", "full", "window"), written(&dsl.Ident{Pos: at, Name: "window"}), "window", ""},
+		{"a name by default", arg("mode", "full", "window"), nil, "full", ""},
+		{"a number for a name", arg("mode", "full"), written(&dsl.Number{Pos: at, Text: "4", IsInt: true, Int: 4, Float: 4}), nil, "t.sink:1:5: m: mode must be a name, found 4"},
+		{"a name not measured", arg("mode", "full"), written(&dsl.Ident{Pos: at, Name: "sinks"}), nil, "t.sink:1:5: m: mode sinks is not measured by the run; measure.x is [full]"},
+	} {
+		c := &compiler{seen: map[string]bool{}}
+		q := &config.Quantity{At: config.Point{}}
+		ok := c.claimArg(&dsl.MetricRef{Pos: at, Name: "m"}, tc.arg, tc.written, q, runs)
+		var got []string
+		for _, e := range c.errs {
+			got = append(got, e.Error())
+		}
+		if ok != (tc.err == "") || strings.Join(got, "\n") != tc.err || ok && !config.SameCoord(q.At[tc.arg.Coord], tc.want) {
+			t.Errorf("%s: ok %v, at %v, errors %q; want %v, error %q", tc.name, ok, q.At, got, tc.want, tc.err)
+		}
+	}
 }

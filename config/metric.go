@@ -84,17 +84,25 @@ const (
 // Coord is one coordinate metric values can be measured at.
 type Coord struct {
 	Name string
-	// Int: its values are integers (stored as INT32), else float64.
-	Int bool
-	Doc string
+	Kind CoordKind
+	Doc  string
 }
+
+// CoordKind is the type of a coordinate's values in a Point.
+type CoordKind int
+
+const (
+	CoordInt   CoordKind = iota // int (stored as INT32)
+	CoordFloat                  // float64
+	CoordName                   // string: a named value, such as a mode (written as an identifier in claims)
+)
 
 // coords lists every coordinate, in the order of the tables' columns.
 var coords = []Coord{
-	{Name: CoordK, Int: true, Doc: "1-based token position; 0 is the slot column (learnable key bias, KV bias, sink token or sink logit) of models with one"},
-	{Name: CoordEps, Doc: "the threshold of a sink score (strict >)"},
-	{Name: CoordLayer, Int: true, Doc: "0-based layer"},
-	{Name: CoordHead, Int: true, Doc: "0-based head"},
+	{Name: CoordK, Kind: CoordInt, Doc: "1-based token position; 0 is the slot column (learnable key bias, KV bias, sink token or sink logit) of models with one"},
+	{Name: CoordEps, Kind: CoordFloat, Doc: "the threshold of a sink score (strict >)"},
+	{Name: CoordLayer, Kind: CoordInt, Doc: "0-based layer"},
+	{Name: CoordHead, Kind: CoordInt, Doc: "0-based head"},
 }
 
 // Coords lists every coordinate (a copy).
@@ -109,8 +117,9 @@ func CoordNamed(name string) (Coord, bool) {
 	return coords[i], true
 }
 
-// Point gives the coordinates of one value: an int or a float64 per
-// coordinate of its metric. A coordinate the metric does not have is absent.
+// Point gives the coordinates of one value: an int, float64 or string per
+// coordinate of its metric (by its CoordKind). A coordinate the metric does
+// not have is absent.
 type Point map[string]any
 
 // Int is the integer coordinate name.
@@ -135,14 +144,16 @@ func (p Point) Float(name string) (float64, bool) {
 func (p Point) Has(q Point) bool {
 	for name, want := range q {
 		got, ok := p[name]
-		if !ok || !sameCoord(got, want) {
+		if !ok || !SameCoord(got, want) {
 			return false
 		}
 	}
 	return true
 }
 
-func sameCoord(a, b any) bool {
+// SameCoord reports whether two values of a coordinate are equal (numbers
+// to 1e-12).
+func SameCoord(a, b any) bool {
 	fa, aNum := toFloat(a)
 	fb, bNum := toFloat(b)
 	if aNum && bNum {
@@ -260,14 +271,15 @@ type ClaimName struct {
 	Check func(r Run, at Point, run string) string
 }
 
-// ClaimArg is a coordinate a claim may set as a named argument: `eps: 0.5`.
+// ClaimArg is a coordinate a claim may set as a named argument: `eps: 0.5`
+// (a number for numeric coordinates, a name for CoordName ones).
 type ClaimArg struct {
 	Coord string
 	Doc   string
-	// Measured are the values a run measures; a written value must be one
-	// of them, and without it the claim reads the first, which every
-	// selected run must share.
-	Measured func(r Run) []float64
+	// Measured are the values a run measures (of the coordinate's kind); a
+	// written value must be one of them, and without it the claim reads the
+	// first, which every selected run must share.
+	Measured func(r Run) []any
 	// Setting is where the measured values come from ("measure.eps") and
 	// What what a run without any lacks ("sink score"), for messages.
 	Setting, What string

@@ -68,7 +68,7 @@ func TestMetricCatalogue(t *testing.T) {
 			checkPoint("claim "+c.Name, c.At)
 			if c.NameCoord != "" {
 				checkPoint("claim "+c.Name, nil, c.NameCoord)
-				if co, _ := CoordNamed(c.NameCoord); !co.Int || !strings.HasSuffix(c.Name, "_K") || c.NameWhat == "" {
+				if co, _ := CoordNamed(c.NameCoord); co.Kind != CoordInt || !strings.HasSuffix(c.Name, "_K") || c.NameWhat == "" {
 					t.Errorf("%s: claim %s: a name coordinate is an integer written as _K, and says what K is", m.Name, c.Name)
 				}
 			}

@@ -213,7 +213,7 @@ var metrics = []Metric{
 var epsArg = ClaimArg{
 	Coord:    CoordEps,
 	Doc:      "a threshold of `measure.eps`; the first by default",
-	Measured: func(r Run) []float64 { return r.Measure.Eps },
+	Measured: func(r Run) []any { return anys(r.Measure.Eps) },
 	Setting:  "measure.eps",
 	What:     "sink score",
 }
@@ -240,6 +240,15 @@ func MeasuredPositions(r Run) []int {
 		add(rt.To)
 	}
 	return ks
+}
+
+// anys converts a list to []any.
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 // metricDefinition is a notion the metrics' definitions share, for

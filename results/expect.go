@@ -96,17 +96,9 @@ func runsByID(dir string) (map[string]table.Run, error) {
 	return runs, nil
 }
 
-// readFinalMetrics reads an experiment's metrics table: each run's values.
+// readFinalMetrics reads an experiment's metric values, by run.
 func readFinalMetrics(dir, experiment string) (map[string][]config.StepValue, error) {
-	rows, err := table.ReadMetrics(dir, experiment)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]config.StepValue{}
-	for _, m := range rows {
-		out[m.RunID] = append(out[m.RunID], m.StepValue())
-	}
-	return out, nil
+	return table.ReadValues(dir, experiment)
 }
 
 // studyClaims evaluates the expectations of x, in order, given the runs

@@ -138,7 +138,7 @@ func TestCatalogueTables(t *testing.T) {
 			// Every coordinate goes to its column and comes back.
 			at := config.Point{}
 			for i, c := range m.Coords {
-				if co, _ := config.CoordNamed(c); co.Int {
+				if co, _ := config.CoordNamed(c); co.Kind == config.CoordInt {
 					at[c] = i + 1
 				} else {
 					at[c] = 0.5 + float64(i)

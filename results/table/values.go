@@ -66,3 +66,18 @@ func Values(rows []Metric) []config.StepValue {
 func FinalsOf(rows []Metric) map[string]config.FinalValue {
 	return config.Finals(Values(rows))
 }
+
+// ReadValues reads the metric values of one experiment (every table that
+// stores catalogue metrics as values: the metrics table), by run id, in row
+// order. A metric stored in a table of its own adds its table here.
+func ReadValues(dir, experiment string) (map[string][]config.StepValue, error) {
+	rows, err := ReadMetrics(dir, experiment)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]config.StepValue{}
+	for _, m := range rows {
+		out[m.RunID] = append(out[m.RunID], m.StepValue())
+	}
+	return out, nil
+}
