@@ -34,6 +34,13 @@ const (
 	HeadsTable = "heads"
 )
 
+// metricTables are the tables that store metrics; a table of its own for
+// new metrics joins them (and results/table writes it).
+var metricTables = []string{MetricsTable, HeadsTable}
+
+// MetricTables lists the tables that store metrics (a copy).
+func MetricTables() []string { return slices.Clone(metricTables) }
+
 // Metric is one entry of the metric catalogue.
 type Metric struct {
 	// Name is the metric's name: the value of the metrics table's `metric`

@@ -19,7 +19,7 @@ func TestMetricCatalogue(t *testing.T) {
 		if m.Title == "" || m.Doc == "" || m.Unit == "" {
 			t.Errorf("%s: a title, definition and unit are required", m.Name)
 		}
-		if m.Table != MetricsTable && m.Table != HeadsTable {
+		if !slices.Contains(MetricTables(), m.Table) {
 			t.Errorf("%s: unknown table %q", m.Name, m.Table)
 		}
 		if m.Cadence != AtMeasurement && m.Cadence != EveryStep {

@@ -120,11 +120,15 @@ func metricsMarkdown() string {
 // table: the metrics table has a column for each of its coordinates; the
 // heads table a column named after the metric and one per coordinate.
 func TestCatalogueTables(t *testing.T) {
-	metricCols, headCols := columnNames(metricsColumns), columnNames(headsColumns)
+	tables := map[string]map[string]bool{config.MetricsTable: columnNames(metricsColumns), config.HeadsTable: columnNames(headsColumns)}
+	for _, name := range config.MetricTables() {
+		if tables[name] == nil {
+			t.Errorf("the catalogue stores metrics in table %q, which this package does not write", name)
+		}
+	}
 	for _, m := range config.Metrics() {
-		cols := metricCols
+		cols := tables[m.Table]
 		if m.Table == config.HeadsTable {
-			cols = headCols
 			if !cols[m.Name] {
 				t.Errorf("%s: the heads table has no column %q", m.Name, m.Name)
 			}
