@@ -10,6 +10,9 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // Format is the output format of WriteSummary.
@@ -46,7 +49,7 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("results: unknown summary format %q (want table, markdown or csv)", s)
 }
 
-// ProxyFootnote explains the proxy marker of Sink_1 and Sink* values.
+// ProxyFootnote explains the proxy marker of sink scores.
 const ProxyFootnote = "* proxy score on row-normalised maps"
 
 // stat is the mean and sample standard deviation of a group's values.
@@ -81,16 +84,36 @@ func statOf(vs []float64) stat {
 	return s
 }
 
+// summaryColumn is a final column of the runs table that the summary shows
+// (config.FinalColumn.Summary), in catalogue order.
+type summaryColumn struct {
+	final string // the runs table's column
+	config.SummaryColumn
+	proxy bool // the column has a proxy flag
+}
+
+// summaryColumns are the summary's metric columns.
+func summaryColumns() []summaryColumn {
+	var out []summaryColumn
+	for _, f := range config.FinalColumns() {
+		if f.Summary != nil {
+			out = append(out, summaryColumn{final: f.Name, SummaryColumn: *f.Summary, proxy: f.ProxyColumn != ""})
+		}
+	}
+	return out
+}
+
 // row is one summary row: runs that differ only in seed.
 type row struct {
-	experiment                 string
-	axes                       map[string]string // varied path -> value
-	runs                       []Run
-	sink, loss, massive, alpha stat
-	slot                       stat // Sink*, the slot column's score
-	proxy                      bool
-	nDone                      int
-	status                     string
+	experiment string
+	axes       map[string]string // varied path -> value
+	runs       []table.Run
+	// stats and proxy are the mean and sd of each summary column over the
+	// row's finished runs, and whether any of their values is a proxy score.
+	stats  []stat
+	proxy  []bool
+	nDone  int
+	status string
 }
 
 // expTable is one experiment's rows and varied axes (paths, in order).
@@ -98,10 +121,11 @@ type expTable struct {
 	name string
 	axes []string
 	eps  string // the first eps, when shared by all runs; "" otherwise
-	// slot says some finished run has a slot score (Sink*): the tables then
-	// show it.
-	slot bool
-	rows []*row
+	cols []summaryColumn
+	// shown says which of cols the tables show: those some finished run of
+	// the experiment has a value of.
+	shown []bool
+	rows  []*row
 }
 
 func isSeedPath(p string) bool {
@@ -120,7 +144,7 @@ func isSeedPath(p string) bool {
 // have every column, so a varied zero (weight_decay 0 against 1) stays its
 // own row; the one merge is a run without the column with a run at zero,
 // which assumes a new setting's zero is the behaviour from before it.
-func groupKey(r Run) string {
+func groupKey(r table.Run) string {
 	var b strings.Builder
 	if len(r.Settings) > 0 {
 		for _, s := range r.Settings {
@@ -155,7 +179,7 @@ func isZero(v any) bool {
 	return v == nil
 }
 
-func firstEps(r Run) (string, bool) {
+func firstEps(r table.Run) (string, bool) {
 	for _, s := range r.Settings {
 		if s.Name == "measure_eps" {
 			v := fmt.Sprint(s.Value)
@@ -168,7 +192,7 @@ func firstEps(r Run) (string, bool) {
 
 // summarise groups runs by experiment (in order of first appearance) and,
 // within one, by settings other than the seed (in order of first appearance).
-func summarise(runs []Run) []*expTable {
+func summarise(runs []table.Run) []*expTable {
 	var exps []*expTable
 	byName := map[string]*expTable{}
 	rowByKey := map[string]*row{}
@@ -176,7 +200,8 @@ func summarise(runs []Run) []*expTable {
 	for _, r := range runs {
 		e := byName[r.Experiment]
 		if e == nil {
-			e = &expTable{name: r.Experiment}
+			cols := summaryColumns()
+			e = &expTable{name: r.Experiment, cols: cols, shown: make([]bool, len(cols))}
 			byName[r.Experiment] = e
 			exps = append(exps, e)
 			epsByExp[r.Experiment] = map[string]bool{}
@@ -208,8 +233,10 @@ func summarise(runs []Run) []*expTable {
 			}
 		}
 		for _, rw := range e.rows {
-			rw.finish()
-			e.slot = e.slot || rw.slot.n > 0
+			rw.finish(e.cols)
+			for i := range e.cols {
+				e.shown[i] = e.shown[i] || rw.stats[i].n > 0
+			}
 		}
 	}
 	return exps
@@ -217,10 +244,11 @@ func summarise(runs []Run) []*expTable {
 
 // finish computes a row's statistics over its finished ("done") runs and
 // its status over all runs.
-func (rw *row) finish() {
-	var sink, loss, massive, alpha, slot []float64
-	counts := map[Status]int{}
-	var order []Status
+func (rw *row) finish(cols []summaryColumn) {
+	values := make([][]float64, len(cols))
+	rw.proxy = make([]bool, len(cols))
+	counts := map[table.Status]int{}
+	var order []table.Status
 	for _, r := range rw.runs {
 		st := r.Status
 		if st == "" {
@@ -230,19 +258,20 @@ func (rw *row) finish() {
 			order = append(order, st)
 		}
 		counts[st]++
-		if r.Status != StatusDone {
+		if r.Status != table.StatusDone {
 			continue
 		}
 		rw.nDone++
-		sink = append(sink, r.FinalSink1)
-		loss = append(loss, r.FinalValLoss)
-		massive = append(massive, r.FinalMassive)
-		alpha = append(alpha, r.FinalMeanAlpha1)
-		slot = append(slot, r.FinalSinkSlot)
-		rw.proxy = rw.proxy || r.Sink1Proxy
+		for i, c := range cols {
+			v := r.Final(c.final)
+			values[i] = append(values[i], v.Value)
+			rw.proxy[i] = rw.proxy[i] || v.Proxy
+		}
 	}
-	rw.sink, rw.loss, rw.massive, rw.alpha = statOf(sink), statOf(loss), statOf(massive), statOf(alpha)
-	rw.slot = statOf(slot)
+	rw.stats = make([]stat, len(cols))
+	for i := range cols {
+		rw.stats[i] = statOf(values[i])
+	}
 	n := len(rw.runs)
 	if len(order) == 1 {
 		rw.status = string(order[0])
@@ -250,7 +279,7 @@ func (rw *row) finish() {
 	}
 	var parts []string
 	for _, st := range order {
-		if st != StatusDone {
+		if st != table.StatusDone {
 			parts = append(parts, fmt.Sprintf("%d/%d %s", counts[st], n, st))
 		}
 	}
@@ -316,30 +345,38 @@ func fmtFloat(v float64, prec int) string {
 	return strconv.FormatFloat(v, 'f', prec, 64)
 }
 
-// sinkCell is "mean ± sd" of a sink score in %, "*" marking a proxy score.
-func (rw *row) sinkCell(st stat) string {
-	s := fmtFloat(st.mean, 2)
-	if !math.IsNaN(st.sd) {
-		s += " ± " + fmtFloat(st.sd, 2)
+// cell is "mean ± sd" of summary column i (sd for columns that show it,
+// and only with two runs or more), "*" marking a proxy score.
+func (rw *row) cell(c summaryColumn, i int) string {
+	st := rw.stats[i]
+	s := fmtFloat(st.mean, c.Prec)
+	if c.SD && !math.IsNaN(st.sd) {
+		s += " ± " + fmtFloat(st.sd, c.Prec)
 	}
-	if rw.proxy && st.n > 0 {
+	if rw.marked(i) {
 		s += "*"
 	}
 	return s
 }
 
-// displayHeader and displayRows give the cells shared by Table and Markdown.
+// marked reports whether column i of the row shows the proxy marker.
+func (rw *row) marked(i int) bool { return rw.proxy[i] && rw.stats[i].n > 0 }
+
+// displayHeader and displayRows give the cells shared by Table and Markdown:
+// the axes, the summary columns, n and the status.
 func (e *expTable) displayHeader() []string {
 	h := shortNames(e.axes)
-	sink := "Sink_1 %"
-	if e.eps != "" {
-		sink += " (eps " + e.eps + ")"
+	for i, c := range e.cols {
+		if !e.shown[i] {
+			continue
+		}
+		head := c.Header
+		if c.EpsInHeader && e.eps != "" {
+			head += " (eps " + e.eps + ")"
+		}
+		h = append(h, head)
 	}
-	h = append(h, sink)
-	if e.slot {
-		h = append(h, "Sink* %")
-	}
-	return append(h, "n", "val loss", "massive", "alpha_1", "status")
+	return append(h, "n", "status")
 }
 
 func (e *expTable) displayRows() ([][]string, bool) {
@@ -350,35 +387,33 @@ func (e *expTable) displayRows() ([][]string, bool) {
 		for _, a := range e.axes {
 			cells = append(cells, rw.axes[a])
 		}
-		cells = append(cells, rw.sinkCell(rw.sink))
-		if e.slot {
-			cells = append(cells, rw.sinkCell(rw.slot))
+		for i, c := range e.cols {
+			if e.shown[i] {
+				cells = append(cells, rw.cell(c, i))
+				anyProxy = anyProxy || rw.marked(i)
+			}
 		}
-		cells = append(cells,
-			strconv.Itoa(len(rw.runs)),
-			fmtFloat(rw.loss.mean, 3),
-			fmtFloat(rw.massive.mean, 1),
-			fmtFloat(rw.alpha.mean, 3),
-			rw.status,
-		)
-		anyProxy = anyProxy || (rw.proxy && (rw.sink.n > 0 || rw.slot.n > 0))
+		cells = append(cells, strconv.Itoa(len(rw.runs)), rw.status)
 		rows = append(rows, cells)
 	}
 	return rows, anyProxy
 }
 
 // WriteSummary writes one table per experiment (in order of first
-// appearance): the varied axes as columns, then Sink_1 as "mean ± sd" over
-// seeds (sd omitted for one seed; "*" marks a proxy score, explained by a
-// footnote), Sink* (the slot column's score, FinalSinkSlot) likewise when
-// some finished run of the experiment has one, the number of seeds n, the mean validation loss, the mean
-// massive-activation ratio, the mean alpha_1 and the status ("done",
-// "diverged", or e.g. "1/2 diverged"). Runs that differ only in seed share a
-// row; rows keep the order of the runs given. Means and sd are over the
-// row's "done" runs. CSV instead writes a single table over all experiments,
-// with an experiment column and the numbers in separate columns (always
-// with sink_slot_mean and sink_slot_sd, empty where there is no slot).
-func WriteSummary(w io.Writer, runs []Run, f Format) error {
+// appearance): the varied axes as columns, then the summary columns of the
+// metric catalogue (config.FinalColumn.Summary, in catalogue order: the
+// validation loss, Sink_1, Sink*, alpha_1, the massive-activation ratio;
+// each where some finished run of the experiment has a value of it) as the
+// mean over seeds
+// ("± sd" where the column shows it and there are two seeds or more; "*"
+// marks a proxy score, explained by a footnote), the number of seeds n and
+// the status ("done", "diverged", or e.g. "1/2 diverged"). Runs that differ
+// only in seed share a row; rows keep the order of the runs given. Means and
+// sd are over the row's "done" runs. CSV instead writes a single table over
+// all experiments, with an experiment column and each summary column as
+// NAME_mean and NAME_sd (and NAME_is_proxy for sink scores), empty where a
+// run has no value.
+func WriteSummary(w io.Writer, runs []table.Run, f Format) error {
 	exps := summarise(runs)
 	switch f {
 	case Table:
@@ -515,8 +550,14 @@ func writeCSV(w io.Writer, exps []*expTable) error {
 		}
 	}
 	header := append([]string{"experiment"}, shortNames(paths)...)
-	header = append(header, "sink1_mean", "sink1_sd", "sink1_is_proxy", "sink_slot_mean", "sink_slot_sd", "eps", "n", "n_done",
-		"val_loss", "massive", "mean_alpha1", "status")
+	cols := summaryColumns()
+	for _, c := range cols {
+		header = append(header, c.CSV+"_mean", c.CSV+"_sd")
+		if c.proxy {
+			header = append(header, c.CSV+"_is_proxy")
+		}
+	}
+	header = append(header, "eps", "n", "n_done", "status")
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
 		return err
@@ -527,13 +568,13 @@ func writeCSV(w io.Writer, exps []*expTable) error {
 			for _, p := range paths {
 				rec = append(rec, rw.axes[p])
 			}
-			rec = append(rec,
-				csvFloat(rw.sink.mean), csvFloat(rw.sink.sd),
-				strconv.FormatBool(rw.proxy && rw.sink.n > 0),
-				csvFloat(rw.slot.mean), csvFloat(rw.slot.sd), e.eps,
-				strconv.Itoa(len(rw.runs)), strconv.Itoa(rw.nDone),
-				csvFloat(rw.loss.mean), csvFloat(rw.massive.mean), csvFloat(rw.alpha.mean),
-				rw.status)
+			for i, c := range cols {
+				rec = append(rec, csvFloat(rw.stats[i].mean), csvFloat(rw.stats[i].sd))
+				if c.proxy {
+					rec = append(rec, strconv.FormatBool(rw.marked(i)))
+				}
+			}
+			rec = append(rec, e.eps, strconv.Itoa(len(rw.runs)), strconv.Itoa(rw.nDone), rw.status)
 			if err := cw.Write(rec); err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/runner"
 )
 
@@ -57,7 +57,7 @@ func cmdPlanTimed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	var todo []config.Run
 	for _, r := range all {
-		if !results.Done(*out, r.Experiment, r.ID()) {
+		if !table.Done(*out, r.Experiment, r.ID()) {
 			todo = append(todo, r)
 		}
 	}

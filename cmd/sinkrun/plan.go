@@ -14,7 +14,7 @@ import (
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/formats/hf"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // cmdPlan lists every run of the experiments without training.
@@ -56,7 +56,7 @@ func writePlan(w io.Writer, exps []*compiler.Experiment, out string, resolved bo
 		f := compiler.TrainFLOPs(r)
 		flops += f
 		have := "-"
-		if results.Done(out, r.Experiment, r.ID()) {
+		if table.Done(out, r.Experiment, r.ID()) {
 			have = "yes"
 			done++
 		}

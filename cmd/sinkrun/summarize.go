@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // cmdSummarize prints the summary tables of results directories, re-read
@@ -32,20 +33,20 @@ func cmdSummarize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "sinkrun summarize:", err)
 		return exitUsage
 	}
-	var runs []results.Run
+	var runs []table.Run
 	for _, dir := range dirs {
 		if _, err := os.Stat(dir); err != nil {
 			fmt.Fprintln(stderr, "sinkrun summarize:", err)
 			return exitError
 		}
-		rs, err := results.ReadRuns(dir)
+		rs, err := table.ReadRuns(dir)
 		if err != nil {
 			fmt.Fprintln(stderr, "sinkrun summarize:", err)
 			return exitError
 		}
 		if len(rs) == 0 {
 			fmt.Fprintf(stderr, "sinkrun summarize: no runs in %s (expected %s)\n", dir,
-				results.Path(dir, results.TableRuns, "<experiment>", "<id>"))
+				table.Path(dir, table.TableRuns, "<experiment>", "<id>"))
 			return exitError
 		}
 		runs = append(runs, rs...)
@@ -67,7 +68,7 @@ func cmdSummarize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // onlyExperiments keeps the runs of the comma-separated experiments; each
 // must have runs.
-func onlyExperiments(runs []results.Run, list string) ([]results.Run, error) {
+func onlyExperiments(runs []table.Run, list string) ([]table.Run, error) {
 	var names []string // in the order given, so the first missing one is reported
 	want := map[string]bool{}
 	for _, e := range strings.Split(list, ",") {
@@ -77,7 +78,7 @@ func onlyExperiments(runs []results.Run, list string) ([]results.Run, error) {
 		}
 	}
 	seen := map[string]bool{}
-	var kept []results.Run
+	var kept []table.Run
 	for _, r := range runs {
 		if want[r.Experiment] {
 			kept = append(kept, r)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/test/external"
 )
 
@@ -130,7 +131,7 @@ func TestSummarizeGridOrder(t *testing.T) {
 		if pos >= 7 { // interrupted here, resumed an hour later
 			r.Run.StartedAt = r.Run.StartedAt.Add(time.Hour)
 		}
-		if err := results.Write(dir, r.Run, r.Metrics, r.Heads); err != nil {
+		if err := table.Write(dir, r.Run, r.Metrics, r.Heads); err != nil {
 			t.Fatal(err)
 		}
 	}

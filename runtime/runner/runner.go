@@ -28,7 +28,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/data"
 	"github.com/sinkrun/sinkrun/runtime/runner/claim"
@@ -77,7 +77,7 @@ type Outcome struct {
 	// Elsewhere counts the runs that other workers trained or are training
 	// (with Claim).
 	Elsewhere int
-	Runs      []results.Run // every finished or skipped run, in grid order
+	Runs      []table.Run // every finished or skipped run, in grid order
 }
 
 // Run executes every run of the experiments (of opts.Shard). It returns
@@ -104,7 +104,7 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	if err != nil {
 		return Outcome{}, err
 	}
-	b := &batch{opts: opts, runs: runs, cache: data.NewCache(), records: make([]*results.Run, len(runs)),
+	b := &batch{opts: opts, runs: runs, cache: data.NewCache(), records: make([]*table.Run, len(runs)),
 		disp: newDisplay(opts.Log, opts.Progress)}
 	b.outcome.Total = len(runs)
 	b.disp.batchLine = b.batchLine
@@ -112,7 +112,7 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	var todo []int
 	for i, run := range runs {
 		prev, ok := existing[run.Experiment+"/"+run.ID()]
-		if ok && !opts.Force && prev.Status != results.StatusFailed {
+		if ok && !opts.Force && prev.Status != table.StatusFailed {
 			b.disp.event(fmt.Sprintf("%s: already %s (run-%s), skipped; --force re-runs", b.label(i), prev.Status, prev.ID))
 			b.record(i, prev, func(o *Outcome) { o.Skipped++ })
 			// A crash after the results were written but before the
@@ -213,18 +213,18 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 }
 
 // previous reads the runs already recorded under the results root.
-func previous(out string) (map[string]results.Run, error) {
-	m := map[string]results.Run{}
-	if _, err := os.Stat(filepath.Join(out, results.TableRuns)); errors.Is(err, os.ErrNotExist) {
+func previous(out string) (map[string]table.Run, error) {
+	m := map[string]table.Run{}
+	if _, err := os.Stat(filepath.Join(out, table.TableRuns)); errors.Is(err, os.ErrNotExist) {
 		return m, nil
 	}
-	rs, err := results.ReadRuns(out)
+	rs, err := table.ReadRuns(out)
 	for try := 0; err != nil && try < 3; try++ {
 		// Another shard re-running a run with --force removes its runs file
 		// before writing it again: a file may vanish between the listing
 		// and the reading.
 		time.Sleep(100 * time.Millisecond)
-		rs, err = results.ReadRuns(out)
+		rs, err = table.ReadRuns(out)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading earlier results in %s: %w", out, err)
@@ -245,7 +245,7 @@ type batch struct {
 
 	mu      sync.Mutex
 	outcome Outcome
-	records []*results.Run
+	records []*table.Run
 	stopErr error
 }
 
@@ -268,13 +268,13 @@ func (b *batch) label(i int) string {
 }
 
 func (b *batch) checkpointDir(run config.Run) string {
-	return filepath.Join(results.PartitionDir(b.opts.Out, "checkpoints", run.Experiment), "run-"+run.ID())
+	return filepath.Join(table.PartitionDir(b.opts.Out, "checkpoints", run.Experiment), "run-"+run.ID())
 }
 
 // WeightsDir is where a finished run's final model is kept (Options.KeepWeights):
 // <out>/weights/experiment=<name>/run-<id>, in model.Save's format.
 func WeightsDir(out string, run config.Run) string {
-	return filepath.Join(results.PartitionDir(out, "weights", run.Experiment), "run-"+run.ID())
+	return filepath.Join(table.PartitionDir(out, "weights", run.Experiment), "run-"+run.ID())
 }
 
 // defaultCheckpointGap is the least time between two checkpoints of a run
@@ -404,13 +404,13 @@ func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) 
 		b.lost(label, c)
 		return nil
 	}
-	if err := results.WriteWithMaps(b.opts.Out, r, res.Metrics, res.Heads, res.Maps); err != nil {
+	if err := table.WriteWithMaps(b.opts.Out, r, res.Metrics, res.Heads, res.Maps); err != nil {
 		b.disp.event(fmt.Sprintf("%s: writing results: %v", label, err))
 		return err
 	}
 	var stop error
 	switch r.Status {
-	case results.StatusDone:
+	case table.StatusDone:
 		b.record(i, r, func(o *Outcome) { o.Done++ })
 		pace := "measured only"
 		if r.Steps > 0 {
@@ -418,15 +418,15 @@ func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) 
 		}
 		b.disp.event(fmt.Sprintf("%s: done in %s (%s%s%s): Sink_1 %.2f%%%s, val loss %.4f", label,
 			roundDur(time.Duration(r.WallSeconds*float64(time.Second))), pace, resumedText(res), checkpointText(res),
-			r.FinalSink1, proxyMark(r.Sink1Proxy), r.FinalValLoss))
-	case results.StatusDiverged:
+			r.Final("final_sink1").Value, proxyMark(r.Final("final_sink1").Proxy), r.Final("final_val_loss").Value))
+	case table.StatusDiverged:
 		b.record(i, r, func(o *Outcome) { o.Diverged++ })
 		b.disp.event(fmt.Sprintf("%s: diverged at step %d: %s", label, r.DivergedStep, r.Error))
 	default:
 		b.record(i, r, func(o *Outcome) { o.Failed++ })
 		b.disp.event(fmt.Sprintf("%s: FAILED: %s", label, r.Error))
 	}
-	if r.Status != results.StatusDone && b.opts.FailFast {
+	if r.Status != table.StatusDone && b.opts.FailFast {
 		stop = fmt.Errorf("%s: %s (--fail-fast)", label, r.Status)
 		b.disp.event("stopping the batch (--fail-fast); runs in flight are checkpointed")
 	}
@@ -451,7 +451,7 @@ func (b *batch) release(label string, c *claim.Claim) {
 	}
 }
 
-func (b *batch) record(i int, r results.Run, count func(*Outcome)) {
+func (b *batch) record(i int, r table.Run, count func(*Outcome)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.records[i] = &r
@@ -504,8 +504,8 @@ func removeTemps(out string, runs []config.Run) {
 		exps[r.Experiment] = true
 	}
 	for exp := range exps {
-		for _, table := range []string{results.TableRuns, results.TableMetrics, results.TableHeads} {
-			dir := results.PartitionDir(out, table, exp)
+		for _, tbl := range []string{table.TableRuns, table.TableMetrics, table.TableHeads} {
+			dir := table.PartitionDir(out, tbl, exp)
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {
 				name := e.Name()
@@ -520,9 +520,9 @@ func removeTemps(out string, runs []config.Run) {
 	}
 }
 
-func failed(run config.Run, err error, backendName string) results.Run {
-	r := results.NewRun(run, backendName, time.Now())
-	r.Status, r.Error = results.StatusFailed, err.Error()
+func failed(run config.Run, err error, backendName string) table.Run {
+	r := table.NewRun(run, backendName, time.Now())
+	r.Status, r.Error = table.StatusFailed, err.Error()
 	return r
 }
 
