@@ -22,16 +22,10 @@ const (
 	MaxTotalRuns = 50000
 )
 
-// Experiment is one compiled experiment: its grid expanded into runs.
-type Experiment struct {
-	Name, File string
-	Pos        dsl.Pos
-	Axes       []string // varied paths, in axis order (a zip group contributes each of its paths)
-	Runs       []config.Run
-	// Expectations are the claims of its expect blocks (not inherited from
-	// its parent; a rebased experiment carries its study's).
-	Expectations []Expectation
-}
+// Experiment is one compiled experiment: its grid expanded into runs, and
+// its claims. The type is config's, so that results can read experiments
+// without importing the compiler.
+type Experiment = config.Experiment
 
 // CompileFiles reads, parses, resolves, checks and expands the given .sink
 // files and the files they import. Positions in errors use the paths as

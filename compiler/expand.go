@@ -13,7 +13,7 @@ import (
 // (first axis slowest), each cell repeated once per seed, each run checked.
 func (c *compiler) expand(es *expState) *Experiment {
 	st := es.state
-	x := &Experiment{Name: es.ast.Name, File: es.file, Pos: es.ast.Pos}
+	x := &Experiment{Name: es.ast.Name, File: es.file, Pos: configPos(es.ast.Pos)}
 	cells := 1
 	for _, a := range st.axes {
 		x.Axes = append(x.Axes, a.paths...)

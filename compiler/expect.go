@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,122 +10,12 @@ import (
 	"github.com/sinkrun/sinkrun/dsl"
 )
 
-// Expectation is one claim of an experiment's expect block, checked against
-// the experiment's grid: `sink_1[attention: softmax] > sink_1[attention:
-// sigmoid] + 50`. Each metric in it is the mean (or with `runs: min` / `max`
-// the smallest or largest value), over the runs its selector picks (every
-// seed, and every value of the axes it does not name), of the metric's value
-// at the run's last measurement.
-type Expectation struct {
-	Pos   dsl.Pos
-	Claim string // canonical text, as `sinkrun fmt` writes it
-	// Disagrees marks a claim known not to hold at the scale the file runs
-	// at: it is reported, and does not fail the check.
-	Disagrees   bool
-	Op          string // "<", ">", "<=" or ">="
-	Left, Right []Term
-}
-
-// Term is a signed constant or quantity of one side of a claim.
-type Term struct {
-	Neg      bool
-	Const    float64   // when Quantity is nil
-	Quantity *Quantity // a metric of some runs
-}
-
-// Quantity is a metric over the runs a selector picks: their mean, or with
-// `runs: min` / `runs: max` the smallest or largest value of any one run.
-type Quantity struct {
-	Pos    dsl.Pos
-	Text   string // canonical text: sink_1(eps: 0.5)[attention: softmax]
-	Metric Metric
-	K      int       // the position, for SinkK
-	Eps    float64   // the threshold, for SinkK and SinkSlot
-	Reduce Reduction // how the runs' values combine
-	Runs   []string  // ids of the selected runs, in grid order
-}
-
-// Reduction combines the selected runs' values of a quantity. The mean says
-// what a setting does on average; min and max state a claim of every run
-// ("every seed sinks": `sink_1(runs: min) > 50`).
-type Reduction int
-
-const (
-	Mean Reduction = iota // the default
-	Min
-	Max
-)
-
-// reductions are the values of a metric's `runs` argument, by Reduction.
-var reductions = []string{"mean", "min", "max"}
-
-func (r Reduction) String() string { return reductions[r] }
-
-// Apply combines values (one per run; at least one).
-func (r Reduction) Apply(vs []float64) float64 {
-	switch r {
-	case Min:
-		return slices.Min(vs)
-	case Max:
-		return slices.Max(vs)
-	}
-	s := 0.0
-	for _, v := range vs {
-		s += v
-	}
-	return s / float64(len(vs))
-}
-
-// Metric is what a quantity measures. Each is a metric of the results'
-// metrics table, at a run's last measurement.
-type Metric int
-
-const (
-	SinkK         Metric = iota + 1 // sink_K: Sink_K^eps in %
-	SinkSlot                        // sink_star: Sink* in %, the slot column's score
-	Alpha1                          // alpha_1: mean alpha_1
-	ValLoss                         // val_loss
-	TrainLoss                       // train_loss
-	MassiveHidden                   // massive: the largest hidden-state ratio over layers
-	MassiveKey                      // massive_key: the same for keys
-	MassiveValue                    // massive_value: the same for values
-)
-
-// expectMetric documents one metric name of the expect language.
-type expectMetric struct {
-	Name   string // sink_K stands for sink_1, sink_2, ...
-	Metric Metric
-	Doc    string
-}
-
-// expectMetrics is the vocabulary of expect blocks (docs/dsl.md lists it).
-var expectMetrics = []expectMetric{
-	{"sink_K", SinkK, "Sink_K^eps in %: the share of (probe sequence, layer, head) with alpha_K > eps, for a measured position K " +
-		"(1, `measure.sink`, `data.fixed_token`'s position, the position after `data.random_tokens`' span); " +
-		"eps is the first of `measure.eps` unless written: `sink_2(eps: 0.5)`"},
-	{"sink_star", SinkSlot, "Sink* in %: the score of the slot column (key bias, KV bias, sink token, sink logit); " +
-		"only for runs whose model has one; `sink_star(eps: 0.5)` as for sink_K"},
-	{"alpha_1", Alpha1, "alpha_1, the first token's attention, averaged over probe sequences, layers and heads"},
-	{"val_loss", ValLoss, "validation loss, nats per token"},
-	{"train_loss", TrainLoss, "training loss of the last step"},
-	{"massive", MassiveHidden, "the first token's hidden-state norm over the other tokens' mean, largest over layers"},
-	{"massive_key", MassiveKey, "the same ratio for keys"},
-	{"massive_value", MassiveValue, "the same ratio for values"},
-}
-
-// String is the metric's name in an expect block (sink_K for SinkK).
-func (m Metric) String() string {
-	for _, em := range expectMetrics {
-		if em.Metric == m {
-			return em.Name
-		}
-	}
-	return "metric(" + strconv.Itoa(int(m)) + ")"
-}
+// configPos is a position as the claim types carry it.
+func configPos(p dsl.Pos) config.Pos { return config.Pos{File: p.File, Line: p.Line, Col: p.Col} }
 
 // expectations checks the expect blocks of an expanded experiment.
-func (c *compiler) expectations(es *expState, x *Experiment) []Expectation {
-	var out []Expectation
+func (c *compiler) expectations(es *expState, x *Experiment) []config.Expectation {
+	var out []config.Expectation
 	var blocks []*dsl.Expect
 	for _, from := range slices.Concat(es.claimsFrom, []*dsl.Experiment{es.ast}) {
 		blocks = append(blocks, from.Expects...)
@@ -135,7 +26,7 @@ func (c *compiler) expectations(es *expState, x *Experiment) []Expectation {
 		}
 		for _, cl := range blk.Claims {
 			nerr := len(c.errs)
-			e := Expectation{Pos: cl.Pos, Claim: cl.String(), Disagrees: cl.Disagrees, Op: cl.Op,
+			e := config.Expectation{Pos: configPos(cl.Pos), Claim: cl.String(), Disagrees: cl.Disagrees, Op: cl.Op,
 				Left: c.terms(cl.Left, x), Right: c.terms(cl.Right, x)}
 			if !namesMetric(cl.Left) && !namesMetric(cl.Right) {
 				c.errorf(cl.Pos, "expect: %s compares numbers only; name a metric, e.g. sink_1 > 50", e.Claim)
@@ -152,25 +43,27 @@ func namesMetric(s *dsl.Sum) bool {
 	return slices.ContainsFunc(s.Terms, func(t *dsl.Term) bool { return t.Metric != nil })
 }
 
-func (c *compiler) terms(s *dsl.Sum, x *Experiment) []Term {
-	var out []Term
+func (c *compiler) terms(s *dsl.Sum, x *Experiment) []config.Term {
+	var out []config.Term
 	for _, t := range s.Terms {
 		if t.Number != nil {
-			out = append(out, Term{Neg: t.Neg, Const: t.Number.Float})
+			out = append(out, config.Term{Neg: t.Neg, Const: t.Number.Float})
 			continue
 		}
 		if q := c.quantity(t.Metric, x); q != nil {
-			out = append(out, Term{Neg: t.Neg, Quantity: q})
+			out = append(out, config.Term{Neg: t.Neg, Quantity: q})
 		}
 	}
 	return out
 }
 
-// quantity checks a metric reference: its name and arguments, its selector
-// against the experiment's axes, and that the runs it selects measure it.
-func (c *compiler) quantity(m *dsl.MetricRef, x *Experiment) *Quantity {
-	q := &Quantity{Pos: m.Pos, Text: m.String()}
-	if !c.metricName(m, q) {
+// quantity checks a metric reference against the metric catalogue's claim
+// names (config.ClaimNames): its name and arguments, its selector against
+// the experiment's axes, and that the runs it selects measure it.
+func (c *compiler) quantity(m *dsl.MetricRef, x *Experiment) *config.Quantity {
+	q := &config.Quantity{Pos: configPos(m.Pos), Text: m.String(), At: config.Point{}}
+	claim, ok := c.metricName(m, q)
+	if !ok {
 		return nil
 	}
 	runs, ok := c.selectRuns(m, x)
@@ -180,59 +73,75 @@ func (c *compiler) quantity(m *dsl.MetricRef, x *Experiment) *Quantity {
 	for _, r := range runs {
 		q.Runs = append(q.Runs, r.ID())
 	}
-	epsArg, ok := c.metricArgs(m, q)
+	args, ok := c.metricArgs(m, claim, q)
 	if !ok {
 		return nil
 	}
-	if q.Metric != SinkK && q.Metric != SinkSlot {
-		return q
-	}
-	if !c.metricEps(m, epsArg, q, runs) {
-		return nil
-	}
-	for _, r := range runs {
-		switch {
-		case q.Metric == SinkK && !slices.Contains(MeasuredPositions(r), q.K):
-			c.errorf(m.Pos, "%s: Sink_%d is not measured by %s; add %d to measure { sink [...] }", m.Name, q.K, runName(r), q.K)
+	for _, a := range claim.Args {
+		if !c.claimArg(m, a, args[a.Coord], q, runs) {
 			return nil
-		case q.Metric == SinkSlot && r.Model.Slots() == 0:
-			c.errorf(m.Pos, "sink_star: %s has no slot column (a key bias, KV bias, sink token or sink logit), so no Sink*", runName(r))
-			return nil
+		}
+	}
+	if claim.Check != nil {
+		for _, r := range runs {
+			if msg := claim.Check(r, q.At, runName(r)); msg != "" {
+				c.errorf(m.Pos, "%s: %s", m.Name, msg)
+				return nil
+			}
 		}
 	}
 	return q
 }
 
-// metricName resolves the metric's name (sink_K for any K >= 1).
-func (c *compiler) metricName(m *dsl.MetricRef, q *Quantity) bool {
-	if k, ok := strings.CutPrefix(m.Name, "sink_"); ok && k != "star" {
-		n, err := strconv.Atoi(k)
-		if err != nil || n < 1 || strconv.Itoa(n) != k {
-			c.errorf(m.Pos, "unknown metric %q: write sink_K with a position K >= 1, e.g. sink_1", m.Name)
-			return false
-		}
-		q.Metric, q.K = SinkK, n
-		return true
+// metricName resolves the metric's name: a claim name of the catalogue, or
+// one that carries a coordinate in the name (sink_K: sink_1, sink_2, ...).
+func (c *compiler) metricName(m *dsl.MetricRef, q *config.Quantity) (config.ClaimName, bool) {
+	claims := config.ClaimNames()
+	found := func(mc config.MetricClaim) (config.ClaimName, bool) {
+		q.Metric, q.Claim, q.Over = mc.Metric.Name, mc.Claim.Name, mc.Claim.Over
+		maps.Copy(q.At, mc.Claim.At)
+		return mc.Claim, true
 	}
-	var names []string
-	for _, em := range expectMetrics {
-		if em.Name == m.Name && em.Metric != SinkK {
-			q.Metric = em.Metric
-			return true
+	for _, mc := range claims {
+		if _, pattern := mc.Claim.Pattern(); !pattern && mc.Claim.Name == m.Name {
+			return found(mc)
 		}
-		names = append(names, em.Name)
 	}
-	c.errorf(m.Pos, "unknown metric %q: expected %s%s", m.Name, oneOf(names), didYouMean(m.Name, append(names, "sink_1")))
-	return false
+	var names, suggest []string
+	for _, mc := range claims {
+		cl := mc.Claim
+		names = append(names, cl.Name)
+		prefix, pattern := cl.Pattern()
+		if !pattern {
+			suggest = append(suggest, cl.Name)
+			continue
+		}
+		suggest = append(suggest, prefix+"1")
+		written, ok := strings.CutPrefix(m.Name, prefix)
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(written); err == nil && n >= 1 && strconv.Itoa(n) == written {
+			q.At[cl.NameCoord] = n
+			return found(mc)
+		}
+		c.errorf(m.Pos, "unknown metric %q: write %s with %s K >= 1, e.g. %s1", m.Name, cl.Name, cl.NameWhat, prefix)
+		return config.ClaimName{}, false
+	}
+	c.errorf(m.Pos, "unknown metric %q: expected %s%s", m.Name, oneOf(names), didYouMean(m.Name, append(names, suggest...)))
+	return config.ClaimName{}, false
 }
 
 // metricArgs reads a metric's arguments: `runs` (every metric) into
-// q.Reduce, and returns `eps` (the sink scores') for metricEps.
-func (c *compiler) metricArgs(m *dsl.MetricRef, q *Quantity) (eps *dsl.Arg, ok bool) {
-	names := []string{"runs"}
-	if q.Metric == SinkK || q.Metric == SinkSlot {
-		names = []string{"eps", "runs"}
+// q.Reduce, and returns the claim name's coordinate arguments (`eps`) by
+// coordinate, for claimArg.
+func (c *compiler) metricArgs(m *dsl.MetricRef, claim config.ClaimName, q *config.Quantity) (map[string]*dsl.Arg, bool) {
+	var names []string
+	for _, a := range claim.Args {
+		names = append(names, a.Coord)
 	}
+	names = append(names, "runs")
+	args := map[string]*dsl.Arg{}
 	var seen []string
 	for _, a := range m.Args {
 		switch {
@@ -244,51 +153,76 @@ func (c *compiler) metricArgs(m *dsl.MetricRef, q *Quantity) (eps *dsl.Arg, ok b
 			return nil, false
 		}
 		seen = append(seen, a.Name)
-		if a.Name == "eps" {
-			eps = a
+		if a.Name != "runs" {
+			args[a.Name] = a
 			continue
 		}
 		id, isIdent := a.Value.(*dsl.Ident)
-		if !isIdent || !slices.Contains(reductions, id.Name) {
-			c.errorf(a.Value.Position(), "%s: runs must be %s (how the selected runs' values combine), found %s", m.Name, oneOf(reductions), dsl.ExprString(a.Value))
+		r, known := config.Reduction(0), false
+		if isIdent {
+			r, known = config.ParseReduction(id.Name)
+		}
+		if !known {
+			c.errorf(a.Value.Position(), "%s: runs must be %s (how the selected runs' values combine), found %s", m.Name, oneOf(config.Reductions()), dsl.ExprString(a.Value))
 			return nil, false
 		}
-		q.Reduce = Reduction(slices.Index(reductions, id.Name))
+		q.Reduce = r
 	}
-	return eps, true
+	return args, true
 }
 
-// metricEps resolves the eps argument of a sink score: measured by every
-// selected run; by default the first of measure.eps, shared by them all.
-func (c *compiler) metricEps(m *dsl.MetricRef, epsArg *dsl.Arg, q *Quantity, runs []config.Run) bool {
+// claimArg resolves a coordinate argument of a claim name (the eps of a
+// sink score): measured by every selected run; by default the first value
+// they measure, which they must share.
+func (c *compiler) claimArg(m *dsl.MetricRef, a config.ClaimArg, written *dsl.Arg, q *config.Quantity, runs []config.Run) bool {
 	for _, r := range runs {
-		if len(r.Measure.Eps) == 0 {
-			c.errorf(m.Pos, "%s: %s measures no sink score: its measure.eps is empty", m.Name, runName(r))
+		if len(a.Measured(r)) == 0 {
+			c.errorf(m.Pos, "%s: %s measures no %s: its %s is empty", m.Name, runName(r), a.What, a.Setting)
 			return false
 		}
 	}
-	if epsArg == nil {
-		q.Eps = runs[0].Measure.Eps[0]
+	if written == nil {
+		first := a.Measured(runs[0])[0]
 		for _, r := range runs {
-			if r.Measure.Eps[0] != q.Eps {
-				c.errorf(m.Pos, "%s: the selected runs differ in their first measure.eps (%g and %g); write %s(eps: ...)", m.Name, q.Eps, r.Measure.Eps[0], m.Name)
+			if other := a.Measured(r)[0]; !config.SameCoord(other, first) {
+				c.errorf(m.Pos, "%s: the selected runs differ in their first %s (%v and %v); write %s(%s: ...)", m.Name, a.Setting, first, other, m.Name, a.Coord)
 				return false
 			}
 		}
+		q.At[a.Coord] = first
 		return true
 	}
-	n, ok := epsArg.Value.(*dsl.Number)
-	if !ok {
-		c.errorf(epsArg.Value.Position(), "%s: eps must be a number, found %s", m.Name, dsl.ExprString(epsArg.Value))
+	// The written value is of the kind of the values measured.
+	var value any
+	var text, what string
+	switch measured := a.Measured(runs[0])[0]; measured.(type) {
+	case int:
+		what = "an integer"
+		if v, ok := written.Value.(*dsl.Number); ok && v.IsInt {
+			value, text = int(v.Int), v.Text
+		}
+	case string:
+		what = "a name"
+		if v, ok := written.Value.(*dsl.Ident); ok {
+			value, text = v.Name, v.Name
+		}
+	default:
+		what = "a number"
+		if v, ok := written.Value.(*dsl.Number); ok {
+			value, text = v.Float, v.Text
+		}
+	}
+	if value == nil {
+		c.errorf(written.Value.Position(), "%s: %s must be %s, found %s", m.Name, a.Coord, what, dsl.ExprString(written.Value))
 		return false
 	}
-	q.Eps = n.Float
 	for _, r := range runs {
-		if !slices.Contains(r.Measure.Eps, q.Eps) {
-			c.errorf(n.Pos, "%s: eps %s is not measured by %s; measure.eps is %v", m.Name, n.Text, runName(r), r.Measure.Eps)
+		if !slices.ContainsFunc(a.Measured(r), func(v any) bool { return config.SameCoord(v, value) }) {
+			c.errorf(written.Value.Position(), "%s: %s %s is not measured by %s; %s is %v", m.Name, a.Coord, text, runName(r), a.Setting, a.Measured(r))
 			return false
 		}
 	}
+	q.At[a.Coord] = value
 	return true
 }
 
@@ -414,68 +348,4 @@ func runName(r config.Run) string {
 		return "the run"
 	}
 	return "the run with " + describeVaried(r.Varied)
-}
-
-// MeasuredPositions are the positions k whose Sink_k a run reports: 1 and
-// the positions of runtime/measure.OptionsFor (a test ties them).
-func MeasuredPositions(r config.Run) []int {
-	ks := []int{1}
-	add := func(k int) {
-		if k >= 1 && k <= r.Measure.ProbeLength && !slices.Contains(ks, k) {
-			ks = append(ks, k)
-		}
-	}
-	for _, k := range r.Measure.Sink {
-		add(k)
-	}
-	if ft := r.Data.FixedToken; ft.Kind == "fixed" {
-		add(ft.Position)
-	}
-	if rt := r.Data.RandomTokens; rt.Kind == "span" {
-		add(rt.To)
-	}
-	return ks
-}
-
-// Eval is the claim's verdict given each quantity's value: the two sides
-// and whether the comparison holds.
-func (e Expectation) Eval(value func(*Quantity) float64) (left, right float64, holds bool) {
-	left, right = sum(e.Left, value), sum(e.Right, value)
-	switch e.Op {
-	case "<":
-		holds = left < right
-	case "<=":
-		holds = left <= right
-	case ">":
-		holds = left > right
-	case ">=":
-		holds = left >= right
-	}
-	return left, right, holds
-}
-
-func sum(ts []Term, value func(*Quantity) float64) float64 {
-	s := 0.0
-	for _, t := range ts {
-		v := t.Const
-		if t.Quantity != nil {
-			v = value(t.Quantity)
-		}
-		if t.Neg {
-			v = -v
-		}
-		s += v
-	}
-	return s
-}
-
-// Quantities lists the claim's quantities, left side first.
-func (e Expectation) Quantities() []*Quantity {
-	var qs []*Quantity
-	for _, t := range append(slices.Clone(e.Left), e.Right...) {
-		if t.Quantity != nil {
-			qs = append(qs, t.Quantity)
-		}
-	}
-	return qs
 }

@@ -30,8 +30,9 @@ type Kind struct {
 	Args []string // constructor arguments that apply to this kind only
 }
 
-// ProxyNorm is how SPEC §1 row-normalises an attention op's maps before sink
-// scores: ProxyNone when rows already sum to 1 (slot columns included).
+// ProxyNorm is how an attention op's maps are row-normalised before sink
+// scores (docs/metrics.md#proxy): ProxyNone when rows already sum to 1 (slot
+// columns included).
 type ProxyNorm string
 
 const (

@@ -95,7 +95,7 @@ func proxyUnlessZSum(a Attention) ProxyNorm {
 	return ProxyNone
 }
 
-// ProxyNorm is how SPEC §1 row-normalises this op's maps before scoring
+// ProxyNorm is how this op's maps are row-normalised before scoring
 // (the catalogue's rule; ProxyNone for an unknown op).
 func (a Attention) ProxyNorm() ProxyNorm {
 	if op, ok := AttentionOpNamed(a.Op); ok {
@@ -105,7 +105,7 @@ func (a Attention) ProxyNorm() ProxyNorm {
 }
 
 // IsProxy reports whether the attention rows of this op need not sum to 1,
-// so sink scores are computed on row-normalised maps (SPEC §1, Sink*).
+// so sink scores are computed on row-normalised maps (docs/metrics.md#proxy).
 func (a Attention) IsProxy() bool { return a.ProxyNorm() != ProxyNone }
 
 // violation builds a Violation.

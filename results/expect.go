@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // Verdict is the outcome of one expectation on a results directory.
@@ -38,7 +39,7 @@ func (v Verdict) Failed() bool { return v == Fail || v == NotEvaluated }
 // its value in the claim (the mean over its runs, or their min or max), and
 // the mean and standard deviation over its runs.
 type QuantityValue struct {
-	Quantity *compiler.Quantity
+	Quantity *config.Quantity
 	Value    float64
 	Mean, SD float64 // SD is NaN with fewer than two runs
 	Min, Max float64 // the smallest and largest value of one run
@@ -49,7 +50,7 @@ type QuantityValue struct {
 // ExpectResult is one expectation evaluated on a results directory.
 type ExpectResult struct {
 	Experiment, File string
-	Expectation      compiler.Expectation
+	Expectation      config.Expectation
 	Values           []QuantityValue // in Expectation.Quantities() order
 	Left, Right      float64         // the two sides; NaN when not evaluated
 	Verdict          Verdict
@@ -61,8 +62,8 @@ type ExpectResult struct {
 // results under dir. A quantity is the mean over its runs of the metric's
 // value at each run's last measurement; every run it selects must have
 // finished ("done"), else the claim is not evaluated.
-func CheckExpectations(dir string, exps []*compiler.Experiment) ([]ExpectResult, error) {
-	var runs map[string]Run
+func CheckExpectations(dir string, exps []*config.Experiment) ([]ExpectResult, error) {
+	var runs map[string]table.Run
 	var out []ExpectResult
 	for _, x := range exps {
 		if len(x.Expectations) == 0 {
@@ -84,31 +85,26 @@ func CheckExpectations(dir string, exps []*compiler.Experiment) ([]ExpectResult,
 }
 
 // runsByID reads the runs table under dir, keyed by run id.
-func runsByID(dir string) (map[string]Run, error) {
-	all, err := ReadRuns(dir)
+func runsByID(dir string) (map[string]table.Run, error) {
+	all, err := table.ReadRuns(dir)
 	if err != nil {
 		return nil, err
 	}
-	runs := make(map[string]Run, len(all))
+	runs := make(map[string]table.Run, len(all))
 	for _, r := range all {
 		runs[r.ID] = r
 	}
 	return runs, nil
 }
 
-// readFinalMetrics reads an experiment's metrics table and keeps each run's
-// last measurement of every metric.
-func readFinalMetrics(dir, experiment string) (map[string]map[metricKey]metricValue, error) {
-	rows, err := ReadMetrics(dir, experiment)
-	if err != nil {
-		return nil, err
-	}
-	return finalMetrics(rows), nil
+// readFinalMetrics reads an experiment's metric values, by run.
+func readFinalMetrics(dir, experiment string) (map[string][]config.StepValue, error) {
+	return table.ReadValues(dir, experiment)
 }
 
 // studyClaims evaluates the expectations of x, in order, given the runs
-// table and x's last measurements.
-func studyClaims(x *compiler.Experiment, runs map[string]Run, final map[string]map[metricKey]metricValue) []ExpectResult {
+// table and x's metric values.
+func studyClaims(x *config.Experiment, runs map[string]table.Run, final map[string][]config.StepValue) []ExpectResult {
 	out := make([]ExpectResult, 0, len(x.Expectations))
 	for _, e := range x.Expectations {
 		out = append(out, evaluate(x, e, runs, final))
@@ -116,43 +112,9 @@ func studyClaims(x *compiler.Experiment, runs map[string]Run, final map[string]m
 	return out
 }
 
-// metricKey identifies a metric of a run in the metrics table.
-type metricKey struct {
-	metric string
-	k      int32
-	eps    float64
-	layer  int32
-}
-
-type metricValue struct {
-	step  int64
-	value float64
-	proxy bool
-}
-
-// finalMetrics keeps, for each run and metric, the value of its last step.
-func finalMetrics(rows []Metric) map[string]map[metricKey]metricValue {
-	out := map[string]map[metricKey]metricValue{}
-	for _, m := range rows {
-		byKey := out[m.RunID]
-		if byKey == nil {
-			byKey = map[metricKey]metricValue{}
-			out[m.RunID] = byKey
-		}
-		key := metricKey{m.Metric, m.K, m.Eps, m.Layer}
-		if math.IsNaN(m.Eps) {
-			key.eps = -1
-		}
-		if old, ok := byKey[key]; !ok || m.Step >= old.step {
-			byKey[key] = metricValue{m.Step, m.Value, m.IsProxy}
-		}
-	}
-	return out
-}
-
-func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Run, final map[string]map[metricKey]metricValue) ExpectResult {
+func evaluate(x *config.Experiment, e config.Expectation, runs map[string]table.Run, final map[string][]config.StepValue) ExpectResult {
 	res := ExpectResult{Experiment: x.Name, File: x.File, Expectation: e, Left: math.NaN(), Right: math.NaN(), Verdict: NotEvaluated}
-	values := map[*compiler.Quantity]float64{}
+	values := map[*config.Quantity]float64{}
 	for _, q := range e.Quantities() {
 		qv := QuantityValue{Quantity: q}
 		var vs []float64
@@ -162,11 +124,11 @@ func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Ru
 			case !ok:
 				res.Why = fmt.Sprintf("%s: %d of %d runs have no results", q.Text, missing(q.Runs, runs), len(q.Runs))
 				return res
-			case r.Status != StatusDone:
+			case r.Status != table.StatusDone:
 				res.Why = fmt.Sprintf("%s: a run %s (%s)", q.Text, r.Status, describeRun(r))
 				return res
 			}
-			v, proxy, ok := runValue(q, final[id])
+			v, proxy, ok := config.Pick(final[id], q.Metric, q.At, nil, q.Over)
 			if !ok {
 				res.Why = fmt.Sprintf("%s: the metrics of run %s do not have it", q.Text, id)
 				return res
@@ -177,11 +139,11 @@ func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Ru
 		st := statOf(vs)
 		qv.Mean, qv.SD, qv.N = st.mean, st.sd, st.n
 		qv.Value = reduce(q.Reduce, vs)
-		qv.Min, qv.Max = reduce(compiler.Min, vs), reduce(compiler.Max, vs)
+		qv.Min, qv.Max = reduce(config.Min, vs), reduce(config.Max, vs)
 		values[q] = qv.Value
 		res.Values = append(res.Values, qv)
 	}
-	left, right, holds := e.Eval(func(q *compiler.Quantity) float64 { return values[q] })
+	left, right, holds := e.Eval(func(q *config.Quantity) float64 { return values[q] })
 	res.Left, res.Right = left, right
 	switch {
 	case holds && e.Disagrees:
@@ -199,7 +161,7 @@ func evaluate(x *compiler.Experiment, e compiler.Expectation, runs map[string]Ru
 // reduce combines the runs' values as the quantity says, over the finite
 // ones only, as statOf counts them (the N runs its line shows), so that
 // `runs: mean` is the printed mean; NaN when no value is finite.
-func reduce(r compiler.Reduction, vs []float64) float64 {
+func reduce(r config.Reduction, vs []float64) float64 {
 	finite := slices.DeleteFunc(slices.Clone(vs), func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) })
 	if len(finite) == 0 {
 		return math.NaN()
@@ -207,7 +169,7 @@ func reduce(r compiler.Reduction, vs []float64) float64 {
 	return r.Apply(finite)
 }
 
-func missing(ids []string, runs map[string]Run) int {
+func missing(ids []string, runs map[string]table.Run) int {
 	n := 0
 	for _, id := range ids {
 		if _, ok := runs[id]; !ok {
@@ -217,7 +179,7 @@ func missing(ids []string, runs map[string]Run) int {
 	return n
 }
 
-func describeRun(r Run) string {
+func describeRun(r table.Run) string {
 	var parts []string
 	for _, s := range r.Varied {
 		parts = append(parts, s.Path+" "+s.Value)
@@ -226,53 +188,6 @@ func describeRun(r Run) string {
 		return r.ID
 	}
 	return strings.Join(parts, ", ")
-}
-
-// runValue is the quantity's metric for one run at its last measurement.
-func runValue(q *compiler.Quantity, m map[metricKey]metricValue) (float64, bool, bool) {
-	at := func(metric string, k int32, eps float64) (float64, bool, bool) {
-		for key, v := range m {
-			if key.metric == metric && key.k == k && (eps < 0 || math.Abs(key.eps-eps) < 1e-12) {
-				return v.value, v.proxy, true
-			}
-		}
-		return 0, false, false
-	}
-	// The largest ratio over the layers, at the last step.
-	largest := func(metric string) (float64, bool, bool) {
-		best, last, found := math.Inf(-1), int64(-1), false
-		for key, v := range m {
-			if key.metric != metric {
-				continue
-			}
-			if v.step > last {
-				best, last = v.value, v.step
-			} else if v.step == last {
-				best = math.Max(best, v.value)
-			}
-			found = true
-		}
-		return best, false, found
-	}
-	switch q.Metric {
-	case compiler.SinkK:
-		return at(MetricSink, int32(q.K), q.Eps)
-	case compiler.SinkSlot:
-		return at(MetricSink, 0, q.Eps)
-	case compiler.Alpha1:
-		return at(MetricMeanAlpha, 1, -1)
-	case compiler.ValLoss:
-		return at(MetricValLoss, -1, -1)
-	case compiler.TrainLoss:
-		return at(MetricTrainLoss, -1, -1)
-	case compiler.MassiveHidden:
-		return largest(MetricMassiveHidden)
-	case compiler.MassiveKey:
-		return largest(MetricMassiveKey)
-	case compiler.MassiveValue:
-		return largest(MetricMassiveValue)
-	}
-	return 0, false, false
 }
 
 // WriteExpectations prints one verdict per claim with its numbers, then a
@@ -318,7 +233,7 @@ func (v QuantityValue) Cell() string {
 	if !math.IsNaN(v.SD) {
 		s += " ± " + fmtNum(v.SD)
 	}
-	if v.Quantity.Reduce != compiler.Mean {
+	if v.Quantity.Reduce != config.Mean {
 		s = fmt.Sprintf("%s%s (%s; mean %s)", fmtNum(v.Value), proxy, v.Quantity.Reduce, s)
 	}
 	return s

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
 )
 
 // worstReduction is, for each quantity of e, the reduction that makes the
@@ -13,10 +13,10 @@ import (
 // (on the greater side of the comparison, added), the largest of one that
 // should be small. A claim whose every quantity reads its worst reduction
 // holds only if it holds on every run.
-func worstReduction(e compiler.Expectation) map[*compiler.Quantity]compiler.Reduction {
+func worstReduction(e config.Expectation) map[*config.Quantity]config.Reduction {
 	greaterLeft := e.Op == ">" || e.Op == ">="
-	out := map[*compiler.Quantity]compiler.Reduction{}
-	side := func(ts []compiler.Term, left bool) {
+	out := map[*config.Quantity]config.Reduction{}
+	side := func(ts []config.Term, left bool) {
 		for _, t := range ts {
 			if t.Quantity == nil {
 				continue
@@ -26,9 +26,9 @@ func worstReduction(e compiler.Expectation) map[*compiler.Quantity]compiler.Redu
 				wantLarge = !wantLarge
 			}
 			if wantLarge {
-				out[t.Quantity] = compiler.Min
+				out[t.Quantity] = config.Min
 			} else {
-				out[t.Quantity] = compiler.Max
+				out[t.Quantity] = config.Max
 			}
 		}
 	}
@@ -59,7 +59,7 @@ func (r ExpectResult) Basis() string {
 		if v.N <= 1 {
 			continue
 		}
-		allMean = allMean && v.Quantity.Reduce == compiler.Mean
+		allMean = allMean && v.Quantity.Reduce == config.Mean
 		allWorst = allWorst && v.Quantity.Reduce == worst[v.Quantity]
 	}
 	switch {
@@ -70,10 +70,10 @@ func (r ExpectResult) Basis() string {
 		if r.Verdict != Pass && r.Verdict != Holds {
 			return s
 		}
-		left, right, holds := r.Expectation.Eval(func(q *compiler.Quantity) float64 {
+		left, right, holds := r.Expectation.Eval(func(q *config.Quantity) float64 {
 			for _, v := range r.Values {
 				if v.Quantity == q {
-					if worst[q] == compiler.Min {
+					if worst[q] == config.Min {
 						return v.Min
 					}
 					return v.Max
@@ -92,7 +92,7 @@ func (r ExpectResult) Basis() string {
 		switch {
 		case v.N <= 1:
 			parts = append(parts, v.Quantity.Text+": one run")
-		case v.Quantity.Reduce == compiler.Mean:
+		case v.Quantity.Reduce == config.Mean:
 			parts = append(parts, fmt.Sprintf("%s: the mean of %d runs", v.Quantity.Text, v.N))
 		case v.Quantity.Reduce == worst[v.Quantity]:
 			parts = append(parts, fmt.Sprintf("%s: every one of %d runs", v.Quantity.Text, v.N))

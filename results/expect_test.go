@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 const fakeStudy = `experiment fake {
@@ -30,14 +32,14 @@ const fakeStudy = `experiment fake {
 // bias and 0 with the key bias, whose slot scores 80; Sink_2 0; alpha_1 0.4;
 // val loss 1.2; massive ratios 5 and 20 over the layers. Earlier steps hold
 // other values, which the last measurement must override.
-func writeFakeStudy(t *testing.T, skip int) (string, []*compiler.Experiment) {
+func writeFakeStudy(t *testing.T, skip int) (string, []*config.Experiment) {
 	t.Helper()
 	return writeStudy(t, fakeStudy, skip)
 }
 
 // writeStudy writes writeFakeStudy's results for the runs of src, a study
 // with fakeStudy's grid and other claims.
-func writeStudy(t *testing.T, src string, skip int) (string, []*compiler.Experiment) {
+func writeStudy(t *testing.T, src string, skip int) (string, []*config.Experiment) {
 	t.Helper()
 	exps, err := compiler.Compile(map[string][]byte{"fake.sink": []byte(src)})
 	if err != nil {
@@ -48,18 +50,18 @@ func writeStudy(t *testing.T, src string, skip int) (string, []*compiler.Experim
 		if i == skip {
 			continue
 		}
-		run := NewRun(r, "go", time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC))
-		run.Status = StatusDone
+		run := table.NewRun(r, "go", time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC))
+		run.Status = table.StatusDone
 		id := run.ID
 		sink1 := 0.0
 		if r.Model.Bias.Kind != "k" {
 			sink1 = 90 + float64(r.Seed)
 		}
-		m := func(step int64, metric string, k int32, eps float64, layer int32, v float64) Metric {
-			return Metric{RunID: id, Step: step, Metric: metric, K: k, Eps: eps, Layer: layer, Head: -1, Value: v}
+		m := func(step int64, metric string, k int32, eps float64, layer int32, v float64) table.Metric {
+			return table.Metric{RunID: id, Step: step, Metric: metric, K: k, Eps: eps, Layer: layer, Head: -1, Value: v}
 		}
 		nan := math.NaN()
-		var rows []Metric
+		var rows []table.Metric
 		for _, step := range []int64{50, 100} {
 			early := step == 50
 			val := func(final, before float64) float64 {
@@ -69,19 +71,19 @@ func writeStudy(t *testing.T, src string, skip int) (string, []*compiler.Experim
 				return final
 			}
 			rows = append(rows,
-				m(step, MetricSink, 1, 0.3, -1, val(sink1, 7)),
-				m(step, MetricSink, 1, 0.5, -1, val(sink1/2, 7)),
-				m(step, MetricSink, 2, 0.3, -1, val(0, 7)),
-				m(step, MetricMeanAlpha, 1, nan, -1, val(0.4, 0.1)),
-				m(step, MetricValLoss, -1, nan, -1, val(1.2, 3)),
-				m(step, MetricMassiveHidden, -1, nan, 0, val(5, 1)),
-				m(step, MetricMassiveHidden, -1, nan, 1, val(20, 100)),
+				m(step, config.MetricSink, 1, 0.3, -1, val(sink1, 7)),
+				m(step, config.MetricSink, 1, 0.5, -1, val(sink1/2, 7)),
+				m(step, config.MetricSink, 2, 0.3, -1, val(0, 7)),
+				m(step, config.MetricMeanAlpha, 1, nan, -1, val(0.4, 0.1)),
+				m(step, config.MetricValLoss, -1, nan, -1, val(1.2, 3)),
+				m(step, config.MetricMassiveHidden, -1, nan, 0, val(5, 1)),
+				m(step, config.MetricMassiveHidden, -1, nan, 1, val(20, 100)),
 			)
 			if r.Model.Slots() > 0 {
-				rows = append(rows, m(step, MetricSink, 0, 0.3, -1, val(80, 7)))
+				rows = append(rows, m(step, config.MetricSink, 0, 0.3, -1, val(80, 7)))
 			}
 		}
-		if err := Write(dir, run, rows, nil); err != nil {
+		if err := table.Write(dir, run, rows, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,21 +175,21 @@ func TestReductions(t *testing.T) {
 func TestReduce(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	for _, tc := range []struct {
-		r    compiler.Reduction
+		r    config.Reduction
 		vs   []float64
 		want float64
 	}{
-		{compiler.Mean, []float64{1, 2, 6}, 3},
-		{compiler.Mean, []float64{1, nan, 3}, 2},
-		{compiler.Min, []float64{nan, 5, 2}, 2},
-		{compiler.Max, []float64{4, inf, 1}, 4},
-		{compiler.Max, []float64{nan, nan}, nan},
+		{config.Mean, []float64{1, 2, 6}, 3},
+		{config.Mean, []float64{1, nan, 3}, 2},
+		{config.Min, []float64{nan, 5, 2}, 2},
+		{config.Max, []float64{4, inf, 1}, 4},
+		{config.Max, []float64{nan, nan}, nan},
 	} {
 		got := reduce(tc.r, tc.vs)
 		if got != tc.want && !(math.IsNaN(got) && math.IsNaN(tc.want)) {
 			t.Errorf("%v %v: %v, want %v", tc.r, tc.vs, got, tc.want)
 		}
-		if st := statOf(tc.vs); tc.r == compiler.Mean && got != st.mean {
+		if st := statOf(tc.vs); tc.r == config.Mean && got != st.mean {
 			t.Errorf("mean %v: %v, statOf says %v", tc.vs, got, st.mean)
 		}
 	}
@@ -218,6 +220,42 @@ func TestVerdicts(t *testing.T) {
 	for v, want := range map[Verdict]bool{Pass: false, Fail: true, Known: false, Holds: false, NotEvaluated: true} {
 		if v.Failed() != want {
 			t.Errorf("%v.Failed() = %v", v, v.Failed())
+		}
+	}
+}
+
+// TestTies: claims whose two sides are equal, read from the files (Sink_2
+// is 0 in every run, the key bias's val loss 1.2 in both seeds): `>=` and
+// `<=` hold at a tie, `>` and `<` do not; each next to a case the
+// comparison decides the other way.
+func TestTies(t *testing.T) {
+	claims := fakeStudy[strings.Index(fakeStudy, "  expect {"):]
+	src := strings.Replace(fakeStudy, claims, `  expect {
+    sink_2 >= 0
+    sink_2 <= 0
+    sink_2 > 0
+    sink_2 < 0
+    val_loss[bias: k] >= 1.2
+    val_loss[bias: k] <= 1.2
+    val_loss[bias: k] >= 2
+    val_loss[bias: k] <= 1
+    val_loss[bias: k] <= 2
+    val_loss[bias: k] >= 1
+  }
+}
+`, 1)
+	dir, exps := writeStudy(t, src, -1)
+	rs, err := CheckExpectations(dir, exps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Verdict{Pass, Pass, Fail, Fail, Pass, Pass, Fail, Fail, Pass, Pass}
+	if len(rs) != len(want) {
+		t.Fatalf("%d results", len(rs))
+	}
+	for i, r := range rs {
+		if r.Verdict != want[i] {
+			t.Errorf("%s: %v (%v %s %v), want %v", r.Expectation.Claim, r.Verdict, r.Left, r.Expectation.Op, r.Right, want[i])
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // Variant is the runs of one experiment that differ only in their seed: one
@@ -18,14 +19,14 @@ type Variant struct {
 	// names as the summary's columns ("position=rope, lr=0.001"); it is the
 	// experiment's name when nothing is varied.
 	Label string
-	Runs  []Run
+	Runs  []table.Run
 }
 
 // Variants groups runs the way WriteSummary groups its rows: by experiment,
 // then by every setting but the seed (or, for runs without settings, every
 // varied value but the seed). Experiments and variants keep the order of
 // first appearance in runs; so do the runs of a variant.
-func Variants(runs []Run) []Variant {
+func Variants(runs []table.Run) []Variant {
 	var out []Variant
 	idx := map[string]int{}
 	axes := map[string][]string{}
@@ -83,7 +84,7 @@ func Variants(runs []Run) []Variant {
 // experiment, runs are ordered axis by axis, first axis slowest, each axis's
 // values in the order in which they were first used; runs that differ only
 // in their seed keep their start order.
-func SortRuns(runs []Run) {
+func SortRuns(runs []table.Run) {
 	sort.SliceStable(runs, func(i, j int) bool {
 		if !runs[i].StartedAt.Equal(runs[j].StartedAt) {
 			return runs[i].StartedAt.Before(runs[j].StartedAt)
@@ -127,7 +128,7 @@ func SortRuns(runs []Run) {
 			}
 		}
 	}
-	key := func(r Run) []int {
+	key := func(r table.Run) []int {
 		k := []int{expRank[r.Experiment]}
 		for _, p := range axes[r.Experiment] {
 			rank := -1
@@ -143,7 +144,7 @@ func SortRuns(runs []Run) {
 	}
 	type keyed struct {
 		key []int
-		run Run
+		run table.Run
 	}
 	ks := make([]keyed, len(runs))
 	for i, r := range runs {
@@ -165,7 +166,7 @@ func SortRuns(runs []Run) {
 
 // SettingValue returns the value of the run's setting column name
 // (config.Flatten names, e.g. "measure_probe_length"), if present.
-func SettingValue(r Run, name string) (any, bool) {
+func SettingValue(r table.Run, name string) (any, bool) {
 	for _, s := range r.Settings {
 		if s.Name == name {
 			return s.Value, true
@@ -175,7 +176,7 @@ func SettingValue(r Run, name string) (any, bool) {
 }
 
 // SettingInt returns an integer setting, if present.
-func SettingInt(r Run, name string) (int64, bool) {
+func SettingInt(r table.Run, name string) (int64, bool) {
 	v, ok := SettingValue(r, name)
 	if !ok {
 		return 0, false
@@ -190,11 +191,11 @@ func SettingInt(r Run, name string) (int64, bool) {
 }
 
 // Seed is the run's seed (the "seed" setting), if recorded.
-func Seed(r Run) (int64, bool) { return SettingInt(r, "seed") }
+func Seed(r table.Run) (int64, bool) { return SettingInt(r, "seed") }
 
 // FirstEps is the first eps of the run's measure.eps list: the eps at which
-// FinalSink1 is reported.
-func FirstEps(r Run) (float64, bool) {
+// final_sink1 is reported.
+func FirstEps(r table.Run) (float64, bool) {
 	s, ok := firstEps(r)
 	if !ok {
 		return 0, false

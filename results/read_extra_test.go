@@ -8,18 +8,19 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // gridRuns is a 2 x 3 grid (first axis slowest) with two seeds, in grid
 // order, started one second apart.
-func gridRuns() []Run {
-	var runs []Run
+func gridRuns() []table.Run {
+	var runs []table.Run
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, norm := range []string{"pre", "post"} {
 		for _, lr := range []string{"0.003", "0.001", "0.01"} {
 			for _, seed := range []int64{1, 2} {
 				f, _ := strconv.ParseFloat(lr, 64)
-				runs = append(runs, Run{
+				runs = append(runs, table.Run{
 					ID: norm + lr + strconv.FormatInt(seed, 10), Experiment: "grid",
 					Settings: []config.Column{
 						{Name: "model_norm_placement", Value: norm}, {Name: "train_optimizer_lr", Value: f},
@@ -35,7 +36,7 @@ func gridRuns() []Run {
 	return runs
 }
 
-func ids(runs []Run) []string {
+func ids(runs []table.Run) []string {
 	var out []string
 	for _, r := range runs {
 		out = append(out, r.ID)
@@ -51,8 +52,8 @@ func TestSortRunsGridIndex(t *testing.T) {
 		want[i].GridIndex = int64(i)
 	}
 	t0 := want[0].StartedAt
-	other := Run{ID: "z", Experiment: "later", StartedAt: t0.Add(-time.Hour), GridIndex: 0}
-	got := append([]Run(nil), want...)
+	other := table.Run{ID: "z", Experiment: "later", StartedAt: t0.Add(-time.Hour), GridIndex: 0}
+	got := append([]table.Run(nil), want...)
 	// Start times in an order that the start-time heuristic cannot undo:
 	// whole cells reversed, and the values of axis lr first used out of
 	// grid order.
@@ -67,7 +68,7 @@ func TestSortRunsGridIndex(t *testing.T) {
 	}
 
 	// One run without a grid index: the start-time heuristic for all.
-	got = append([]Run(nil), want...)
+	got = append([]table.Run(nil), want...)
 	got[3].GridIndex = -1
 	for i := range got {
 		got[i].StartedAt = t0.Add(time.Duration(len(got)-i) * time.Minute)
@@ -80,7 +81,7 @@ func TestSortRunsGridIndex(t *testing.T) {
 
 func TestSortRuns(t *testing.T) {
 	want := gridRuns()
-	other := Run{ID: "z", Experiment: "later", StartedAt: want[0].StartedAt.Add(-time.Hour)}
+	other := table.Run{ID: "z", Experiment: "later", StartedAt: want[0].StartedAt.Add(-time.Hour)}
 
 	// Neighbours in different grid cells swapped (several jobs), a resumed
 	// tail an hour later, and the input shuffled: grid order comes back.
@@ -102,7 +103,7 @@ func TestSortRuns(t *testing.T) {
 
 func TestVariants(t *testing.T) {
 	runs := gridRuns()
-	runs = append(runs, Run{ID: "solo", Experiment: "plain", Settings: []config.Column{{Name: "seed", Value: int64(1)}}})
+	runs = append(runs, table.Run{ID: "solo", Experiment: "plain", Settings: []config.Column{{Name: "seed", Value: int64(1)}}})
 	vs := Variants(runs)
 	if len(vs) != 7 {
 		t.Fatalf("%d variants, want 6 + 1", len(vs))
@@ -130,7 +131,7 @@ func TestSettingHelpers(t *testing.T) {
 	if _, ok := SettingValue(r, "nope"); ok {
 		t.Error("SettingValue found a missing setting")
 	}
-	if _, ok := FirstEps(Run{}); ok {
+	if _, ok := FirstEps(table.Run{}); ok {
 		t.Error("FirstEps without settings")
 	}
 }

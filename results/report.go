@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // StudyReport is the generated Markdown of one experiment for
@@ -29,7 +29,7 @@ type StudyReport struct {
 // mean ± sd over the cell's finished runs, then how many finished. The
 // output depends on the measurements only (no wall times or dates), so
 // re-running the studies on the same backend and the report reproduces it.
-func Report(dir string, exps []*compiler.Experiment) ([]StudyReport, error) {
+func Report(dir string, exps []*config.Experiment) ([]StudyReport, error) {
 	runs, err := runsByID(dir)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func Report(dir string, exps []*compiler.Experiment) ([]StudyReport, error) {
 // catalogue up (docs/depth.md): per experiment, the agreement its claims add
 // up to and how many of its runs finished, then the totals. name is the
 // section's marker name.
-func AgreementTable(name, dir string, exps []*compiler.Experiment) (StudyReport, error) {
+func AgreementTable(name, dir string, exps []*config.Experiment) (StudyReport, error) {
 	runs, err := runsByID(dir)
 	if err != nil {
 		return StudyReport{}, err
@@ -74,7 +74,7 @@ func AgreementTable(name, dir string, exps []*compiler.Experiment) (StudyReport,
 		}
 		n := 0
 		for _, r := range x.Runs {
-			if runs[r.ID()].Status == StatusDone {
+			if runs[r.ID()].Status == table.StatusDone {
 				n++
 			}
 		}
@@ -91,7 +91,7 @@ type cell struct {
 	runs   []config.Run
 }
 
-func cellsOf(x *compiler.Experiment) []*cell {
+func cellsOf(x *config.Experiment) []*cell {
 	var cells []*cell
 	byKey := map[string]*cell{}
 	for _, r := range x.Runs {
@@ -107,11 +107,11 @@ func cellsOf(x *compiler.Experiment) []*cell {
 	return cells
 }
 
-func writeStudyTable(w *strings.Builder, x *compiler.Experiment, runs map[string]Run, final map[string]map[metricKey]metricValue) {
+func writeStudyTable(w *strings.Builder, x *config.Experiment, runs map[string]table.Run, final map[string][]config.StepValue) {
 	slot := slices.ContainsFunc(x.Runs, func(r config.Run) bool { return r.Model.Slots() > 0 })
 	var ks []int
 	for _, r := range x.Runs {
-		for _, k := range compiler.MeasuredPositions(r) {
+		for _, k := range config.MeasuredPositions(r) {
 			if !slices.Contains(ks, k) {
 				ks = append(ks, k)
 			}
@@ -146,19 +146,17 @@ func writeStudyTable(w *strings.Builder, x *compiler.Experiment, runs map[string
 		}
 		var done []string
 		for _, r := range c.runs {
-			if rr, ok := runs[r.ID()]; ok && rr.Status == StatusDone {
+			if rr, ok := runs[r.ID()]; ok && rr.Status == table.StatusDone {
 				done = append(done, r.ID())
 			}
 		}
-		stat := func(metric string, k int32, eps float64, prec int) string {
+		stat := func(metric string, at config.Point, prec int) string {
 			var vs []float64
 			p := false
 			for _, id := range done {
-				for key, v := range final[id] {
-					if key.metric == metric && key.k == k && (eps < 0 || math.Abs(key.eps-eps) < 1e-12) {
-						vs = append(vs, v.value)
-						p = p || v.proxy
-					}
+				if v, proxy, ok := config.Pick(final[id], metric, at, nil, config.Mean); ok {
+					vs = append(vs, v)
+					p = p || proxy
 				}
 			}
 			st := statOf(vs)
@@ -175,13 +173,14 @@ func writeStudyTable(w *strings.Builder, x *compiler.Experiment, runs map[string
 			}
 			return s
 		}
+		sinkAt := func(k int) config.Point { return config.Point{config.CoordK: k, config.CoordEps: eps} }
 		if slot {
-			cells = append(cells, stat(MetricSink, 0, eps, 2))
+			cells = append(cells, stat(config.MetricSink, sinkAt(0), 2))
 		}
 		for _, k := range ks {
-			cells = append(cells, stat(MetricSink, int32(k), eps, 2))
+			cells = append(cells, stat(config.MetricSink, sinkAt(k), 2))
 		}
-		cells = append(cells, stat(MetricMeanAlpha, 1, -1, 3), stat(MetricValLoss, -1, -1, 3),
+		cells = append(cells, stat(config.MetricMeanAlpha, config.Point{config.CoordK: 1}, 3), stat(config.MetricValLoss, nil, 3),
 			fmt.Sprintf("%d/%d", len(done), len(c.runs)))
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // Format is the output format of WriteSummary.
@@ -46,7 +50,7 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("results: unknown summary format %q (want table, markdown or csv)", s)
 }
 
-// ProxyFootnote explains the proxy marker of Sink_1 and Sink* values.
+// ProxyFootnote explains the proxy marker of sink scores.
 const ProxyFootnote = "* proxy score on row-normalised maps"
 
 // stat is the mean and sample standard deviation of a group's values.
@@ -81,16 +85,98 @@ func statOf(vs []float64) stat {
 	return s
 }
 
+// summaryColumn is a final column of the runs table that the summary shows
+// (config.FinalColumn.Summary), in catalogue order, or one of the columns
+// it adds per measured position (config.SummaryColumn.EveryK).
+type summaryColumn struct {
+	final string // the runs table's column
+	config.SummaryColumn
+	proxy bool // the column has a proxy flag
+	// measured, for a column per position, is where its value is picked
+	// from a run's values (the metrics table), as the final column picks its
+	// own; nil for a column of the runs table.
+	measured *pickAt
+}
+
+type pickAt struct {
+	metric string
+	at     config.Point
+	first  []string
+	over   config.Reduction
+}
+
+// value is the column's value for a run: its runs-table column, or picked
+// from the run's values.
+func (c summaryColumn) value(r table.Run, values map[string][]config.StepValue) config.FinalValue {
+	if c.measured == nil {
+		return r.Final(c.final)
+	}
+	v, proxy, _ := config.Pick(values[r.ID], c.measured.metric, c.measured.at, c.measured.first, c.measured.over)
+	return config.FinalValue{Value: v, Proxy: proxy && c.proxy}
+}
+
+// summaryColumns are the summary's metric columns for the runs: the final
+// columns with a summary, each followed, with the runs' values (nil: none),
+// by a column per other position the runs measured (EveryK).
+func summaryColumns(runs []table.Run, values map[string][]config.StepValue) []summaryColumn {
+	var out []summaryColumn
+	for _, f := range config.FinalColumns() {
+		if f.Summary == nil {
+			continue
+		}
+		out = append(out, summaryColumn{final: f.Name, SummaryColumn: *f.Summary, proxy: f.ProxyColumn != ""})
+		if f.Summary.EveryK == nil || values == nil {
+			continue
+		}
+		m, _, _ := config.MetricOfFinal(f.Name)
+		for _, k := range otherPositions(m, runs, values) {
+			col := *f.Summary
+			col.Header, col.CSV, col.EveryK = fmt.Sprintf(f.Summary.EveryK.Header, k), fmt.Sprintf(f.Summary.EveryK.CSV, k), nil
+			at := config.Point{config.CoordK: k}
+			for name, v := range f.At {
+				if name != config.CoordK {
+					at[name] = v
+				}
+			}
+			out = append(out, summaryColumn{final: f.Name, SummaryColumn: col, proxy: f.ProxyColumn != "",
+				measured: &pickAt{metric: m.Name, at: at, first: f.First, over: f.Over}})
+		}
+	}
+	return out
+}
+
+// otherPositions are the positions k at which the runs measured metric m,
+// ascending, but those a final column of m keeps (k = 1, the slot's 0).
+func otherPositions(m config.Metric, runs []table.Run, values map[string][]config.StepValue) []int {
+	var ks []int
+	for _, r := range runs {
+		for _, v := range values[r.ID] {
+			if k, ok := v.At.Int(config.CoordK); ok && v.Metric == m.Name && !slices.Contains(ks, k) {
+				ks = append(ks, k)
+			}
+		}
+	}
+	ks = slices.DeleteFunc(ks, func(k int) bool {
+		return slices.ContainsFunc(m.Final, func(f config.FinalColumn) bool {
+			fk, ok := f.At.Int(config.CoordK)
+			return ok && fk == k
+		})
+	})
+	slices.Sort(ks)
+	return ks
+}
+
 // row is one summary row: runs that differ only in seed.
 type row struct {
-	experiment                 string
-	axes                       map[string]string // varied path -> value
-	runs                       []Run
-	sink, loss, massive, alpha stat
-	slot                       stat // Sink*, the slot column's score
-	proxy                      bool
-	nDone                      int
-	status                     string
+	experiment string
+	axes       map[string]string // varied path -> value
+	runs       []table.Run
+	// stats and proxy are the mean and sd of each summary column over the
+	// row's finished runs, and whether any of their values is a proxy score.
+	stats  []stat
+	proxy  []bool
+	nDone  int
+	status string
 }
 
 // expTable is one experiment's rows and varied axes (paths, in order).
@@ -98,10 +184,12 @@ type expTable struct {
 	name string
 	axes []string
 	eps  string // the first eps, when shared by all runs; "" otherwise
-	// slot says some finished run has a slot score (Sink*): the tables then
-	// show it.
-	slot bool
-	rows []*row
+	cols []summaryColumn
+	runs []table.Run
+	// shown says which of cols the tables show: those some finished run of
+	// the experiment has a value of.
+	shown []bool
+	rows  []*row
 }
 
 func isSeedPath(p string) bool {
@@ -120,7 +208,7 @@ func isSeedPath(p string) bool {
 // have every column, so a varied zero (weight_decay 0 against 1) stays its
 // own row; the one merge is a run without the column with a run at zero,
 // which assumes a new setting's zero is the behaviour from before it.
-func groupKey(r Run) string {
+func groupKey(r table.Run) string {
 	var b strings.Builder
 	if len(r.Settings) > 0 {
 		for _, s := range r.Settings {
@@ -155,7 +243,7 @@ func isZero(v any) bool {
 	return v == nil
 }
 
-func firstEps(r Run) (string, bool) {
+func firstEps(r table.Run) (string, bool) {
 	for _, s := range r.Settings {
 		if s.Name == "measure_eps" {
 			v := fmt.Sprint(s.Value)
@@ -168,7 +256,7 @@ func firstEps(r Run) (string, bool) {
 
 // summarise groups runs by experiment (in order of first appearance) and,
 // within one, by settings other than the seed (in order of first appearance).
-func summarise(runs []Run) []*expTable {
+func summarise(runs []table.Run, values map[string][]config.StepValue) []*expTable {
 	var exps []*expTable
 	byName := map[string]*expTable{}
 	rowByKey := map[string]*row{}
@@ -200,16 +288,21 @@ func summarise(runs []Run) []*expTable {
 			e.rows = append(e.rows, rw)
 		}
 		rw.runs = append(rw.runs, r)
+		e.runs = append(e.runs, r)
 	}
 	for _, e := range exps {
+		e.cols = summaryColumns(e.runs, values)
+		e.shown = make([]bool, len(e.cols))
 		if len(epsByExp[e.name]) == 1 {
 			for eps := range epsByExp[e.name] {
 				e.eps = eps
 			}
 		}
 		for _, rw := range e.rows {
-			rw.finish()
-			e.slot = e.slot || rw.slot.n > 0
+			rw.finish(e.cols, values)
+			for i := range e.cols {
+				e.shown[i] = e.shown[i] || rw.stats[i].n > 0
+			}
 		}
 	}
 	return exps
@@ -217,10 +310,11 @@ func summarise(runs []Run) []*expTable {
 
 // finish computes a row's statistics over its finished ("done") runs and
 // its status over all runs.
-func (rw *row) finish() {
-	var sink, loss, massive, alpha, slot []float64
-	counts := map[Status]int{}
-	var order []Status
+func (rw *row) finish(cols []summaryColumn, vals map[string][]config.StepValue) {
+	values := make([][]float64, len(cols))
+	rw.proxy = make([]bool, len(cols))
+	counts := map[table.Status]int{}
+	var order []table.Status
 	for _, r := range rw.runs {
 		st := r.Status
 		if st == "" {
@@ -230,19 +324,20 @@ func (rw *row) finish() {
 			order = append(order, st)
 		}
 		counts[st]++
-		if r.Status != StatusDone {
+		if r.Status != table.StatusDone {
 			continue
 		}
 		rw.nDone++
-		sink = append(sink, r.FinalSink1)
-		loss = append(loss, r.FinalValLoss)
-		massive = append(massive, r.FinalMassive)
-		alpha = append(alpha, r.FinalMeanAlpha1)
-		slot = append(slot, r.FinalSinkSlot)
-		rw.proxy = rw.proxy || r.Sink1Proxy
+		for i, c := range cols {
+			v := c.value(r, vals)
+			values[i] = append(values[i], v.Value)
+			rw.proxy[i] = rw.proxy[i] || v.Proxy
+		}
 	}
-	rw.sink, rw.loss, rw.massive, rw.alpha = statOf(sink), statOf(loss), statOf(massive), statOf(alpha)
-	rw.slot = statOf(slot)
+	rw.stats = make([]stat, len(cols))
+	for i := range cols {
+		rw.stats[i] = statOf(values[i])
+	}
 	n := len(rw.runs)
 	if len(order) == 1 {
 		rw.status = string(order[0])
@@ -250,7 +345,7 @@ func (rw *row) finish() {
 	}
 	var parts []string
 	for _, st := range order {
-		if st != StatusDone {
+		if st != table.StatusDone {
 			parts = append(parts, fmt.Sprintf("%d/%d %s", counts[st], n, st))
 		}
 	}
@@ -316,30 +411,38 @@ func fmtFloat(v float64, prec int) string {
 	return strconv.FormatFloat(v, 'f', prec, 64)
 }
 
-// sinkCell is "mean ± sd" of a sink score in %, "*" marking a proxy score.
-func (rw *row) sinkCell(st stat) string {
-	s := fmtFloat(st.mean, 2)
-	if !math.IsNaN(st.sd) {
-		s += " ± " + fmtFloat(st.sd, 2)
+// cell is "mean ± sd" of summary column i (sd for columns that show it,
+// and only with two runs or more), "*" marking a proxy score.
+func (rw *row) cell(c summaryColumn, i int) string {
+	st := rw.stats[i]
+	s := fmtFloat(st.mean, c.Prec)
+	if c.SD && !math.IsNaN(st.sd) {
+		s += " ± " + fmtFloat(st.sd, c.Prec)
 	}
-	if rw.proxy && st.n > 0 {
+	if rw.marked(i) {
 		s += "*"
 	}
 	return s
 }
 
-// displayHeader and displayRows give the cells shared by Table and Markdown.
+// marked reports whether column i of the row shows the proxy marker.
+func (rw *row) marked(i int) bool { return rw.proxy[i] && rw.stats[i].n > 0 }
+
+// displayHeader and displayRows give the cells shared by Table and Markdown:
+// the axes, the summary columns, n and the status.
 func (e *expTable) displayHeader() []string {
 	h := shortNames(e.axes)
-	sink := "Sink_1 %"
-	if e.eps != "" {
-		sink += " (eps " + e.eps + ")"
+	for i, c := range e.cols {
+		if !e.shown[i] {
+			continue
+		}
+		head := c.Header
+		if c.EpsInHeader && e.eps != "" {
+			head += " (eps " + e.eps + ")"
+		}
+		h = append(h, head)
 	}
-	h = append(h, sink)
-	if e.slot {
-		h = append(h, "Sink* %")
-	}
-	return append(h, "n", "val loss", "massive", "alpha_1", "status")
+	return append(h, "n", "status")
 }
 
 func (e *expTable) displayRows() ([][]string, bool) {
@@ -350,36 +453,43 @@ func (e *expTable) displayRows() ([][]string, bool) {
 		for _, a := range e.axes {
 			cells = append(cells, rw.axes[a])
 		}
-		cells = append(cells, rw.sinkCell(rw.sink))
-		if e.slot {
-			cells = append(cells, rw.sinkCell(rw.slot))
+		for i, c := range e.cols {
+			if e.shown[i] {
+				cells = append(cells, rw.cell(c, i))
+				anyProxy = anyProxy || rw.marked(i)
+			}
 		}
-		cells = append(cells,
-			strconv.Itoa(len(rw.runs)),
-			fmtFloat(rw.loss.mean, 3),
-			fmtFloat(rw.massive.mean, 1),
-			fmtFloat(rw.alpha.mean, 3),
-			rw.status,
-		)
-		anyProxy = anyProxy || (rw.proxy && (rw.sink.n > 0 || rw.slot.n > 0))
+		cells = append(cells, strconv.Itoa(len(rw.runs)), rw.status)
 		rows = append(rows, cells)
 	}
 	return rows, anyProxy
 }
 
 // WriteSummary writes one table per experiment (in order of first
-// appearance): the varied axes as columns, then Sink_1 as "mean ± sd" over
-// seeds (sd omitted for one seed; "*" marks a proxy score, explained by a
-// footnote), Sink* (the slot column's score, FinalSinkSlot) likewise when
-// some finished run of the experiment has one, the number of seeds n, the mean validation loss, the mean
-// massive-activation ratio, the mean alpha_1 and the status ("done",
-// "diverged", or e.g. "1/2 diverged"). Runs that differ only in seed share a
-// row; rows keep the order of the runs given. Means and sd are over the
-// row's "done" runs. CSV instead writes a single table over all experiments,
-// with an experiment column and the numbers in separate columns (always
-// with sink_slot_mean and sink_slot_sd, empty where there is no slot).
-func WriteSummary(w io.Writer, runs []Run, f Format) error {
-	exps := summarise(runs)
+// appearance): the varied axes as columns, then the summary columns of the
+// metric catalogue (config.FinalColumn.Summary, in catalogue order: the
+// validation loss, Sink_1, Sink*, alpha_1, the massive-activation ratio;
+// each where some finished run of the experiment has a value of it) as the
+// mean over seeds
+// ("± sd" where the column shows it and there are two seeds or more; "*"
+// marks a proxy score, explained by a footnote), the number of seeds n and
+// the status ("done", "diverged", or e.g. "1/2 diverged"). Runs that differ
+// only in seed share a row; rows keep the order of the runs given. Means and
+// sd are over the row's "done" runs. CSV instead writes a single table over
+// all experiments, with an experiment column and each summary column as
+// NAME_mean and NAME_sd (and NAME_is_proxy for sink scores), empty where a
+// run has no value.
+func WriteSummary(w io.Writer, runs []table.Run, f Format) error {
+	return WriteSummaryOf(w, runs, nil, f)
+}
+
+// WriteSummaryOf is WriteSummary given also the runs' metric values (by run
+// id, table.ReadValues or ReadSummaryValues): the summary then adds a column
+// per other position the runs measured beside the columns that ask for them
+// (config.SummaryColumn.EveryK: Sink_2 %, Sink_3 %, ... beside Sink_1 %), which
+// the runs table alone cannot give.
+func WriteSummaryOf(w io.Writer, runs []table.Run, values map[string][]config.StepValue, f Format) error {
+	exps := summarise(runs, values)
 	switch f {
 	case Table:
 		return writeTable(w, exps)
@@ -515,8 +625,30 @@ func writeCSV(w io.Writer, exps []*expTable) error {
 		}
 	}
 	header := append([]string{"experiment"}, shortNames(paths)...)
-	header = append(header, "sink1_mean", "sink1_sd", "sink1_is_proxy", "sink_slot_mean", "sink_slot_sd", "eps", "n", "n_done",
-		"val_loss", "massive", "mean_alpha1", "status")
+	// Every experiment's columns, in order: the catalogue's, then the
+	// positions some experiment measured, each after its base column.
+	var cols []summaryColumn
+	for _, e := range exps {
+		at := 0
+		for _, c := range e.cols {
+			if i := slices.IndexFunc(cols, func(d summaryColumn) bool { return d.CSV == c.CSV }); i >= 0 {
+				at = i + 1
+				continue
+			}
+			cols = slices.Insert(cols, at, c)
+			at++
+		}
+	}
+	if len(exps) == 0 {
+		cols = summaryColumns(nil, nil)
+	}
+	for _, c := range cols {
+		header = append(header, c.CSV+"_mean", c.CSV+"_sd")
+		if c.proxy {
+			header = append(header, c.CSV+"_is_proxy")
+		}
+	}
+	header = append(header, "eps", "n", "n_done", "status")
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
 		return err
@@ -527,13 +659,21 @@ func writeCSV(w io.Writer, exps []*expTable) error {
 			for _, p := range paths {
 				rec = append(rec, rw.axes[p])
 			}
-			rec = append(rec,
-				csvFloat(rw.sink.mean), csvFloat(rw.sink.sd),
-				strconv.FormatBool(rw.proxy && rw.sink.n > 0),
-				csvFloat(rw.slot.mean), csvFloat(rw.slot.sd), e.eps,
-				strconv.Itoa(len(rw.runs)), strconv.Itoa(rw.nDone),
-				csvFloat(rw.loss.mean), csvFloat(rw.massive.mean), csvFloat(rw.alpha.mean),
-				rw.status)
+			for _, c := range cols {
+				i := slices.IndexFunc(e.cols, func(d summaryColumn) bool { return d.CSV == c.CSV })
+				if i < 0 { // a position this experiment did not measure
+					rec = append(rec, "", "")
+					if c.proxy {
+						rec = append(rec, "false")
+					}
+					continue
+				}
+				rec = append(rec, csvFloat(rw.stats[i].mean), csvFloat(rw.stats[i].sd))
+				if c.proxy {
+					rec = append(rec, strconv.FormatBool(rw.marked(i)))
+				}
+			}
+			rec = append(rec, e.eps, strconv.Itoa(len(rw.runs)), strconv.Itoa(rw.nDone), rw.status)
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
@@ -541,4 +681,25 @@ func writeCSV(w io.Writer, exps []*expTable) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// ReadSummaryValues reads the metric values of the runs' experiments under
+// dir (table.ReadValues), by run id, for WriteSummaryOf.
+func ReadSummaryValues(dir string, runs []table.Run) (map[string][]config.StepValue, error) {
+	out := map[string][]config.StepValue{}
+	var done []string
+	for _, r := range runs {
+		if slices.Contains(done, r.Experiment) {
+			continue
+		}
+		done = append(done, r.Experiment)
+		vs, err := table.ReadValues(dir, r.Experiment)
+		if err != nil {
+			return nil, err
+		}
+		for id, v := range vs {
+			out[id] = v
+		}
+	}
+	return out, nil
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // Two experiments of one tiny run each: --experiment picks one.
@@ -137,7 +137,7 @@ func TestExperimentFlag(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("run --experiment beta: exit %d\n%s", code, stderr)
 	}
-	runs, err := results.ReadRuns(out)
+	runs, err := table.ReadRuns(out)
 	if err != nil || len(runs) != 1 || runs[0].Experiment != "beta" {
 		t.Fatalf("run --experiment beta wrote %d runs (%v)", len(runs), err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/runner"
 )
 
@@ -24,7 +24,7 @@ func estimate(ctx context.Context, exps []*compiler.Experiment, out string, jobs
 	}
 	var todo []config.Run
 	for _, r := range all {
-		if !results.Done(out, r.Experiment, r.ID()) {
+		if !table.Done(out, r.Experiment, r.ID()) {
 			todo = append(todo, r)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // experimentNames is the value of --experiment: repeatable, and each value
@@ -59,7 +59,7 @@ func selectExperiments(exps []*compiler.Experiment, names experimentNames) ([]*c
 
 // onlyExperiments keeps the runs of the experiments named (all of them when
 // names is empty); each name must have runs.
-func onlyExperiments(runs []results.Run, names experimentNames) ([]results.Run, error) {
+func onlyExperiments(runs []table.Run, names experimentNames) ([]table.Run, error) {
 	if len(names) == 0 {
 		return runs, nil
 	}
@@ -72,7 +72,7 @@ func onlyExperiments(runs []results.Run, names experimentNames) ([]results.Run, 
 	if err := checkNames(names, have, "no runs of experiment"); err != nil {
 		return nil, err
 	}
-	var kept []results.Run
+	var kept []table.Run
 	for _, r := range runs {
 		if contains(names, r.Experiment) {
 			kept = append(kept, r)

@@ -13,7 +13,7 @@ import (
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/formats/hf"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/data"
 	"github.com/sinkrun/sinkrun/runtime/measure"
 	"github.com/sinkrun/sinkrun/runtime/runner"
@@ -90,12 +90,12 @@ func TestExportMatchesTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	final := map[string]float64{}
-	rows, err := results.ReadRuns(res)
+	rows, err := table.ReadRuns(res)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		final[r.ID] = r.FinalSink1
+		final[r.ID] = r.Final("final_sink1").Value
 	}
 	n := 0
 	for _, e := range exps {

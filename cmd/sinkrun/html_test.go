@@ -13,6 +13,7 @@ import (
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/results/plot"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // A study for the HTML report: alpha's eps-0 runs diverge (AdamW with eps 0
@@ -119,21 +120,21 @@ func chromiumPath() string {
 // the page must show every one.
 func figureCount(t *testing.T, dir, exp string) int {
 	t.Helper()
-	runs, err := results.ReadRuns(dir)
+	runs, err := table.ReadRuns(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	runs, _ = onlyExperiments(runs, experimentNames{exp})
 	results.SortRuns(runs)
-	metrics, err := results.ReadMetrics(dir, exp)
+	metrics, err := table.ReadMetrics(dir, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	heads, err := results.ReadHeads(dir, exp)
+	heads, err := table.ReadHeads(dir, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	maps, err := results.ReadMaps(dir, exp)
+	maps, err := table.ReadMaps(dir, exp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/formats/hf"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // cmdPlanTimed is `sinkrun plan`: the table of runs, then the estimated
@@ -97,7 +97,7 @@ func writePlan(w io.Writer, exps, shown []*compiler.Experiment, out string, reso
 		f := compiler.TrainFLOPs(r)
 		flops += f
 		have := "-"
-		if results.Done(out, r.Experiment, r.ID()) {
+		if table.Done(out, r.Experiment, r.ID()) {
 			have = "yes"
 			done++
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 func TestPlanCommand(t *testing.T) {
@@ -41,7 +41,7 @@ experiment grid extends ref {
 		t.Fatalf("%d runs", len(runs))
 	}
 	// Pretend the second run finished.
-	done := results.Path(out, results.TableRuns, "grid", runs[1].ID())
+	done := table.Path(out, table.TableRuns, "grid", runs[1].ID())
 	os.MkdirAll(filepath.Dir(done), 0o755)
 	os.WriteFile(done, nil, 0o644)
 

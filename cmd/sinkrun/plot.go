@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/results/plot"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // cmdPlot draws the figures of a results directory from its Parquet files.
@@ -57,7 +57,7 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *out == "" {
 		*out = filepath.Join(dir, "plots")
 	}
-	runs, err := results.ReadRuns(dir)
+	runs, err := table.ReadRuns(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "sinkrun plot:", err)
 		return exitError

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // TestExportMeasureRoundTrip: for every kind of data, a model sinkrun
@@ -94,10 +94,10 @@ func TestExportMeasureRoundTrip(t *testing.T) {
 				t.Fatalf("measuring the export: exit %d\n%s", code, stderr)
 			}
 			trained, measured := onlyRun(t, res), onlyRun(t, backRes)
-			if measured.Status != results.StatusDone || math.Abs(measured.FinalValLoss-trained.FinalValLoss) > 1e-5 ||
-				measured.FinalSink1 != trained.FinalSink1 {
+			if measured.Status != table.StatusDone || math.Abs(measured.Final("final_val_loss").Value-trained.Final("final_val_loss").Value) > 1e-5 ||
+				measured.Final("final_sink1").Value != trained.Final("final_sink1").Value {
 				t.Errorf("measured back: %s, val loss %.6f, Sink_1 %.2f%%; the run ended at val loss %.6f, Sink_1 %.2f%%",
-					measured.Status, measured.FinalValLoss, measured.FinalSink1, trained.FinalValLoss, trained.FinalSink1)
+					measured.Status, measured.Final("final_val_loss").Value, measured.Final("final_sink1").Value, trained.Final("final_val_loss").Value, trained.Final("final_sink1").Value)
 			}
 			if tc.back == "" {
 				return
@@ -136,9 +136,9 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-func onlyRun(t *testing.T, dir string) results.Run {
+func onlyRun(t *testing.T, dir string) table.Run {
 	t.Helper()
-	runs, err := results.ReadRuns(dir)
+	runs, err := table.ReadRuns(dir)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("%s: %d runs (%v), want 1", dir, len(runs), err)
 	}

@@ -97,7 +97,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(outcome.Runs) > 0 {
 		fmt.Fprintln(stdout)
-		if serr := results.WriteSummary(stdout, outcome.Runs, sf); serr != nil {
+		// The runs' values give the summary every measured position (Sink_2
+		// ...), which the runs table alone does not hold.
+		values, verr := results.ReadSummaryValues(*out, outcome.Runs)
+		if verr != nil {
+			fmt.Fprintln(stderr, "sinkrun run: summary: reading the metrics tables:", verr)
+		}
+		if serr := results.WriteSummaryOf(stdout, outcome.Runs, values, sf); serr != nil {
 			fmt.Fprintln(stderr, "sinkrun run: summary:", serr)
 		}
 		switch {

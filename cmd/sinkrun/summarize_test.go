@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/test/external"
 )
 
@@ -22,6 +24,7 @@ func TestResultsCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := external.Runs(rs)
+	values := synthValues(rs)
 	// summarize re-reads the Parquet files and prints exactly the table
 	// that `sinkrun run` prints from the runs in memory, in every format.
 	t.Run("summarize matches the run's summary", func(t *testing.T) {
@@ -29,8 +32,12 @@ func TestResultsCommands(t *testing.T) {
 			t.Run(format, func(t *testing.T) {
 				f, _ := results.ParseFormat(format)
 				var want bytes.Buffer
-				if err := results.WriteSummary(&want, runs, f); err != nil {
+				if err := results.WriteSummaryOf(&want, runs, values, f); err != nil {
 					t.Fatal(err)
+				}
+				// Every measured position: the runs measure sink [1, 2].
+				if sink2 := map[string]string{"table": "Sink_2 % (eps 0.3)", "markdown": "| Sink_2 % (eps 0.3) |", "csv": "sink2_mean,sink2_sd,sink2_is_proxy"}[format]; !strings.Contains(want.String(), sink2) {
+					t.Errorf("the summary has no %q:\n%s", sink2, want.String())
 				}
 				var stdout, stderr bytes.Buffer
 				if code := cmdSummarize(context.Background(), []string{dir, "--format", format}, &stdout, &stderr); code != exitOK {
@@ -112,7 +119,7 @@ func TestSummarizeGridOrder(t *testing.T) {
 	dir := t.TempDir()
 	rs := external.Synthetic()
 	var want bytes.Buffer
-	if err := results.WriteSummary(&want, external.Runs(rs), results.Markdown); err != nil {
+	if err := results.WriteSummaryOf(&want, external.Runs(rs), synthValues(rs), results.Markdown); err != nil {
 		t.Fatal(err)
 	}
 	order := make([]int, len(rs)) // start order -> grid index
@@ -130,7 +137,7 @@ func TestSummarizeGridOrder(t *testing.T) {
 		if pos >= 7 { // interrupted here, resumed an hour later
 			r.Run.StartedAt = r.Run.StartedAt.Add(time.Hour)
 		}
-		if err := results.Write(dir, r.Run, r.Metrics, r.Heads); err != nil {
+		if err := table.Write(dir, r.Run, r.Metrics, r.Heads); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -141,4 +148,13 @@ func TestSummarizeGridOrder(t *testing.T) {
 	if stdout.String() != want.String() {
 		t.Errorf("summary not in grid order\n got:\n%s\nwant:\n%s", stdout.String(), want.String())
 	}
+}
+
+// synthValues are the synthetic runs' metric values, by run id.
+func synthValues(rs []external.SynthRun) map[string][]config.StepValue {
+	out := map[string][]config.StepValue{}
+	for _, r := range rs {
+		out[r.Run.ID] = table.Values(r.Metrics)
+	}
+	return out
 }

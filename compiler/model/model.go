@@ -76,7 +76,7 @@ type ProbeOutput struct {
 	Attention [][]float32
 	// Visible per layer: [T][Slots+T], true where the column (slot or token)
 	// is visible to the query under the mask (the slot always is). Weights are
-	// exactly 0 where it is false. SPEC §1's alpha_k averages over the queries
+	// exactly 0 where it is false. alpha_k (docs/metrics.md#alpha_k) averages over the queries
 	// that can see token k: with window, shifted_window and prefix masks these
 	// are not simply the queries t >= k.
 	Visible [][]bool

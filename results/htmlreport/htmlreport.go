@@ -21,11 +21,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/internal/atomicfile"
 	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/results/plot"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // Options shape the page.
@@ -41,7 +41,7 @@ type Options struct {
 
 // WriteFile writes the page of the experiments' results under dir to path,
 // atomically (a reader never sees a partial page).
-func WriteFile(path, dir string, exps []*compiler.Experiment, opts Options) error {
+func WriteFile(path, dir string, exps []*config.Experiment, opts Options) error {
 	var b bytes.Buffer
 	if err := Write(&b, dir, exps, opts); err != nil {
 		return err
@@ -53,7 +53,7 @@ func WriteFile(path, dir string, exps []*compiler.Experiment, opts Options) erro
 }
 
 // Write writes the page of the experiments' results under dir to w.
-func Write(w io.Writer, dir string, exps []*compiler.Experiment, opts Options) error {
+func Write(w io.Writer, dir string, exps []*config.Experiment, opts Options) error {
 	p, err := build(dir, exps, opts)
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ type problemData struct {
 	Run, Varied, Status, Step, Error string
 }
 
-func build(dir string, exps []*compiler.Experiment, opts Options) (*pageData, error) {
+func build(dir string, exps []*config.Experiment, opts Options) (*pageData, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -116,11 +116,11 @@ func build(dir string, exps []*compiler.Experiment, opts Options) (*pageData, er
 	if p.Title == "" {
 		p.Title = "sinkrun results: " + filepath.Base(filepath.Clean(dir))
 	}
-	all, err := results.ReadRuns(dir)
+	all, err := table.ReadRuns(dir)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]results.Run{}
+	byID := map[string]table.Run{}
 	for _, r := range all {
 		byID[r.Experiment+"/"+r.ID] = r
 	}
@@ -136,11 +136,11 @@ func build(dir string, exps []*compiler.Experiment, opts Options) (*pageData, er
 	return p, nil
 }
 
-func experiment(dir string, x *compiler.Experiment, byID map[string]results.Run) (*experimentData, error) {
+func experiment(dir string, x *config.Experiment, byID map[string]table.Run) (*experimentData, error) {
 	e := &experimentData{Name: x.Name, Anchor: "experiment-" + anchor(x.Name), Source: x.Pos.String(), Total: len(x.Runs)}
 	// The runs of the grid as it is now, in grid order: results of runs
 	// whose settings have since changed are not the experiment's.
-	var runs []results.Run
+	var runs []table.Run
 	for _, r := range x.Runs {
 		if rr, ok := byID[x.Name+"/"+r.ID()]; ok {
 			runs = append(runs, rr)
@@ -151,11 +151,11 @@ func experiment(dir string, x *compiler.Experiment, byID map[string]results.Run)
 	e.Axes, e.Seeds = grid(x)
 	e.Settings = commonSettings(x)
 
-	metrics, err := results.ReadMetrics(dir, x.Name)
+	metrics, err := table.ReadMetrics(dir, x.Name)
 	if err != nil {
 		return nil, err
 	}
-	heads, err := results.ReadHeads(dir, x.Name)
+	heads, err := table.ReadHeads(dir, x.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -163,19 +163,23 @@ func experiment(dir string, x *compiler.Experiment, byID map[string]results.Run)
 	for _, r := range runs {
 		ids[r.ID] = true
 	}
-	metrics = slices.DeleteFunc(metrics, func(m results.Metric) bool { return !ids[m.RunID] })
-	heads = slices.DeleteFunc(heads, func(h results.Head) bool { return !ids[h.RunID] })
+	metrics = slices.DeleteFunc(metrics, func(m table.Metric) bool { return !ids[m.RunID] })
+	heads = slices.DeleteFunc(heads, func(h table.Head) bool { return !ids[h.RunID] })
 
 	if len(x.Expectations) > 0 {
-		claims, err := results.CheckExpectations(dir, []*compiler.Experiment{x})
+		claims, err := results.CheckExpectations(dir, []*config.Experiment{x})
 		if err != nil {
 			return nil, err
 		}
 		e.Claims, e.Agreement = claimRows(claims)
 	}
-	e.Header, e.Rows, e.Notes = summaryTable(x, byID, metrics)
+	values := map[string][]config.StepValue{}
+	for _, m := range metrics {
+		values[m.RunID] = append(values[m.RunID], m.StepValue())
+	}
+	e.Header, e.Rows, e.Notes = summaryTable(x, byID, values)
 	for _, r := range runs {
-		if r.Status == results.StatusDone {
+		if r.Status == table.StatusDone {
 			continue
 		}
 		step := ""
@@ -194,7 +198,7 @@ func experiment(dir string, x *compiler.Experiment, byID map[string]results.Run)
 
 // grid lists the experiment's axes with their values, in axis order, and
 // its seeds.
-func grid(x *compiler.Experiment) ([]axisData, string) {
+func grid(x *config.Experiment) ([]axisData, string) {
 	values := map[string][]string{}
 	var seeds []string
 	for _, r := range x.Runs {
@@ -216,7 +220,7 @@ func grid(x *compiler.Experiment) ([]axisData, string) {
 
 // commonSettings is every resolved setting that all runs of x share (but
 // empty ones: arguments of kinds the runs do not use).
-func commonSettings(x *compiler.Experiment) [][2]string {
+func commonSettings(x *config.Experiment) [][2]string {
 	if len(x.Runs) == 0 {
 		return nil
 	}
@@ -277,72 +281,119 @@ func claimRows(rs []results.ExpectResult) ([]claimData, string) {
 	return out, agreement
 }
 
-// column is one measured quantity of the summary table: a metric with its
-// position k and threshold eps (NaN: none); per-layer metrics are shown as
-// their largest layer.
+// column is one measured quantity of the summary table: a catalogue
+// metric of the metrics table at one point (k, eps); the values of its other
+// coordinates (the layers of a per-layer metric) are combined by over.
 type column struct {
-	metric string
-	k      int32
-	eps    float64
+	metric config.Metric
+	at     config.Point
+	over   config.Reduction
 }
 
-// final is a run's last value of each column, and whether it is a proxy.
-type final struct {
-	value float64
-	proxy bool
+// columnsOf lists, in catalogue order, every quantity the runs measured:
+// each catalogue metric that `expect` claims or the runs table know (not the
+// learning-rate schedule) at each of its values of k and eps, positions
+// ascending (the slot, k = 0, first).
+func columnsOf(values map[string][]config.StepValue) []column {
+	var cols []column
+	for _, m := range config.Metrics() {
+		if m.Table != config.MetricsTable || (len(m.Claims) == 0 && len(m.Final) == 0) {
+			continue
+		}
+		over := config.Mean
+		for _, c := range m.Claims {
+			over = c.Over // a per-layer ratio: its largest layer, as claims read it
+		}
+		var points []config.Point
+		for _, vs := range values {
+			for _, v := range vs {
+				if v.Metric != m.Name {
+					continue
+				}
+				p := config.Point{}
+				for name, c := range v.At {
+					if name == config.CoordK || name == config.CoordEps {
+						p[name] = c
+					}
+				}
+				if !slices.ContainsFunc(points, func(q config.Point) bool { return q.Has(p) && p.Has(q) }) {
+					points = append(points, p)
+				}
+			}
+		}
+		sort.Slice(points, func(i, j int) bool {
+			ki, _ := points[i].Int(config.CoordK)
+			kj, _ := points[j].Int(config.CoordK)
+			if ki != kj {
+				return ki < kj
+			}
+			ei, _ := points[i].Float(config.CoordEps)
+			ej, _ := points[j].Float(config.CoordEps)
+			return ei < ej
+		})
+		for _, p := range points {
+			cols = append(cols, column{m, p, over})
+		}
+	}
+	return cols
+}
+
+// header names a column as `expect` claims do (sink_1, sink_star, alpha_1,
+// val_loss, massive), with its eps when the metric has several, and its
+// unit when it is a percentage.
+func (c column) header(showEps bool) string {
+	name := c.metric.Name
+	k, hasK := c.at.Int(config.CoordK)
+	for _, cl := range c.metric.Claims {
+		if prefix, pattern := cl.Pattern(); pattern && hasK && k >= 1 {
+			name = fmt.Sprintf("%s%d", prefix, k)
+			break
+		}
+		if c.at.Has(cl.At) && cl.At.Has(pointWithout(c.at, config.CoordEps)) {
+			name = cl.Name
+			break
+		}
+	}
+	if c.metric.Unit == "%" {
+		name += " %"
+	}
+	if eps, ok := c.at.Float(config.CoordEps); ok && showEps {
+		name += fmt.Sprintf(" (eps %g)", eps)
+	}
+	return name
+}
+
+func pointWithout(p config.Point, coord string) config.Point {
+	q := config.Point{}
+	for name, v := range p {
+		if name != coord {
+			q[name] = v
+		}
+	}
+	return q
 }
 
 // summaryTable has a row per grid cell (the runs that differ only in their
 // seed), in grid order: its varied values, every metric the runs measured
 // at their last measurement as mean ± sd over the cell's finished runs,
 // then how many finished and their status.
-func summaryTable(x *compiler.Experiment, byID map[string]results.Run, metrics []results.Metric) ([]string, [][]cellData, []string) {
-	// Each run's last value of every column (layers: the largest).
-	last := map[string]map[column]int64{}
-	values := map[string]map[column]final{}
-	for _, m := range metrics {
-		if m.Metric == results.MetricLR {
-			continue // a schedule, not a measurement
-		}
-		c := column{m.Metric, max(m.K, -1), m.Eps}
-		if math.IsNaN(c.eps) {
-			c.eps = -1
-		}
-		if last[m.RunID] == nil {
-			last[m.RunID], values[m.RunID] = map[column]int64{}, map[column]final{}
-		}
-		step, seen := last[m.RunID][c]
-		switch {
-		case !seen || m.Step > step:
-			last[m.RunID][c] = m.Step
-			values[m.RunID][c] = final{m.Value, m.IsProxy}
-		case m.Step == step && m.Layer >= 0 && m.Value > values[m.RunID][c].value:
-			values[m.RunID][c] = final{m.Value, m.IsProxy}
-		}
-	}
-	var cols []column
-	for _, vs := range values {
-		for c := range vs {
-			if !slices.Contains(cols, c) {
-				cols = append(cols, c)
-			}
-		}
-	}
-	sort.Slice(cols, func(i, j int) bool { return columnOrder(cols[i]) < columnOrder(cols[j]) })
-	epsCount := map[string]map[float64]bool{}
+func summaryTable(x *config.Experiment, byID map[string]table.Run, values map[string][]config.StepValue) ([]string, [][]cellData, []string) {
+	cols := columnsOf(values)
+	eps := map[string]map[float64]bool{}
 	for _, c := range cols {
-		if epsCount[c.metric] == nil {
-			epsCount[c.metric] = map[float64]bool{}
+		if e, ok := c.at.Float(config.CoordEps); ok {
+			if eps[c.metric.Name] == nil {
+				eps[c.metric.Name] = map[float64]bool{}
+			}
+			eps[c.metric.Name][e] = true
 		}
-		epsCount[c.metric][c.eps] = true
 	}
-
 	header := append([]string{}, x.Axes...)
 	if len(x.Axes) == 0 {
 		header = []string{"experiment"}
 	}
 	for _, c := range cols {
-		header = append(header, columnName(c, len(epsCount[c.metric]) > 1))
+		header = append(header, c.header(len(eps[c.metric.Name]) > 1))
 	}
 	header = append(header, "n", "status")
 	anyProxy := false
@@ -362,7 +413,7 @@ func summaryTable(x *compiler.Experiment, byID map[string]results.Run, metrics [
 			st := "not finished"
 			if rr, ok := byID[x.Name+"/"+r.ID()]; ok {
 				st = string(rr.Status)
-				if rr.Status == results.StatusDone {
+				if rr.Status == table.StatusDone {
 					done = append(done, r.ID())
 				}
 			}
@@ -375,9 +426,9 @@ func summaryTable(x *compiler.Experiment, byID map[string]results.Run, metrics [
 			var vs []float64
 			proxy := false
 			for _, id := range done {
-				if v, ok := values[id][c]; ok {
-					vs = append(vs, v.value)
-					proxy = proxy || v.proxy
+				if v, p, ok := config.Pick(values[id], c.metric.Name, c.at, nil, c.over); ok {
+					vs = append(vs, v)
+					proxy = proxy || p
 				}
 			}
 			anyProxy = anyProxy || (proxy && len(vs) > 0)
@@ -394,65 +445,25 @@ func summaryTable(x *compiler.Experiment, byID map[string]results.Run, metrics [
 		row = append(row, cellData{fmt.Sprintf("%d/%d", len(done), len(cell.runs)), true}, cellData{Text: strings.Join(st, ", ")})
 		rows = append(rows, row)
 	}
-	notes := []string{"Each value is the mean ± sd over the cell's finished runs (its seeds) of the run's value at its last measurement; n counts them."}
-	if e := epsCount[results.MetricSink]; len(e) == 1 {
-		for eps := range e {
-			notes = append(notes, fmt.Sprintf("Sink scores at eps %g: the share, in %%, of (probe sequence, layer, head) whose attention on the token exceeds it; Sink* is the slot column's.", eps))
+	notes := []string{"Each value is the mean ± sd over the cell's finished runs (its seeds) of the run's value at its last " +
+		"measurement; n counts them. Columns are named as expect claims name the metrics (docs/metrics.md defines each)."}
+	if e := eps[config.MetricSink]; len(e) == 1 {
+		for v := range e {
+			notes = append(notes, fmt.Sprintf("sink_k: at eps %g, the share in %% of (probe sequence, layer, head) whose attention on token k exceeds it; sink_star: the slot column's.", v))
 		}
 	}
-	if slices.ContainsFunc(cols, func(c column) bool { return strings.HasPrefix(c.metric, "massive") }) {
+	if slices.ContainsFunc(cols, func(c column) bool { return c.over == config.Max }) {
 		notes = append(notes, "massive: the first token's norm over the other tokens' mean at the layer where it is largest.")
 	}
 	if anyProxy {
 		notes = append(notes, "* marks proxy scores, computed on row-normalised attention maps.")
 	}
-	notes = append(notes, "The metrics are defined in docs/metrics.md.")
 	return header, rows, notes
 }
 
-// columnOrder puts the sink scores first (Sink*, then by position and
-// eps), then alpha, losses, massive activations, then anything else.
-func columnOrder(c column) string {
-	rank := map[string]int{results.MetricSink: 0, results.MetricMeanAlpha: 1, results.MetricValLoss: 2, results.MetricTrainLoss: 3,
-		results.MetricMassiveHidden: 4, results.MetricMassiveKey: 5, results.MetricMassiveValue: 6}
-	r, ok := rank[c.metric]
-	if !ok {
-		r = 9
-	}
-	return fmt.Sprintf("%d %s %06d %012.6f", r, c.metric, c.k+1, c.eps)
-}
-
-func columnName(c column, showEps bool) string {
-	var s string
-	switch {
-	case c.metric == results.MetricSink && c.k == 0:
-		s = "Sink* %"
-	case c.metric == results.MetricSink:
-		s = fmt.Sprintf("Sink_%d %%", c.k)
-	case c.metric == results.MetricMeanAlpha:
-		s = fmt.Sprintf("alpha_%d", c.k)
-	case c.metric == results.MetricValLoss:
-		s = "val loss"
-	case c.metric == results.MetricTrainLoss:
-		s = "train loss"
-	case c.metric == results.MetricMassiveHidden:
-		s = "massive"
-	case strings.HasPrefix(c.metric, "massive_"):
-		s = "massive " + strings.TrimPrefix(c.metric, "massive_")
-	default:
-		s = c.metric
-		if c.k >= 0 {
-			s += fmt.Sprintf(" (k %d)", c.k)
-		}
-	}
-	if showEps && c.eps >= 0 {
-		s += fmt.Sprintf(" (eps %g)", c.eps)
-	}
-	return s
-}
-
 // statText is "mean ± sd" ("mean" for one value; "—" for none), with the
-// precision of the quantity: 2 decimals for percentages, 3 otherwise.
+// precision of the quantity: 2 decimals for percentages, 1 for ratios, 3
+// otherwise.
 func statText(vs []float64, proxy bool, c column) string {
 	var finite []float64
 	for _, v := range vs {
@@ -464,9 +475,10 @@ func statText(vs []float64, proxy bool, c column) string {
 		return "—"
 	}
 	prec := 3
-	if c.metric == results.MetricSink {
+	switch {
+	case c.metric.Unit == "%":
 		prec = 2
-	} else if strings.HasPrefix(c.metric, "massive") {
+	case c.over == config.Max:
 		prec = 1
 	}
 	mean := 0.0
@@ -495,7 +507,7 @@ type cell struct {
 
 // cells groups the runs of x by their varied values (all but the seed),
 // in grid order.
-func cells(x *compiler.Experiment) []*cell {
+func cells(x *config.Experiment) []*cell {
 	var out []*cell
 	byKey := map[string]*cell{}
 	for _, r := range x.Runs {
@@ -513,12 +525,12 @@ func cells(x *compiler.Experiment) []*cell {
 
 // figures draws the experiment's figures as PNG data URIs: the line
 // figures, then one heat map (and attention map) per run.
-func figures(dir, exp string, runs []results.Run, metrics []results.Metric, heads []results.Head) (shared, perRun []figureData, err error) {
+func figures(dir, exp string, runs []table.Run, metrics []table.Metric, heads []table.Head) (shared, perRun []figureData, err error) {
 	figs, err := plot.ExperimentFigures(runs, metrics, heads)
 	if err != nil {
 		return nil, nil, err
 	}
-	maps, err := results.ReadMaps(dir, exp)
+	maps, err := table.ReadMaps(dir, exp)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -565,7 +577,7 @@ func caption(name string) string {
 	return name
 }
 
-func variedText(v []config.Setting, r results.Run) string {
+func variedText(v []config.Setting, r table.Run) string {
 	var parts []string
 	for _, s := range v {
 		parts = append(parts, s.Path+"="+s.Value)

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 const study = `experiment study {
@@ -26,8 +27,8 @@ const study = `experiment study {
 
 // writeStudy writes results for the study's runs without training: Sink_1
 // 91 and 92 without a bias, 0 with the key bias (its slot 80), Sink_2 0,
-// massive ratios 5 and 20 (over the layers' values: the table shows 20), a
-// metric sinkrun does not know yet, and the key-bias run of seed 2 failed.
+// massive ratios 5 and 20 (over the layers' values: the table shows 20), and
+// the key-bias run of seed 2 failed.
 func writeStudy(t *testing.T) (string, []*compiler.Experiment) {
 	t.Helper()
 	exps, err := compiler.Compile(map[string][]byte{"study.sink": []byte(study)})
@@ -36,12 +37,12 @@ func writeStudy(t *testing.T) (string, []*compiler.Experiment) {
 	}
 	dir := t.TempDir()
 	for i, r := range exps[0].Runs {
-		run := results.NewRun(r, "go", time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC))
-		run.Status = results.StatusDone
+		run := table.NewRun(r, "go", time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC))
+		run.Status = table.StatusDone
 		bias := r.Model.Bias.Kind == "k"
 		if bias && r.Seed == 2 {
-			run.Status, run.Error = results.StatusFailed, "building the model: out of memory"
-			if err := results.Write(dir, run, nil, nil); err != nil {
+			run.Status, run.Error = table.StatusFailed, "building the model: out of memory"
+			if err := table.Write(dir, run, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 			continue
@@ -51,26 +52,25 @@ func writeStudy(t *testing.T) (string, []*compiler.Experiment) {
 			sink1 = 0
 		}
 		nan := math.NaN()
-		m := func(step int64, metric string, k int32, eps float64, layer int32, v float64) results.Metric {
-			return results.Metric{RunID: run.ID, Step: step, Metric: metric, K: k, Eps: eps, Layer: layer, Head: -1, Value: v}
+		m := func(step int64, metric string, k int32, eps float64, layer int32, v float64) table.Metric {
+			return table.Metric{RunID: run.ID, Step: step, Metric: metric, K: k, Eps: eps, Layer: layer, Head: -1, Value: v}
 		}
-		var rows []results.Metric
+		var rows []table.Metric
 		for _, step := range []int64{0, 100} {
 			early := 0.0
 			if step == 100 {
 				early = 1
 			}
 			rows = append(rows,
-				m(step, results.MetricSink, 1, 0.3, -1, early*sink1), m(step, results.MetricSink, 1, 0.5, -1, early*sink1/2),
-				m(step, results.MetricSink, 2, 0.3, -1, 0), m(step, results.MetricSink, 2, 0.5, -1, 0),
-				m(step, results.MetricMeanAlpha, 1, nan, -1, 0.4), m(step, results.MetricValLoss, -1, nan, -1, 1.2),
-				m(step, results.MetricMassiveHidden, -1, nan, 0, 5), m(step, results.MetricMassiveHidden, -1, nan, 1, 20*early),
-				m(step, "stream_recall", -1, nan, -1, 0.75))
+				m(step, config.MetricSink, 1, 0.3, -1, early*sink1), m(step, config.MetricSink, 1, 0.5, -1, early*sink1/2),
+				m(step, config.MetricSink, 2, 0.3, -1, 0), m(step, config.MetricSink, 2, 0.5, -1, 0),
+				m(step, config.MetricMeanAlpha, 1, nan, -1, 0.4), m(step, config.MetricValLoss, -1, nan, -1, 1.2),
+				m(step, config.MetricMassiveHidden, -1, nan, 0, 5), m(step, config.MetricMassiveHidden, -1, nan, 1, 20*early))
 			if bias {
-				rows = append(rows, m(step, results.MetricSink, 0, 0.3, -1, 80*early), m(step, results.MetricSink, 0, 0.5, -1, 70*early))
+				rows = append(rows, m(step, config.MetricSink, 0, 0.3, -1, 80*early), m(step, config.MetricSink, 0, 0.5, -1, 70*early))
 			}
 		}
-		if err := results.Write(dir, run, rows, nil); err != nil {
+		if err := table.Write(dir, run, rows, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,9 +87,10 @@ func TestPage(t *testing.T) {
 	for _, want := range []string{
 		"<title>sinkrun results: ", "4 of 4 runs finished", "written 2026-12-01 12:00:00 UTC",
 		`<td><code>model.bias</code></td><td>none, k</td>`, "<td>seeds</td><td>1, 2</td>",
-		// A column for every measured metric, eps by eps, the slot first.
-		"<th>Sink* % (eps 0.3)</th><th>Sink* % (eps 0.5)</th><th>Sink_1 % (eps 0.3)</th><th>Sink_1 % (eps 0.5)</th><th>Sink_2 % (eps 0.3)</th>",
-		"<th>alpha_1</th><th>val loss</th><th>massive</th><th>stream_recall</th><th>n</th><th>status</th>",
+		// A column for every measured metric of the catalogue, in its order,
+		// named as claims name it, eps by eps, the slot first.
+		"<th>model.bias</th><th>val_loss</th><th>sink_star % (eps 0.3)</th><th>sink_star % (eps 0.5)</th><th>sink_1 % (eps 0.3)</th><th>sink_1 % (eps 0.5)</th>",
+		"<th>sink_2 % (eps 0.3)</th><th>sink_2 % (eps 0.5)</th><th>alpha_1</th><th>massive</th><th>n</th><th>status</th>",
 		// none: two seeds, mean ± sd; massive is the largest layer's.
 		`<td class="num">91.50 ± 0.71</td>`, `<td class="num">20.0 ± 0.0</td>`, `<td class="num">2/2</td><td>done</td>`,
 		// k: one of two finished.

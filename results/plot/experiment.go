@@ -6,12 +6,15 @@ import (
 	"math"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // Options select what Experiment and All draw.
@@ -49,12 +52,12 @@ func ExperimentDir(out, experiment string) string {
 // under out/<experiment>/. It returns the files written, in order; an
 // experiment whose runs have no measurements gets no figures.
 func All(dir, out string, opts Options) ([]string, error) {
-	runs, err := results.ReadRuns(dir)
+	runs, err := table.ReadRuns(dir)
 	if err != nil {
 		return nil, err
 	}
 	results.SortRuns(runs)
-	var kept []results.Run
+	var kept []table.Run
 	seen := map[string]bool{}
 	for _, r := range runs {
 		if len(opts.Experiments) > 0 && !contains(opts.Experiments, r.Experiment) {
@@ -76,9 +79,9 @@ func All(dir, out string, opts Options) ([]string, error) {
 // order: a batch's runs as `sinkrun run` lists them, or results.SortRuns)
 // and reading their metrics and heads tables from dir. opts.Experiments is
 // ignored. `sinkrun run` calls it at the end of a batch.
-func Runs(dir, out string, runs []results.Run, opts Options) ([]string, error) {
+func Runs(dir, out string, runs []table.Run, opts Options) ([]string, error) {
 	var exps []string
-	byExp := map[string][]results.Run{}
+	byExp := map[string][]table.Run{}
 	for _, r := range runs {
 		if byExp[r.Experiment] == nil {
 			exps = append(exps, r.Experiment)
@@ -99,16 +102,16 @@ func Runs(dir, out string, runs []results.Run, opts Options) ([]string, error) {
 // Experiment writes the figures of one experiment's runs (all of the same
 // experiment, in grid order: see results.SortRuns), reading their metrics
 // and heads tables from dir.
-func Experiment(dir, out string, runs []results.Run, opts Options) ([]string, error) {
+func Experiment(dir, out string, runs []table.Run, opts Options) ([]string, error) {
 	if len(runs) == 0 {
 		return nil, nil
 	}
 	exp := runs[0].Experiment
-	metrics, err := results.ReadMetrics(dir, exp)
+	metrics, err := table.ReadMetrics(dir, exp)
 	if err != nil {
 		return nil, err
 	}
-	heads, err := results.ReadHeads(dir, exp)
+	heads, err := table.ReadHeads(dir, exp)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +119,7 @@ func Experiment(dir, out string, runs []results.Run, opts Options) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	maps, err := results.ReadMaps(dir, exp)
+	maps, err := table.ReadMaps(dir, exp)
 	if err != nil {
 		return nil, err
 	}
@@ -146,13 +149,13 @@ type NamedFigure struct {
 
 // ExperimentFigures builds the figures of one experiment from its runs and
 // their metrics and heads rows. Figures without data are left out.
-func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []results.Head) ([]NamedFigure, error) {
+func ExperimentFigures(runs []table.Run, metrics []table.Metric, heads []table.Head) ([]NamedFigure, error) {
 	if len(runs) == 0 {
 		return nil, nil
 	}
 	exp := runs[0].Experiment
 	variants := results.Variants(runs)
-	byRun := map[string][]results.Metric{}
+	byRun := map[string][]table.Metric{}
 	for _, m := range metrics {
 		byRun[m.RunID] = append(byRun[m.RunID], m)
 	}
@@ -238,8 +241,8 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	var alpha []Series
 	anyProxy, anyBand = false, false
 	for _, v := range variants {
-		s, proxy := curve(v, byRun, func(_ results.Run, m results.Metric) bool {
-			return m.Metric == results.MetricMeanAlpha && m.K == 1 && m.Layer < 0
+		s, proxy := curve(v, byRun, func(_ table.Run, m table.Metric) bool {
+			return m.Metric == config.MetricMeanAlpha && m.K == 1 && m.Layer < 0
 		})
 		if proxy {
 			s.Label += " *"
@@ -264,7 +267,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 	var loss []Series
 	anyBand = false
 	for _, v := range variants {
-		s, _ := curve(v, byRun, func(_ results.Run, m results.Metric) bool { return m.Metric == results.MetricValLoss })
+		s, _ := curve(v, byRun, func(_ table.Run, m table.Metric) bool { return m.Metric == config.MetricValLoss })
 		anyBand = anyBand || s.Lo != nil
 		loss = append(loss, s)
 	}
@@ -276,14 +279,15 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 		return nil, err
 	}
 
-	// Massive activations per layer at each run's last measurement.
+	// Every per-layer ratio of the metric catalogue (the massive
+	// activations) at each run's last measurement, a panel each.
 	f, err = massiveFigure(exp, variants, byRun)
 	if err := add(FileMassive, f, err); err != nil {
 		return nil, err
 	}
 
 	// Layer x head alpha_1 of every run at its last measurement.
-	headsByRun := map[string][]results.Head{}
+	headsByRun := map[string][]table.Head{}
 	for _, h := range heads {
 		if h.K == 1 {
 			headsByRun[h.RunID] = append(headsByRun[h.RunID], h)
@@ -302,7 +306,7 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 			if proxy {
 				note += "; proxy (row-normalised maps)"
 			}
-			if r.Status != results.StatusDone && r.Status != "" {
+			if r.Status != table.StatusDone && r.Status != "" {
 				note += "; run " + string(r.Status)
 			}
 			f, err := HeadHeatmap(title, z, note)
@@ -316,12 +320,12 @@ func ExperimentFigures(runs []results.Run, metrics []results.Metric, heads []res
 
 // sinkPositions is every position k whose Sink_k the runs measured at
 // their first eps, in order, 0 (the slot) first.
-func sinkPositions(runs []results.Run, byRun map[string][]results.Metric) []int {
+func sinkPositions(runs []table.Run, byRun map[string][]table.Metric) []int {
 	seen := map[int]bool{}
 	for _, r := range runs {
 		eps := runEps(r, byRun[r.ID])
 		for _, m := range byRun[r.ID] {
-			if m.Metric == results.MetricSink && m.Layer < 0 && m.K >= 0 && sameFloat(m.Eps, eps) {
+			if m.Metric == config.MetricSink && m.Layer < 0 && m.K >= 0 && sameFloat(m.Eps, eps) {
 				seen[int(m.K)] = true
 			}
 		}
@@ -338,13 +342,22 @@ func sinkPositions(runs []results.Run, byRun map[string][]results.Metric) []int 
 // value) at each run's last measurement: per layer, one line per variant,
 // or for one-layer models, where a line would be a lone dot on an empty
 // axis, one point per variant with its ± sd bar.
-func massiveFigure(exp string, variants []results.Variant, byRun map[string][]results.Metric) (*Figure, error) {
-	kinds := []struct{ metric, title string }{
-		{results.MetricMassiveHidden, "hidden state"}, {results.MetricMassiveKey, "key"}, {results.MetricMassiveValue, "value"},
+func massiveFigure(exp string, variants []results.Variant, byRun map[string][]table.Metric) (*Figure, error) {
+	// Every per-layer metric of the catalogue, a panel each.
+	type kind struct{ metric, title, unit string }
+	var kinds []kind
+	for _, m := range config.Metrics() {
+		if m.Table == config.MetricsTable && slices.Equal(m.Coords, []string{config.CoordLayer}) {
+			title := m.Title
+			if _, in, ok := strings.Cut(strings.TrimSuffix(title, ")"), "("); ok {
+				title = in // "massive activation (keys)": "keys"
+			}
+			kinds = append(kinds, kind{m.Name, title, m.Unit})
+		}
 	}
-	// Short: gonum places a log axis's label by the arithmetic middle of its
-	// range, and a long one then pushes the data area down from the title.
-	const ylabel = "norm ratio"
+	// The y label is the catalogue's unit, short ("norm ratio"): gonum
+	// places a log axis's label by the arithmetic middle of its range, and a
+	// long one pushes the data area down from the panel's title.
 	const what = "first-token norm ratios"
 	const ratio = "norm ratio: token 1's norm over the other tokens' mean"
 	series := make([][]Series, len(kinds))
@@ -364,7 +377,7 @@ func massiveFigure(exp string, variants []results.Variant, byRun map[string][]re
 		anyBar := false
 		axis, labels := categoryLabels(variants)
 		for i, mk := range kinds {
-			dp := DotPanel{Title: mk.title, XLabel: axis, YLabel: ylabel, LogY: true, HLines: []HLine{{Y: 1}}}
+			dp := DotPanel{Title: mk.title, XLabel: axis, YLabel: mk.unit, LogY: true, HLines: []HLine{{Y: 1}}}
 			for j, s := range series[i] {
 				dp.Labels = append(dp.Labels, labels[j])
 				y, lo, hi := math.NaN(), math.NaN(), math.NaN()
@@ -395,7 +408,7 @@ func massiveFigure(exp string, variants []results.Variant, byRun map[string][]re
 		for _, s := range series[i] {
 			anyBand = anyBand || s.Lo != nil
 		}
-		panels = append(panels, Panel{Title: mk.title, XLabel: "layer", YLabel: ylabel, Series: series[i],
+		panels = append(panels, Panel{Title: mk.title, XLabel: "layer", YLabel: mk.unit, Series: series[i],
 			XAxis: AxisInteger, LogY: true, HLines: []HLine{{Y: 1, Label: "ratio 1"}}})
 	}
 	return Lines(LineChart{Title: "experiment " + exp + ": " + what + " per layer at the last measurement",
@@ -424,16 +437,16 @@ func categoryLabels(variants []results.Variant) (axis string, labels []string) {
 // MapFigures builds, for every run with maps rows, the attention map of probe
 // sequence 0 at the final measurement for the layer and head chosen by
 // opts.Layer and opts.Head (see Options). Masked entries are drawn grey.
-func MapFigures(runs []results.Run, heads []results.Head, maps []results.Map, opts Options) ([]NamedFigure, error) {
+func MapFigures(runs []table.Run, heads []table.Head, maps []table.Map, opts Options) ([]NamedFigure, error) {
 	if len(runs) == 0 || len(maps) == 0 {
 		return nil, nil
 	}
 	exp := runs[0].Experiment
-	mapsByRun := map[string][]results.Map{}
+	mapsByRun := map[string][]table.Map{}
 	for _, m := range maps {
 		mapsByRun[m.RunID] = append(mapsByRun[m.RunID], m)
 	}
-	headsByRun := map[string][]results.Head{}
+	headsByRun := map[string][]table.Head{}
 	for _, h := range heads {
 		if h.K == 1 {
 			headsByRun[h.RunID] = append(headsByRun[h.RunID], h)
@@ -477,7 +490,7 @@ func MapFigures(runs []results.Run, heads []results.Head, maps []results.Map, op
 // its title (experiment, variant and seed) and its file name:
 // prefix + variant + "_seed<N>" + suffix, with the run id added where that
 // is already in used (which it records).
-func runFigureName(exp string, v results.Variant, r results.Run, prefix, suffix string, used map[string]bool) (who, name string) {
+func runFigureName(exp string, v results.Variant, r table.Run, prefix, suffix string, used map[string]bool) (who, name string) {
 	who, name = exp, prefix+fileSafe(v.Label)
 	if v.Label != exp {
 		who += ": " + v.Label
@@ -496,7 +509,7 @@ func runFigureName(exp string, v results.Variant, r results.Run, prefix, suffix 
 
 // topHead is the layer and head with the largest alpha_1 at the last step of
 // a run's heads rows (K = 1), or 0, 0 without rows.
-func topHead(hs []results.Head) (layer, head int) {
+func topHead(hs []table.Head) (layer, head int) {
 	var step int64 = -1
 	for _, h := range hs {
 		step = max(step, h.Step)
@@ -514,7 +527,7 @@ func topHead(hs []results.Head) (layer, head int) {
 // run's maps rows: att[query][column], the slot (key -1) in column 0 when
 // there is one. Entries without a row (masked keys) and zero entries above
 // the causal diagonal are NaN. nil when the head has no rows.
-func attentionMatrix(ms []results.Map, layer, head int) (att [][]float64, step int64, slot bool) {
+func attentionMatrix(ms []table.Map, layer, head int) (att [][]float64, step int64, slot bool) {
 	step = -1
 	var T int32
 	for _, m := range ms {
@@ -572,14 +585,14 @@ func notes(proxy, band bool) string {
 // sink1Curve is a variant's Sink_1 (%) at each run's first eps over
 // training tokens (see curve). A percentage lies in [0, 100], and so does its
 // band: mean ± sd of, say, 0 and 100 would reach from -21 to 121.
-func sink1Curve(v results.Variant, byRun map[string][]results.Metric) (Series, bool) {
+func sink1Curve(v results.Variant, byRun map[string][]table.Metric) (Series, bool) {
 	return sinkCurve(v, byRun, 1)
 }
 
 // sinkCurve is sink1Curve for position k (0: the slot's Sink*).
-func sinkCurve(v results.Variant, byRun map[string][]results.Metric, k int32) (Series, bool) {
-	s, proxy := curve(v, byRun, func(r results.Run, m results.Metric) bool {
-		return m.Metric == results.MetricSink && m.K == k && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
+func sinkCurve(v results.Variant, byRun map[string][]table.Metric, k int32) (Series, bool) {
+	s, proxy := curve(v, byRun, func(r table.Run, m table.Metric) bool {
+		return m.Metric == config.MetricSink && m.K == k && m.Layer < 0 && sameFloat(m.Eps, runEps(r, byRun[r.ID]))
 	})
 	for i := range s.Lo {
 		s.Lo[i], s.Hi[i] = max(s.Lo[i], 0), min(s.Hi[i], 100)
@@ -590,7 +603,7 @@ func sinkCurve(v results.Variant, byRun map[string][]results.Metric, k int32) (S
 // curve is a variant's metric over training tokens: the mean over its runs
 // at each step, with a ± sd band when more than one run has the step. It
 // also reports whether any selected row is a proxy score.
-func curve(v results.Variant, byRun map[string][]results.Metric, keep func(results.Run, results.Metric) bool) (Series, bool) {
+func curve(v results.Variant, byRun map[string][]table.Metric, keep func(table.Run, table.Metric) bool) (Series, bool) {
 	type acc struct {
 		tokens int64
 		vals   []float64
@@ -627,7 +640,7 @@ func curve(v results.Variant, byRun map[string][]results.Metric, keep func(resul
 
 // perLayer is a variant's per-layer metric at each run's last measurement
 // of it, averaged over runs.
-func perLayer(v results.Variant, byRun map[string][]results.Metric, metric string) Series {
+func perLayer(v results.Variant, byRun map[string][]table.Metric, metric string) Series {
 	vals := map[int32][]float64{}
 	for _, r := range v.Runs {
 		last := int64(-1)
@@ -674,7 +687,7 @@ func meanSeries(label string, xs []float64, vals [][]float64) Series {
 
 // headMatrix is [layer][head] alpha at the rows' last step (NaN where a
 // head is missing), or nil when there are no rows.
-func headMatrix(hs []results.Head) (z [][]float64, step, tokens int64, proxy bool) {
+func headMatrix(hs []table.Head) (z [][]float64, step, tokens int64, proxy bool) {
 	if len(hs) == 0 {
 		return nil, 0, 0, false
 	}
@@ -732,20 +745,20 @@ func meanSD(vs []float64) (float64, float64) {
 
 // runEps is the eps at which the run reports Sink_1: its first measure.eps,
 // else the smallest eps of its sink rows.
-func runEps(r results.Run, ms []results.Metric) float64 {
+func runEps(r table.Run, ms []table.Metric) float64 {
 	if e, ok := results.FirstEps(r); ok {
 		return e
 	}
 	best := math.NaN()
 	for _, m := range ms {
-		if m.Metric == results.MetricSink && m.K == 1 && finite(m.Eps) && (math.IsNaN(best) || m.Eps < best) {
+		if m.Metric == config.MetricSink && m.K == 1 && finite(m.Eps) && (math.IsNaN(best) || m.Eps < best) {
 			best = m.Eps
 		}
 	}
 	return best
 }
 
-func commonEps(runs []results.Run) (float64, bool) {
+func commonEps(runs []table.Run) (float64, bool) {
 	var eps float64
 	for i, r := range runs {
 		e, ok := results.FirstEps(r)
@@ -757,7 +770,7 @@ func commonEps(runs []results.Run) (float64, bool) {
 	return eps, true
 }
 
-func commonProbeLength(runs []results.Run) (int, bool) {
+func commonProbeLength(runs []table.Run) (int, bool) {
 	T := int64(0)
 	for i, r := range runs {
 		t, ok := results.SettingInt(r, "measure_probe_length")

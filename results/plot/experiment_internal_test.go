@@ -5,16 +5,18 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // The Sink_1 band (mean ± sd over seeds) stays inside [0, 100] %.
 func TestSink1CurveBandIsAPercentage(t *testing.T) {
-	runs := []results.Run{{ID: "a"}, {ID: "b"}}
-	sink := func(id string, step int64, v float64) results.Metric {
-		return results.Metric{RunID: id, Step: step, TokensSeen: step * 10, Metric: results.MetricSink, K: 1, Eps: 0.3, Layer: -1, Head: -1, Value: v}
+	runs := []table.Run{{ID: "a"}, {ID: "b"}}
+	sink := func(id string, step int64, v float64) table.Metric {
+		return table.Metric{RunID: id, Step: step, TokensSeen: step * 10, Metric: config.MetricSink, K: 1, Eps: 0.3, Layer: -1, Head: -1, Value: v}
 	}
-	byRun := map[string][]results.Metric{
+	byRun := map[string][]table.Metric{
 		"a": {sink("a", 0, 0), sink("a", 1, 0), sink("a", 2, 95), sink("a", 3, 40)},
 		"b": {sink("b", 0, 0), sink("b", 1, 100), sink("b", 2, 100), sink("b", 3, 60)},
 	}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/results"
 	"github.com/sinkrun/sinkrun/results/plot"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/test/external"
 )
 
@@ -181,9 +181,9 @@ func TestAllFromResultsDir(t *testing.T) {
 // The per-variant curves average the seeds at each step.
 func TestExperimentFiguresData(t *testing.T) {
 	rs := external.Synthetic()
-	var runs []results.Run
-	var ms []results.Metric
-	var hs []results.Head
+	var runs []table.Run
+	var ms []table.Metric
+	var hs []table.Head
 	for _, r := range rs {
 		if r.Run.Experiment == "attention" {
 			runs = append(runs, r.Run)
@@ -255,17 +255,17 @@ func TestAttentionMapFromMapsTable(t *testing.T) {
 			break
 		}
 	}
-	var maps []results.Map
+	var maps []table.Map
 	for l := int32(0); l < 2; l++ {
 		for h := int32(0); h < 2; h++ {
 			for q := int32(0); q < 6; q++ {
 				for k := int32(-1); k <= q; k++ { // slot and the visible tokens
-					maps = append(maps, results.Map{RunID: sr.Run.ID, Step: 100, Layer: l, Head: h, Query: q, Key: k, Weight: 1 / float64(q+2)})
+					maps = append(maps, table.Map{RunID: sr.Run.ID, Step: 100, Layer: l, Head: h, Query: q, Key: k, Weight: 1 / float64(q+2)})
 				}
 			}
 		}
 	}
-	if err := results.WriteWithMaps(dir, sr.Run, sr.Metrics, sr.Heads, maps); err != nil {
+	if err := table.WriteWithMaps(dir, sr.Run, sr.Metrics, sr.Heads, maps); err != nil {
 		t.Fatal(err)
 	}
 	one := 1
@@ -285,7 +285,7 @@ func TestAttentionMapFromMapsTable(t *testing.T) {
 		t.Errorf("attention maps %v, want one maps/attention_..._L1H1.png", got)
 	}
 	// Default head: drawn for whichever head has the largest alpha_1.
-	figs, err := plot.MapFigures([]results.Run{sr.Run}, sr.Heads, maps, plot.Options{})
+	figs, err := plot.MapFigures([]table.Run{sr.Run}, sr.Heads, maps, plot.Options{})
 	if err != nil || len(figs) != 1 || !strings.HasPrefix(filepath.ToSlash(figs[0].Name), plot.DirMaps+"/attention_") {
 		t.Errorf("MapFigures default head: %v, %v", figs, err)
 	}

@@ -11,39 +11,39 @@ import (
 	"testing"
 
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // shapeStudy is the results of an experiment at a model shape, without
 // training: 3 variants x 2 seeds, Sink_1, Sink_2 and the slot's Sink* at
 // every 100 steps, per-head alpha_1 and per-layer norm ratios.
-func shapeStudy(layers, heads int) ([]results.Run, []results.Metric, []results.Head) {
-	var runs []results.Run
-	var metrics []results.Metric
-	var hs []results.Head
+func shapeStudy(layers, heads int) ([]table.Run, []table.Metric, []table.Head) {
+	var runs []table.Run
+	var metrics []table.Metric
+	var hs []table.Head
 	for vi, variant := range []string{"softmax", "sigmoid(z: sum)", "scaled_softmax"} {
 		for seed := 1; seed <= 2; seed++ {
 			id := fmt.Sprintf("%d%d", vi, seed)
-			runs = append(runs, results.Run{ID: id, Experiment: "shape", Status: results.StatusDone,
+			runs = append(runs, table.Run{ID: id, Experiment: "shape", Status: table.StatusDone,
 				Varied:   []config.Setting{{Path: "model.attention", Value: variant}},
 				Settings: []config.Column{{Name: "model_attention", Value: variant}, {Name: "seed", Value: int64(seed)}, {Name: "measure_eps", Value: "0.3"}}})
 			for step := int64(0); step <= 500; step += 100 {
 				tok := step * 1024
 				level := float64(step) / 5 / float64(vi+1)
 				for _, k := range []int32{0, 1, 2} {
-					metrics = append(metrics, results.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: results.MetricSink,
+					metrics = append(metrics, table.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: config.MetricSink,
 						K: k, Eps: 0.3, Layer: -1, Head: -1, Value: math.Min(100, level/float64(k+1)+float64(seed))})
 				}
 				metrics = append(metrics,
-					results.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: results.MetricMeanAlpha, K: 1, Eps: math.NaN(), Layer: -1, Head: -1, Value: level / 100},
-					results.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: results.MetricValLoss, K: -1, Eps: math.NaN(), Layer: -1, Head: -1, Value: 3 - level/100})
+					table.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: config.MetricMeanAlpha, K: 1, Eps: math.NaN(), Layer: -1, Head: -1, Value: level / 100},
+					table.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: config.MetricValLoss, K: -1, Eps: math.NaN(), Layer: -1, Head: -1, Value: 3 - level/100})
 				for l := 0; l < layers; l++ {
-					for _, m := range []string{results.MetricMassiveHidden, results.MetricMassiveKey, results.MetricMassiveValue} {
-						metrics = append(metrics, results.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: m, K: -1, Eps: math.NaN(),
+					for _, m := range []string{config.MetricMassiveHidden, config.MetricMassiveKey, config.MetricMassiveValue} {
+						metrics = append(metrics, table.Metric{RunID: id, Step: step, TokensSeen: tok, Metric: m, K: -1, Eps: math.NaN(),
 							Layer: int32(l), Head: -1, Value: 1 + float64(l+seed)*float64(vi+1)})
 					}
 					for h := 0; h < heads; h++ {
-						hs = append(hs, results.Head{RunID: id, Step: step, TokensSeen: tok, Layer: int32(l), Head: int32(h), K: 1,
+						hs = append(hs, table.Head{RunID: id, Step: step, TokensSeen: tok, Layer: int32(l), Head: int32(h), K: 1,
 							Alpha: math.Mod(float64(l*heads+h)*0.37+float64(seed)*0.1, 1)})
 					}
 				}

@@ -1,5 +1,5 @@
 // Package data prepares the token streams of a run: training windows,
-// held-out validation batches and probe sequences (SPEC §1, §2 "data").
+// held-out validation batches and probe sequences (docs/metrics.md#probe).
 //
 // A corpus (the Go source tree, text or JSONL files, pre-tokenized uint16
 // files, or a synthetic generator) becomes one token stream: its documents
@@ -17,7 +17,7 @@
 //
 //   - first_token fixed(token: X): the row is [X, w0, w1, ...], X followed
 //     by a window of data one token shorter than the row. Otherwise rows are
-//     plain windows; no BOS token is added (SPEC §1 default).
+//     plain windows; no BOS token is added (docs/metrics.md#probe).
 //   - random_tokens span(from: a, to: b): positions a .. b-1 get tokens
 //     drawn uniformly from the corpus vocabulary (not the dedicated ids), in
 //     training and validation rows and natural probes; training rows draw

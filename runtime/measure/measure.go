@@ -1,6 +1,7 @@
-// Package measure computes the attention-sink metrics of SPEC §1 from the
-// tensors of a probe pass: per-head first-token scores alpha_k, Sink_k^eps,
-// proxy (Sink*) scores on row-normalised maps, and massive-activation ratios.
+// Package measure computes the attention-sink metrics of the metric
+// catalogue (config.Metrics; definitions in docs/metrics.md) from the tensors
+// of a probe pass: per-head token scores alpha_k, Sink_k^eps, proxy scores on
+// row-normalised maps, and massive-activation ratios.
 //
 // Positions: k is 1-based wherever it appears in the API (SinkScore.K,
 // HeadAlpha.K, Options.Ks), as in the formulas; layers and heads are 0-based.
@@ -42,8 +43,8 @@ func (k ProxyKind) String() string {
 	return fmt.Sprintf("ProxyKind(%d)", int(k))
 }
 
-// ProxyFor is the proxy normalisation SPEC §1 prescribes for an attention
-// op, the rule of its entry in the architecture catalogue
+// ProxyFor is the proxy normalisation (docs/metrics.md#proxy) of an
+// attention op, the rule of its entry in the architecture catalogue
 // (config.AttentionOp.Proxy): ProxySum or ProxyAbsSum for ops whose rows need
 // not sum to 1 (sigmoid with Z=1, ...), ProxyNone otherwise.
 func ProxyFor(a config.Attention) ProxyKind {
@@ -124,8 +125,8 @@ func Alpha(m []float32, T, k int) float64 {
 }
 
 // alphaColumn is the mean attention that column c of one [T][slots+T] map
-// receives from the queries that can see it (SPEC §1's alpha; for a slot
-// column, every query sees it).
+// receives from the queries that can see it (alpha_k of docs/metrics.md;
+// for a slot column, every query sees it).
 func alphaColumn(m []float32, T, slots int, vis []bool, c int) float64 {
 	S := slots + T
 	sum, seen := 0.0, 0
@@ -173,26 +174,13 @@ type Options struct {
 	Proxy ProxyKind
 }
 
-// OptionsFor is the Options a run's settings ask for: measure.eps;
-// measure.sink plus, when they lie within the probe, the position of
-// data.fixed_token (where the paper's fixed-token study finds the sink) and
-// the first position after data.random_tokens' span (where a sink pushed
-// off randomised positions would land); and the proxy normalisation of the
-// run's attention op (ProxyFor).
+// OptionsFor is the Options a run's settings ask for: measure.eps; the
+// positions of config.MeasuredPositions (1, measure.sink, and where they lie
+// within the probe the position of data.fixed_token and the first position
+// after data.random_tokens' span); and the proxy normalisation of the run's
+// attention op (ProxyFor).
 func OptionsFor(r config.Run) Options {
-	ks := slices.Clone(r.Measure.Sink)
-	add := func(k int) {
-		if k >= 1 && k <= r.Measure.ProbeLength && !slices.Contains(ks, k) {
-			ks = append(ks, k)
-		}
-	}
-	if ft := r.Data.FixedToken; ft.Kind == "fixed" {
-		add(ft.Position)
-	}
-	if rt := r.Data.RandomTokens; rt.Kind == "span" {
-		add(rt.To)
-	}
-	return Options{Eps: slices.Clone(r.Measure.Eps), Ks: ks, Proxy: ProxyFor(r.Model.Attention)}
+	return Options{Eps: slices.Clone(r.Measure.Eps), Ks: config.MeasuredPositions(r), Proxy: ProxyFor(r.Model.Attention)}
 }
 
 // SinkScore is Sink_K^Eps in percent. K = 0 is the slot column of models
@@ -234,9 +222,33 @@ type Report struct {
 	// Massive has one entry per layer when any of Hidden, Keys, Values was
 	// given; nil otherwise.
 	Massive []LayerRatio
+	// Proxy: the maps were row-normalised first (Options.Proxy).
+	Proxy bool
 }
 
-// Analyze computes SPEC §1's metrics on a probe pass. It checks every shape
+// Values are the report's values of the metric catalogue's metrics table
+// (config.MetricSink, config.MetricMeanAlpha and the massive_* ratios), in
+// the order they are recorded: Sink as it is ordered, mean alpha_1, then
+// each layer's hidden, key and value ratios. (HeadAlpha goes to the heads
+// table.)
+func (r Report) Values() []config.MetricValue {
+	var out []config.MetricValue
+	for _, s := range r.Sink {
+		out = append(out, config.MetricValue{Metric: config.MetricSink,
+			At: config.Point{config.CoordK: s.K, config.CoordEps: s.Eps}, Value: s.Percent, Proxy: s.Proxy})
+	}
+	out = append(out, config.MetricValue{Metric: config.MetricMeanAlpha, At: config.Point{config.CoordK: 1}, Value: r.MeanAlpha1, Proxy: r.Proxy})
+	for _, l := range r.Massive {
+		at := func() config.Point { return config.Point{config.CoordLayer: l.Layer} }
+		out = append(out,
+			config.MetricValue{Metric: config.MetricMassiveHidden, At: at(), Value: l.Hidden},
+			config.MetricValue{Metric: config.MetricMassiveKey, At: at(), Value: l.Key},
+			config.MetricValue{Metric: config.MetricMassiveValue, At: at(), Value: l.Value})
+	}
+	return out
+}
+
+// Analyze computes the metrics of docs/metrics.md on a probe pass. It checks every shape
 // and returns an error, never panics, on a mismatch.
 //
 // Sink_k^eps is the percentage of (sequence, layer, head) triples whose
@@ -302,7 +314,7 @@ func Analyze(p Probe, o Options) (Report, error) {
 		}
 	}
 
-	var r Report
+	r := Report{Proxy: proxy}
 	for ki, k := range ks {
 		for _, e := range eps {
 			count := 0

@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -347,7 +348,7 @@ func TestOptionsFor(t *testing.T) {
 		proxy ProxyKind
 	}{
 		{"defaults", func(r *config.Run) {}, []int{1}, ProxyNone},
-		{"asked positions", func(r *config.Run) { r.Measure.Sink = []int{2, 3} }, []int{2, 3}, ProxyNone},
+		{"asked positions", func(r *config.Run) { r.Measure.Sink = []int{2, 3} }, []int{1, 2, 3}, ProxyNone},
 		{"fixed token position", func(r *config.Run) {
 			r.Data.FixedToken = config.FixedToken{Kind: "fixed", Position: 2, Token: 5}
 		}, []int{1, 2}, ProxyNone},
@@ -378,6 +379,66 @@ func TestOptionsFor(t *testing.T) {
 		if !slices.Equal(r.Measure.Sink, sink) {
 			t.Errorf("%s: OptionsFor changed the run's sink list", c.name)
 		}
+	}
+}
+
+// TestHeadSinkAtFirstEps: a head's Sink% counts the sequences above the
+// first eps of the list, whatever the list's order, while Sink_k is
+// reported at every eps. Two sequences, alpha_1 0.7 and 0.4.
+func TestHeadSinkAtFirstEps(t *testing.T) {
+	att := []float32{
+		1, 0, 0, 0.6, 0.4, 0, 0.5, 0.25, 0.25, // sequence 0: alpha_1 = (1+0.6+0.5)/3 = 0.7
+		1, 0, 0, 0.1, 0.9, 0, 0.1, 0.45, 0.45, // sequence 1: alpha_1 = (1+0.1+0.1)/3 = 0.4
+	}
+	for _, tc := range []struct {
+		eps      []float64
+		headSink float64
+	}{
+		{[]float64{0.5, 0.35}, 50},
+		{[]float64{0.35, 0.5}, 100},
+		{[]float64{0.35, 0.5, 0.8}, 100},
+	} {
+		rep, err := Analyze(Probe{N: 2, T: 3, Layers: 1, Heads: 1, Attention: [][]float32{att}}, Options{Eps: tc.eps})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.HeadAlpha) != 1 || rep.HeadAlpha[0].SinkPercent != tc.headSink || math.Abs(rep.HeadAlpha[0].Alpha-0.55) > 1e-6 {
+			t.Errorf("eps %v: head %+v, want Sink%% %v at the first eps, alpha 0.55", tc.eps, rep.HeadAlpha, tc.headSink)
+		}
+		for _, s := range rep.Sink {
+			want := map[float64]float64{0.35: 100, 0.5: 50, 0.8: 0}[s.Eps]
+			if s.Percent != want {
+				t.Errorf("eps %v: Sink_1 at %v = %v, want %v", tc.eps, s.Eps, s.Percent, want)
+			}
+		}
+	}
+}
+
+// TestValues: the report's values are the catalogue's metrics at their
+// coordinates, the metrics of files written so far in the order they were
+// recorded (the metrics table's rows keep their order).
+func TestValues(t *testing.T) {
+	rep := Report{
+		Sink:       []SinkScore{{K: 1, Eps: 0.3, Percent: 50, Proxy: true}, {K: 0, Eps: 0.3, Percent: 25, Proxy: true}},
+		MeanAlpha1: 0.4, Proxy: true,
+		Massive: []LayerRatio{{Layer: 0, Hidden: 9, Key: 2, Value: math.NaN()}, {Layer: 1, Hidden: 3, Key: 1, Value: 1}},
+	}
+	known := []string{config.MetricSink, config.MetricMeanAlpha, config.MetricMassiveHidden, config.MetricMassiveKey, config.MetricMassiveValue}
+	var got []string
+	for _, v := range rep.Values() {
+		m, ok := config.MetricNamed(v.Metric)
+		if !ok || m.Table != config.MetricsTable || len(v.At) != len(m.Coords) || v.Proxy != m.Proxy {
+			t.Errorf("%+v: not a value of the catalogue's metrics table at its coordinates", v)
+		}
+		if slices.Contains(known, v.Metric) { // the order of files written so far; later metrics may come between
+			got = append(got, fmt.Sprintf("%s(%s)=%v", v.Metric, v.At, v.Value))
+		}
+	}
+	want := []string{"sink(k=1, eps=0.3)=50", "sink(k=0, eps=0.3)=25", "mean_alpha(k=1)=0.4",
+		"massive_hidden(layer=0)=9", "massive_key(layer=0)=2", "massive_value(layer=0)=NaN",
+		"massive_hidden(layer=1)=3", "massive_key(layer=1)=1", "massive_value(layer=1)=1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Values:\n got %v\nwant %v", got, want)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/runner/claim"
 	"github.com/sinkrun/sinkrun/runtime/runner/runnertest"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
@@ -117,7 +117,7 @@ func interruptSecond(t *testing.T, exps []*compiler.Experiment, out string, clai
 
 // checkpointOf is the checkpoint directory of a run.
 func checkpointOf(out string, r config.Run) string {
-	return filepath.Join(results.PartitionDir(out, "checkpoints", r.Experiment), "run-"+r.ID())
+	return filepath.Join(table.PartitionDir(out, "checkpoints", r.Experiment), "run-"+r.ID())
 }
 
 // TestClaimTakeOver: a run whose worker died (its claim is no longer
@@ -177,7 +177,7 @@ func TestClaimTakeOver(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
-	if results.Done(out, runs[3].Experiment, runs[3].ID()) {
+	if table.Done(out, runs[3].Experiment, runs[3].ID()) {
 		t.Error("the run held by a live worker was trained")
 	}
 
@@ -228,7 +228,7 @@ func TestClaimLost(t *testing.T) {
 	if !strings.Contains(log.String(), "[1/4] grid train.optimizer.lr=0.001 seed=1: another worker took this run over") {
 		t.Errorf("the log does not say the run was lost:\n%s", log)
 	}
-	if results.Done(out, runs[0].Experiment, runs[0].ID()) {
+	if table.Done(out, runs[0].Experiment, runs[0].ID()) {
 		t.Error("the worker that lost its claim wrote the run's results")
 	}
 	// Its last checkpoint went to its own claim's directory, not where the
@@ -291,7 +291,7 @@ func TestClaimLostMidRun(t *testing.T) {
 	if err != nil || o.Done != 0 || o.Elsewhere != 1 {
 		t.Fatalf("%v %+v\n%s", err, o, log)
 	}
-	if !strings.Contains(log.String(), "another worker took this run over") || results.Done(out, r.Experiment, r.ID()) {
+	if !strings.Contains(log.String(), "another worker took this run over") || table.Done(out, r.Experiment, r.ID()) {
 		t.Errorf("the run was not dropped:\n%s", log)
 	}
 	ckpt := checkpointOf(out, r)
@@ -315,13 +315,13 @@ func TestClaimQueueRunFinishedMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	b := &batch{opts: Options{Out: out, Claim: true}, runs: runs, records: make([]*results.Run, len(runs)), disp: newDisplay(io.Discard, "")}
+	b := &batch{opts: Options{Out: out, Claim: true}, runs: runs, records: make([]*table.Run, len(runs)), disp: newDisplay(io.Discard, "")}
 	b.disp.batchLine = b.batchLine
 	stamps := runsStamps(out, runs)
 	// Another worker finishes run 0 now.
-	other := results.NewRun(runs[0], "go", time.Now())
-	other.Status = results.StatusDone
-	if err := results.Write(out, other, nil, nil); err != nil {
+	other := table.NewRun(runs[0], "go", time.Now())
+	other.Status = table.StatusDone
+	if err := table.Write(out, other, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	q, err := b.claimQueue([]int{0, 1}, stamps)

@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/data"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
@@ -174,7 +174,7 @@ func calibrate(ctx context.Context, be compute.Backend, spec string, ds *data.Da
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	if res.Run.Status != results.StatusDone {
+	if res.Run.Status != table.StatusDone {
 		return 0, 0, 0, errors.New(string(res.Run.Status) + ": " + res.Run.Error)
 	}
 	step = afterLast.Sub(after1) / (CalibrationSteps - 1)

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
 )
 
@@ -47,21 +48,22 @@ func TestBatchLines(t *testing.T) {
 }
 
 // TestSinkFigures: the slot's Sink* first, then every k, at the last step
-// and the first eps only.
+// and the first eps only; proxy scores marked.
 func TestSinkFigures(t *testing.T) {
-	run := compileSrc(t, strings.Replace(grid, "val_batches 2", "val_batches 2; eps [0.3, 0.5]", 1))[0].Runs[0]
-	m := func(step int64, k int32, eps, v float64) results.Metric {
-		return results.Metric{Step: step, Metric: results.MetricSink, K: k, Eps: eps, Value: v, Layer: -1, Head: -1}
+	m := func(step int64, k int32, eps, v float64) table.Metric {
+		return table.Metric{Step: step, Metric: config.MetricSink, K: k, Eps: eps, Value: v, Layer: -1, Head: -1}
 	}
-	metrics := []results.Metric{
-		m(10, 1, 0.3, 1), m(20, 2, 0.3, 7), m(20, 1, 0.3, 50), m(20, 0, 0.3, 99), m(20, 1, 0.5, 3),
-		{Step: 20, Metric: results.MetricValLoss, K: -1, Eps: math.NaN(), Value: 2},
+	metrics := []table.Metric{
+		m(10, 1, 0.3, 1), m(10, 1, 0.5, 1), m(20, 2, 0.3, 7), m(20, 1, 0.3, 50), m(20, 0, 0.3, 99), m(20, 1, 0.5, 3),
+		{Step: 20, Metric: config.MetricValLoss, K: -1, Eps: math.NaN(), Value: 2},
 	}
-	if got, want := sinkFigures(run, results.Run{}, metrics), "Sink* 99.00%, Sink_1 50.00%, Sink_2 7.00%"; got != want {
+	if got, want := sinkFigures(metrics), "Sink* 99.00%, Sink_1 50.00%, Sink_2 7.00%"; got != want {
 		t.Errorf("sinkFigures = %q, want %q", got, want)
 	}
-	if got, want := sinkFigures(run, results.Run{FinalSink1: 4, FinalSinkSlot: math.NaN(), Sink1Proxy: true}, nil), "Sink_1 4.00% (proxy)"; got != want {
-		t.Errorf("without metrics: %q, want %q", got, want)
+	proxy := []table.Metric{m(5, 1, 0.3, 4)}
+	proxy[0].IsProxy = true
+	if got, want := sinkFigures(proxy), "Sink_1 4.00% (proxy)"; got != want {
+		t.Errorf("a proxy score: %q, want %q", got, want)
 	}
 }
 

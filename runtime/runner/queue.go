@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/runner/claim"
 )
 
@@ -71,7 +71,7 @@ type stamp struct {
 }
 
 func runsStamp(out string, exp, id string) stamp {
-	fi, err := os.Stat(results.Path(out, results.TableRuns, exp, id))
+	fi, err := os.Stat(table.Path(out, table.TableRuns, exp, id))
 	if err != nil {
 		return stamp{}
 	}
@@ -104,7 +104,7 @@ const claimsDir = "claims"
 // claimName is a run's claim under the claims directory:
 // experiment=<name>/run-<id>, like its results files.
 func claimName(exp, id string) string {
-	return filepath.ToSlash(filepath.Join(results.PartitionDir("", "", exp), "run-"+id))
+	return filepath.ToSlash(filepath.Join(table.PartitionDir("", "", exp), "run-"+id))
 }
 
 // written reports whether run i's results were written since this batch

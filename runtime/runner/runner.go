@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +29,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/data"
 	"github.com/sinkrun/sinkrun/runtime/runner/claim"
@@ -87,7 +86,7 @@ type Outcome struct {
 	// results existed, whose weights were not kept (they were trained
 	// without KeepWeights).
 	NotKept int
-	Runs    []results.Run // every finished or skipped run, in grid order
+	Runs    []table.Run // every finished or skipped run, in grid order
 }
 
 // Run executes every run of the experiments (of opts.Shard). It returns
@@ -114,7 +113,7 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	if err != nil {
 		return Outcome{}, err
 	}
-	b := &batch{opts: opts, runs: runs, cache: data.NewCache(), records: make([]*results.Run, len(runs)),
+	b := &batch{opts: opts, runs: runs, cache: data.NewCache(), records: make([]*table.Run, len(runs)),
 		disp: newDisplay(opts.Log, opts.Progress), trainedAgain: map[int]bool{}}
 	b.outcome.Total = len(runs)
 	b.disp.batchLine = b.batchLine
@@ -123,14 +122,14 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 	again := 0 // runs with results that --force trains again
 	for i, run := range runs {
 		prev, ok := existing[run.Experiment+"/"+run.ID()]
-		if ok && opts.Force && prev.Status != results.StatusFailed {
+		if ok && opts.Force && prev.Status != table.StatusFailed {
 			again++
 			b.trainedAgain[i] = true
 		}
-		if ok && !opts.Force && prev.Status != results.StatusFailed {
+		if ok && !opts.Force && prev.Status != table.StatusFailed {
 			count := func(o *Outcome) { o.Skipped++ }
 			kept := ""
-			if opts.KeepWeights && prev.Status == results.StatusDone && !weightsKept(opts.Out, run) {
+			if opts.KeepWeights && prev.Status == table.StatusDone && !weightsKept(opts.Out, run) {
 				kept = "; its weights were not kept when it trained, and a skipped run keeps nothing"
 				count = func(o *Outcome) { o.Skipped++; o.NotKept++ }
 			}
@@ -238,18 +237,18 @@ func Run(ctx context.Context, exps []*compiler.Experiment, opts Options) (Outcom
 }
 
 // previous reads the runs already recorded under the results root.
-func previous(out string) (map[string]results.Run, error) {
-	m := map[string]results.Run{}
-	if _, err := os.Stat(filepath.Join(out, results.TableRuns)); errors.Is(err, os.ErrNotExist) {
+func previous(out string) (map[string]table.Run, error) {
+	m := map[string]table.Run{}
+	if _, err := os.Stat(filepath.Join(out, table.TableRuns)); errors.Is(err, os.ErrNotExist) {
 		return m, nil
 	}
-	rs, err := results.ReadRuns(out)
+	rs, err := table.ReadRuns(out)
 	for try := 0; err != nil && try < 3; try++ {
 		// Another shard re-running a run with --force removes its runs file
 		// before writing it again: a file may vanish between the listing
 		// and the reading.
 		time.Sleep(100 * time.Millisecond)
-		rs, err = results.ReadRuns(out)
+		rs, err = table.ReadRuns(out)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading earlier results in %s: %w", out, err)
@@ -270,7 +269,7 @@ type batch struct {
 
 	mu        sync.Mutex
 	outcome   Outcome
-	records   []*results.Run
+	records   []*table.Run
 	stopErr   error
 	described map[string]bool // data descriptions printed
 	// trainedAgain holds the runs that had results and are trained again
@@ -312,13 +311,13 @@ func (b *batch) label(i int) string {
 }
 
 func (b *batch) checkpointDir(run config.Run) string {
-	return filepath.Join(results.PartitionDir(b.opts.Out, "checkpoints", run.Experiment), "run-"+run.ID())
+	return filepath.Join(table.PartitionDir(b.opts.Out, "checkpoints", run.Experiment), "run-"+run.ID())
 }
 
 // WeightsDir is where a finished run's final model is kept (Options.KeepWeights):
 // <out>/weights/experiment=<name>/run-<id>, in model.Save's format.
 func WeightsDir(out string, run config.Run) string {
-	return filepath.Join(results.PartitionDir(out, "weights", run.Experiment), "run-"+run.ID())
+	return filepath.Join(table.PartitionDir(out, "weights", run.Experiment), "run-"+run.ID())
 }
 
 // weightsKept reports whether the run's final model was kept (KeepWeights).
@@ -468,13 +467,13 @@ func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) 
 		b.lost(label, c)
 		return nil
 	}
-	if err := results.WriteWithMaps(b.opts.Out, r, res.Metrics, res.Heads, res.Maps); err != nil {
+	if err := table.WriteWithMaps(b.opts.Out, r, res.Metrics, res.Heads, res.Maps); err != nil {
 		b.disp.event(fmt.Sprintf("%s: writing results: %v", label, err))
 		return err
 	}
 	var stop error
 	switch r.Status {
-	case results.StatusDone:
+	case table.StatusDone:
 		b.record(i, r, func(o *Outcome) { o.Done++ })
 		pace := "measured only"
 		if r.Steps > 0 {
@@ -482,15 +481,15 @@ func (b *batch) finish(i int, label string, res trainer.Result, c *claim.Claim) 
 		}
 		b.disp.event(fmt.Sprintf("%s: done in %s (%s%s%s): %s, val loss %.4f", label,
 			roundDur(time.Duration(r.WallSeconds*float64(time.Second))), pace, resumedText(res), checkpointText(res),
-			sinkFigures(b.runs[i], r, res.Metrics), r.FinalValLoss))
-	case results.StatusDiverged:
+			sinkFigures(res.Metrics), r.Final("final_val_loss").Value))
+	case table.StatusDiverged:
 		b.record(i, r, func(o *Outcome) { o.Diverged++ })
 		b.disp.event(fmt.Sprintf("%s: diverged at step %d: %s", label, r.DivergedStep, r.Error))
 	default:
 		b.record(i, r, func(o *Outcome) { o.Failed++ })
 		b.disp.event(fmt.Sprintf("%s: FAILED: %s", label, r.Error))
 	}
-	if r.Status != results.StatusDone && b.opts.FailFast {
+	if r.Status != table.StatusDone && b.opts.FailFast {
 		stop = fmt.Errorf("%s: %s (--fail-fast)", label, r.Status)
 		b.disp.event("stopping the batch (--fail-fast); runs in flight are checkpointed")
 	}
@@ -518,7 +517,7 @@ func (b *batch) release(label string, c *claim.Claim) {
 	}
 }
 
-func (b *batch) record(i int, r results.Run, count func(*Outcome)) {
+func (b *batch) record(i int, r table.Run, count func(*Outcome)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.records[i] = &r
@@ -571,8 +570,8 @@ func removeTemps(out string, runs []config.Run) {
 		exps[r.Experiment] = true
 	}
 	for exp := range exps {
-		for _, table := range []string{results.TableRuns, results.TableMetrics, results.TableHeads} {
-			dir := results.PartitionDir(out, table, exp)
+		for _, tbl := range []string{table.TableRuns, table.TableMetrics, table.TableHeads} {
+			dir := table.PartitionDir(out, tbl, exp)
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {
 				name := e.Name()
@@ -587,9 +586,9 @@ func removeTemps(out string, runs []config.Run) {
 	}
 }
 
-func failed(run config.Run, err error, backendName string) results.Run {
-	r := results.NewRun(run, backendName, time.Now())
-	r.Status, r.Error = results.StatusFailed, err.Error()
+func failed(run config.Run, err error, backendName string) table.Run {
+	r := table.NewRun(run, backendName, time.Now())
+	r.Status, r.Error = table.StatusFailed, err.Error()
 	return r
 }
 
@@ -602,47 +601,38 @@ func describe(run config.Run) string {
 }
 
 // sinkFigures is every sink score a finished run measured, at its last
-// measurement and first eps: Sink* (the slot's score) where the model has a
-// slot, then Sink_k for each measured position k, e.g. "Sink_1 95.00%,
-// Sink_2 0.40%"; "(proxy)" marks proxy scores.
-func sinkFigures(run config.Run, r results.Run, metrics []results.Metric) string {
-	eps := math.NaN()
-	if len(run.Measure.Eps) > 0 {
-		eps = run.Measure.Eps[0]
-	}
-	last := int64(-1)
-	for _, m := range metrics {
-		if m.Metric == results.MetricSink && m.Eps == eps {
-			last = max(last, m.Step)
+// measurement and first eps (as the catalogue's final columns read them):
+// Sink* (the slot's score) where the model has a slot, then Sink_k for each
+// measured position k, e.g. "Sink_1 95.00%, Sink_2 0.40%"; "(proxy)" marks
+// proxy scores.
+func sinkFigures(metrics []table.Metric) string {
+	values := table.Values(metrics)
+	var ks []int
+	for _, v := range values {
+		if k, ok := v.At.Int(config.CoordK); ok && v.Metric == config.MetricSink && !slices.Contains(ks, k) {
+			ks = append(ks, k)
 		}
 	}
-	type figure struct {
-		k     int32
-		value float64
-	}
-	var figs []figure
-	for _, m := range metrics {
-		if m.Metric == results.MetricSink && m.Eps == eps && m.Step == last {
-			figs = append(figs, figure{m.K, m.Value})
+	slices.Sort(ks)
+	var parts []string
+	proxy := false
+	for _, k := range ks {
+		v, p, ok := config.Pick(values, config.MetricSink, config.Point{config.CoordK: k}, []string{config.CoordEps}, config.Mean)
+		if !ok {
+			continue
 		}
-	}
-	if len(figs) == 0 { // nothing in the metrics: the runs row's own
-		figs = append(figs, figure{1, r.FinalSink1})
-		if !math.IsNaN(r.FinalSinkSlot) {
-			figs = append(figs, figure{0, r.FinalSinkSlot})
-		}
-	}
-	slices.SortFunc(figs, func(a, b figure) int { return int(a.k - b.k) })
-	parts := make([]string, len(figs))
-	for j, f := range figs {
-		name := fmt.Sprintf("Sink_%d", f.k)
-		if f.k == 0 {
+		proxy = proxy || p
+		name := fmt.Sprintf("Sink_%d", k)
+		if k == 0 {
 			name = "Sink*"
 		}
-		parts[j] = fmt.Sprintf("%s %.2f%%", name, f.value)
+		parts = append(parts, fmt.Sprintf("%s %.2f%%", name, v))
+	}
+	if len(parts) == 0 {
+		return "no sink score"
 	}
 	s := strings.Join(parts, ", ")
-	if r.Sink1Proxy {
+	if proxy {
 		s += " (proxy)"
 	}
 	return s

@@ -15,7 +15,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/runner/runnertest"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
 )
@@ -95,7 +95,7 @@ func TestCaching(t *testing.T) {
 	if err != nil || o.Done != 4 || o.Skipped != 0 {
 		t.Fatalf("--force: %v, %+v", err, o)
 	}
-	rs, err := results.ReadRuns(out)
+	rs, err := table.ReadRuns(out)
 	if err != nil || len(rs) != 6 {
 		t.Fatalf("runs table: %d rows (%v), want 6", len(rs), err)
 	}
@@ -121,10 +121,10 @@ func TestDivergedThenNext(t *testing.T) {
 		t.Fatalf("%v %+v\n%s", err, o, log)
 	}
 	d := o.Runs[0]
-	if d.Status != results.StatusDiverged || d.DivergedStep < 1 || !strings.Contains(log, fmt.Sprintf("diverged at step %d", d.DivergedStep)) {
+	if d.Status != table.StatusDiverged || d.DivergedStep < 1 || !strings.Contains(log, fmt.Sprintf("diverged at step %d", d.DivergedStep)) {
 		t.Errorf("first run: %s at step %d (%s)\n%s", d.Status, d.DivergedStep, d.Error, log)
 	}
-	if o.Runs[1].Status != results.StatusDone {
+	if o.Runs[1].Status != table.StatusDone {
 		t.Errorf("second run: %s", o.Runs[1].Status)
 	}
 	// Diverged is a result: the next batch skips it.
@@ -137,7 +137,7 @@ func TestDivergedThenNext(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "fail-fast") || o.Diverged != 1 || o.Done != 0 {
 		t.Fatalf("--fail-fast: %v %+v\n%s", err, o, log)
 	}
-	if rs, _ := results.ReadRuns(out); len(rs) != 1 {
+	if rs, _ := table.ReadRuns(out); len(rs) != 1 {
 		t.Errorf("--fail-fast wrote %d runs, want 1", len(rs))
 	}
 }
@@ -194,7 +194,7 @@ func TestInterruptResumes(t *testing.T) {
 	if !strings.Contains(log.String(), "checkpointed at step") || !strings.Contains(log.String(), "interrupted: checkpointing the runs in flight") {
 		t.Errorf("log does not say where the run was checkpointed:\n%s", log)
 	}
-	if rs, _ := results.ReadRuns(out); len(rs) != 1 {
+	if rs, _ := table.ReadRuns(out); len(rs) != 1 {
 		t.Errorf("after the interrupt the runs table has %d rows, want 1", len(rs))
 	}
 	o, text, err := run(t, exps, Options{Out: out, Jobs: 1, CheckpointEvery: 15})

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/internal/atomicfile"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // A checkpoint is a directory holding the model's variables and optimiser
 // state (model.Save: parameters, both AdamW moments and the update count) and
-// the run's bookkeeping (state.gob: the rows measured so far, timings and the
-// final-metric fields). It is written to <dir>.tmp and renamed into place
+// the run's bookkeeping (state.gob: the rows measured so far, timings and
+// when the run started). It is written to <dir>.tmp and renamed into place
 // (the previous one moved to <dir>.old first and removed last), so a crash at
 // any moment leaves a complete checkpoint in <dir> or <dir>.old.
 //
@@ -28,14 +28,15 @@ import (
 type checkpointState struct {
 	RunID     string
 	Step      int
-	Metrics   []results.Metric
-	Heads     []results.Head
-	Maps      []results.Map
+	Metrics   []table.Metric
+	Heads     []table.Head
+	Maps      []table.Map
 	TrainTime time.Duration // time inside train steps, all processes so far
 	StepsRun  int
 	Wall      time.Duration // wall time on the run, all processes so far
-	LastLoss  float64
-	Final     results.Run // the final-metric fields measured so far, and StartedAt
+	// Final is the runs row so far; a resumed run keeps its StartedAt. (Its
+	// final_* columns are computed from Metrics when the run ends.)
+	Final table.Run
 }
 
 const stateFile = "state.gob"
@@ -69,7 +70,7 @@ func (t *training) saveCheckpoint(step int) error {
 		return fmt.Errorf("saving the model: %w", err)
 	}
 	st := checkpointState{RunID: t.id, Step: step, Metrics: t.metrics, Heads: t.heads, Maps: t.maps,
-		TrainTime: t.trainTime, StepsRun: t.stepsRun, Wall: t.wall(), LastLoss: t.lastLoss, Final: t.rec}
+		TrainTime: t.trainTime, StepsRun: t.stepsRun, Wall: t.wall(), Final: t.rec}
 	if err := writeGob(filepath.Join(tmp, stateFile), &st); err != nil {
 		return err
 	}
@@ -123,10 +124,7 @@ func (t *training) restore() (int, error) {
 	}
 	t.metrics, t.heads, t.trainTime, t.stepsRun = st.Metrics, st.Heads, st.TrainTime, st.StepsRun
 	t.maps = st.Maps
-	t.wallBefore, t.lastLoss = st.Wall, st.LastLoss
-	t.rec.FinalValLoss, t.rec.FinalSink1, t.rec.Sink1Proxy = st.Final.FinalValLoss, st.Final.FinalSink1, st.Final.Sink1Proxy
-	t.rec.FinalMeanAlpha1, t.rec.FinalMassive = st.Final.FinalMeanAlpha1, st.Final.FinalMassive
-	t.rec.FinalSinkSlot = st.Final.FinalSinkSlot
+	t.wallBefore = st.Wall
 	t.rec.StartedAt = st.Final.StartedAt
 	return st.Step, nil
 }

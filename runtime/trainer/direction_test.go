@@ -5,7 +5,8 @@ import (
 	"testing"
 
 	"github.com/sinkrun/sinkrun/compiler"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/data"
 	"github.com/sinkrun/sinkrun/runtime/trainer"
@@ -63,11 +64,11 @@ func TestSinkFollowsTheFixedToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := trainer.Train(context.Background(), run, ds, trainer.Options{Backend: be, BackendName: "test"})
-		if err != nil || res.Run.Status != results.StatusDone {
+		if err != nil || res.Run.Status != table.StatusDone {
 			t.Fatalf("%s: err %v, status %s: %s", variant, err, res.Run.Status, res.Run.Error)
 		}
 		final[variant] = lastSink(res.Metrics, int64(run.Train.Steps))
-		t.Logf("%s: Sink_1 %.2f%%, Sink_2 %.2f%%, val loss %.3f", variant, final[variant][1], final[variant][2], res.Run.FinalValLoss)
+		t.Logf("%s: Sink_1 %.2f%%, Sink_2 %.2f%%, val loss %.3f", variant, final[variant][1], final[variant][2], res.Run.Final("final_val_loss").Value)
 	}
 	if s := final["first"]; s[1] < 50 || s[2] > 5 {
 		t.Errorf("fixed first token: want Sink_1 >= 50%% and Sink_2 ~0, got %.2f%% / %.2f%%", s[1], s[2])
@@ -80,10 +81,10 @@ func TestSinkFollowsTheFixedToken(t *testing.T) {
 	}
 }
 
-func lastSink(ms []results.Metric, step int64) map[int32]float64 {
+func lastSink(ms []table.Metric, step int64) map[int32]float64 {
 	out := map[int32]float64{}
 	for _, m := range ms {
-		if m.Metric == results.MetricSink && m.Step == step && m.Eps == 0.3 {
+		if m.Metric == config.MetricSink && m.Step == step && m.Eps == 0.3 {
 			out[m.K] = m.Value
 		}
 	}

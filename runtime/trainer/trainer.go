@@ -17,7 +17,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler/model"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/data"
 	"github.com/sinkrun/sinkrun/runtime/measure"
 )
@@ -68,12 +68,12 @@ type Progress struct {
 
 // Result is everything one run produced.
 type Result struct {
-	Run     results.Run
-	Metrics []results.Metric
-	Heads   []results.Head
+	Run     table.Run
+	Metrics []table.Metric
+	Heads   []table.Head
 	// Maps is the attention map of probe sequence 0 at the final
 	// measurement step: every layer, head and visible (query, key) pair.
-	Maps []results.Map
+	Maps []table.Map
 	// Resumed is the step the run resumed from (0: it started afresh).
 	Resumed int
 	// Stopped is the step an interrupted run stopped (and was checkpointed) at.
@@ -90,8 +90,8 @@ type Result struct {
 func Train(ctx context.Context, run config.Run, ds *data.Dataset, opts Options) (res Result, err error) {
 	t := &training{run: run, ds: ds, opts: opts, id: run.ID(), began: time.Now()}
 	t.lastCkpt = t.began
-	t.rec = results.NewRun(run, opts.BackendName, t.began)
-	t.rec.Status = results.StatusDone // until it diverges or fails
+	t.rec = table.NewRun(run, opts.BackendName, t.began)
+	t.rec.Status = table.StatusDone // until it diverges or fails
 	defer func() {
 		// GoMLX reports errors by panic: a panic anywhere in this run becomes
 		// a recorded failure, and the batch goes on.
@@ -111,14 +111,13 @@ type training struct {
 	id   string
 
 	m           *model.Model
-	rec         results.Run
-	metrics     []results.Metric
-	heads       []results.Head
-	maps        []results.Map // attention map of probe sequence 0, final measurement only
+	rec         table.Run
+	metrics     []table.Metric
+	heads       []table.Head
+	maps        []table.Map // attention map of probe sequence 0, final measurement only
 	interrupted error
 	trainTime   time.Duration // time inside train steps only, over every process that ran this run
 	stepsRun    int           // train steps timed in trainTime
-	lastLoss    float64       // training loss of the last step
 	began       time.Time     // when this process started the run
 	wallBefore  time.Duration // wall time spent on the run by earlier processes (from the checkpoint)
 	resumed     int
@@ -126,6 +125,9 @@ type training struct {
 	ckpts       int
 	ckptTime    time.Duration
 	lastCkpt    time.Time // when the last checkpoint was saved (or the run started in this process)
+	// latest are the final columns as of the last measurement (nil before
+	// one): the sink figure of the progress line.
+	latest map[string]config.FinalValue
 }
 
 func (t *training) warn(format string, args ...any) {
@@ -135,7 +137,7 @@ func (t *training) warn(format string, args ...any) {
 }
 
 func (t *training) fail(err error) {
-	t.rec.Status = results.StatusFailed
+	t.rec.Status = table.StatusFailed
 	t.rec.Error = err.Error()
 }
 
@@ -148,7 +150,6 @@ func (t *training) train(ctx context.Context) {
 	}
 	t.m = m
 	t.rec.Params = m.NumParams()
-	t.lastLoss = math.NaN()
 
 	B, T := run.Train.Batch, run.Data.Context
 	tokensPerStep := int64(B * T)
@@ -175,6 +176,9 @@ func (t *training) train(ctx context.Context) {
 		start = s
 	}
 	t.resumed = start
+	if start > 0 {
+		t.latest = table.FinalsOf(t.metrics) // the checkpoint's measurements
+	}
 	if start == 0 {
 		// Step 0 is the untrained model: the baseline of every emergence curve.
 		if !t.measure(0, 0, probe, val) {
@@ -202,9 +206,8 @@ func (t *training) train(ctx context.Context) {
 			return
 		}
 		done := int64(step+1) * tokensPerStep
-		t.scalar(results.MetricTrainLoss, step+1, done, loss)
-		t.scalar(results.MetricLR, step+1, done, m.LearningRate(step))
-		t.lastLoss = loss
+		t.add(step+1, done, config.MetricValue{Metric: config.MetricTrainLoss, Value: loss})
+		t.add(step+1, done, config.MetricValue{Metric: config.MetricLR, Value: m.LearningRate(step)})
 		if t.diverged("training", loss, step+1, done) {
 			return
 		}
@@ -221,7 +224,8 @@ func (t *training) train(ctx context.Context) {
 			p(Progress{Step: step + 1, Steps: run.Train.Steps, Start: start, Loss: loss, Elapsed: el,
 				TokensPerS: float64(int64(n)*tokensPerStep) / el.Seconds(),
 				ETA:        time.Duration(float64(el) / float64(n) * float64(run.Train.Steps-step-1)),
-				Measured:   !math.IsNaN(t.rec.FinalSink1), Sink1: t.rec.FinalSink1, SinkSlot: t.rec.FinalSinkSlot, SinkProxy: t.rec.Sink1Proxy})
+				Measured:   t.latest != nil, Sink1: t.latest["final_sink1"].Value, SinkSlot: t.latest["final_sink_slot"].Value,
+				SinkProxy: t.latest["final_sink1"].Proxy})
 		}
 		if t.opts.CheckpointEvery > 0 && (step+1)%t.opts.CheckpointEvery == 0 && !last &&
 			time.Since(t.lastCkpt) >= t.opts.CheckpointMinInterval {
@@ -230,7 +234,6 @@ func (t *training) train(ctx context.Context) {
 	}
 	t.rec.Steps = int64(run.Train.Steps)
 	t.rec.TokensSeen = int64(run.Train.Steps) * tokensPerStep
-	t.rec.FinalTrainLoss = t.lastLoss
 	t.keepFinalWeights()
 }
 
@@ -239,11 +242,10 @@ func (t *training) diverged(what string, loss float64, step int, tokens int64) b
 	if !math.IsNaN(loss) && !math.IsInf(loss, 0) {
 		return false
 	}
-	t.rec.Status = results.StatusDiverged
+	t.rec.Status = table.StatusDiverged
 	t.rec.DivergedStep = int64(step)
 	t.rec.Error = fmt.Sprintf("%s loss became %v at step %d", what, loss, step)
 	t.rec.Steps, t.rec.TokensSeen = int64(step), tokens
-	t.rec.FinalTrainLoss = t.lastLoss
 	return true
 }
 
@@ -261,8 +263,7 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 		vl += l
 	}
 	vl /= float64(len(val))
-	t.scalar(results.MetricValLoss, step, tokens, vl)
-	t.rec.FinalValLoss = vl
+	t.add(step, tokens, config.MetricValue{Metric: config.MetricValLoss, Value: vl})
 	if t.diverged("validation", vl, step, tokens) {
 		return false
 	}
@@ -274,57 +275,42 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 	}
 	// measure.sink plus the fixed token's position and the position after a
 	// random span; the proxy normalisation of the attention op.
-	opts := measure.OptionsFor(run)
-	proxy := opts.Proxy
 	rep, err := measure.Analyze(measure.Probe{
 		N: out.N, T: out.T, Layers: out.Layers, Heads: out.Heads, Slots: out.Slots, Visible: out.Visible,
 		Attention: out.Attention, Hidden: out.Hidden, Keys: out.Keys, Values: out.Values,
-	}, opts)
+	}, measure.OptionsFor(run))
 	if err != nil {
 		t.fail(fmt.Errorf("measuring at step %d: %w", step, err))
 		return false
 	}
-	for _, s := range rep.Sink {
-		t.add(results.MetricSink, step, tokens, s.K, s.Eps, -1, -1, s.Percent, s.Proxy)
-		if s.K == 1 && s.Eps == rep.Sink[0].Eps {
-			t.rec.FinalSink1, t.rec.Sink1Proxy = s.Percent, s.Proxy
-		}
-		if s.K == 0 && s.Eps == rep.Sink[0].Eps { // the slot: Sink*
-			t.rec.FinalSinkSlot = s.Percent
-		}
+	var now []config.StepValue
+	for _, v := range rep.Values() {
+		t.add(step, tokens, v)
+		now = append(now, config.StepValue{Step: int64(step), MetricValue: v})
 	}
+	// The runs table's final columns as of this measurement, for the
+	// progress line (its sink figure).
+	t.latest = config.Finals(now)
 	for _, h := range rep.HeadAlpha {
-		t.heads = append(t.heads, results.Head{RunID: t.id, Step: int64(step), TokensSeen: tokens,
+		t.heads = append(t.heads, table.Head{RunID: t.id, Step: int64(step), TokensSeen: tokens,
 			Layer: int32(h.Layer), Head: int32(h.Head), K: int32(h.K), Alpha: h.Alpha, SinkPercent: h.SinkPercent, IsProxy: h.Proxy})
 	}
 	if step == run.Train.Steps {
 		t.maps = probeMaps(t.id, step, out)
 	}
-	t.add(results.MetricMeanAlpha, step, tokens, 1, math.NaN(), -1, -1, rep.MeanAlpha1, proxy != measure.ProxyNone)
-	t.rec.FinalMeanAlpha1 = rep.MeanAlpha1
-	maxMassive := 0.0
-	for _, l := range rep.Massive {
-		t.ofLayer(results.MetricMassiveHidden, step, tokens, l.Layer, l.Hidden)
-		t.ofLayer(results.MetricMassiveKey, step, tokens, l.Layer, l.Key)
-		t.ofLayer(results.MetricMassiveValue, step, tokens, l.Layer, l.Value)
-		if !math.IsNaN(l.Hidden) {
-			maxMassive = math.Max(maxMassive, l.Hidden)
-		}
-	}
-	t.rec.FinalMassive = maxMassive
 	return true
 }
 
 // probeMaps is the attention map of probe sequence 0 for every layer and
 // head: one row per query and visible key (masked keys, weight 0 by
 // construction, are left out). Key is the token position, -1 for the slot.
-func probeMaps(id string, step int, out *model.ProbeOutput) []results.Map {
+func probeMaps(id string, step int, out *model.ProbeOutput) []table.Map {
 	if out == nil || out.N == 0 {
 		return nil
 	}
 	T, S, H := out.T, out.Slots, out.Heads
 	cols := S + T
-	var rows []results.Map
+	var rows []table.Map
 	for l := 0; l < out.Layers && l < len(out.Attention); l++ {
 		att := out.Attention[l]
 		var vis []bool
@@ -342,7 +328,7 @@ func probeMaps(id string, step int, out *model.ProbeOutput) []results.Map {
 					if i >= len(att) {
 						continue
 					}
-					rows = append(rows, results.Map{RunID: id, Step: int64(step), Layer: int32(l), Head: int32(h),
+					rows = append(rows, table.Map{RunID: id, Step: int64(step), Layer: int32(l), Head: int32(h),
 						Query: int32(q), Key: int32(c - S), Weight: float64(att[i])})
 				}
 			}
@@ -351,27 +337,18 @@ func probeMaps(id string, step int, out *model.ProbeOutput) []results.Map {
 	return rows
 }
 
-// add records a metric row; k, layer and head -1 and eps NaN mean "not
-// applicable" (NULL in Parquet).
-func (t *training) add(metric string, step int, tokens int64, k int, eps float64, layer, head int, v float64, proxy bool) {
-	t.metrics = append(t.metrics, results.Metric{RunID: t.id, Step: int64(step), TokensSeen: tokens, Metric: metric,
-		K: int32(k), Eps: eps, Layer: int32(layer), Head: int32(head), Value: v, IsProxy: proxy})
-}
-
-// scalar records a metric of the whole model (no k, eps, layer or head).
-func (t *training) scalar(metric string, step int, tokens int64, v float64) {
-	t.add(metric, step, tokens, -1, math.NaN(), -1, -1, v, false)
-}
-
-// ofLayer records a metric of one layer.
-func (t *training) ofLayer(metric string, step int, tokens int64, layer int, v float64) {
-	t.add(metric, step, tokens, -1, math.NaN(), layer, -1, v, false)
+// add records a value of the metric catalogue measured at a step.
+func (t *training) add(step int, tokens int64, v config.MetricValue) {
+	t.metrics = append(t.metrics, table.MetricRow(t.id, int64(step), tokens, v))
 }
 
 // wall is the wall time spent on the run so far, in every process.
 func (t *training) wall() time.Duration { return t.wallBefore + time.Since(t.began) }
 
 func (t *training) result() Result {
+	// The runs table's final_* columns: each metric's value at the last
+	// measurement, from the rows themselves (config.Finals).
+	t.rec.Finals = table.FinalsOf(t.metrics)
 	t.rec.WallSeconds = t.wall().Seconds()
 	if t.stepsRun > 0 {
 		t.rec.MsPerStep = t.trainTime.Seconds() * 1000 / float64(t.stepsRun)

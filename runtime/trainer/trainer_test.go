@@ -12,7 +12,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/compiler"
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 	"github.com/sinkrun/sinkrun/runtime/backend"
 	"github.com/sinkrun/sinkrun/runtime/data"
 )
@@ -75,14 +75,10 @@ func sameResults(t *testing.T, got, want Result) {
 		t.Errorf("maps differ: got %d rows, want %d", len(got.Maps), len(want.Maps))
 	}
 	g, w := got.Run, want.Run
-	for _, f := range []struct {
-		name     string
-		got, has float64
-	}{{"final_val_loss", g.FinalValLoss, w.FinalValLoss}, {"final_train_loss", g.FinalTrainLoss, w.FinalTrainLoss},
-		{"final_sink1", g.FinalSink1, w.FinalSink1}, {"final_mean_alpha1", g.FinalMeanAlpha1, w.FinalMeanAlpha1},
-		{"final_massive", g.FinalMassive, w.FinalMassive}} {
-		if math.Float64bits(f.got) != math.Float64bits(f.has) {
-			t.Errorf("%s = %v, want %v", f.name, f.got, f.has)
+	for _, f := range config.FinalColumns() {
+		gv, wv := g.Final(f.Name), w.Final(f.Name)
+		if math.Float64bits(gv.Value) != math.Float64bits(wv.Value) || gv.Proxy != wv.Proxy {
+			t.Errorf("%s = %+v, want %+v", f.Name, gv, wv)
 		}
 	}
 	if g.Status != w.Status || g.Steps != w.Steps || g.TokensSeen != w.TokensSeen || g.Params != w.Params || g.Error != w.Error {
@@ -92,8 +88,8 @@ func sameResults(t *testing.T, got, want Result) {
 }
 
 // bitsOf makes metrics comparable with NaN (eps of rows without one).
-func bitsOf(ms []results.Metric) []results.Metric {
-	out := append([]results.Metric(nil), ms...)
+func bitsOf(ms []table.Metric) []table.Metric {
+	out := append([]table.Metric(nil), ms...)
 	for i := range out {
 		if math.IsNaN(out[i].Eps) {
 			out[i].Eps = -1
@@ -102,7 +98,7 @@ func bitsOf(ms []results.Metric) []results.Metric {
 	return out
 }
 
-func head(ms []results.Metric) []results.Metric { return ms[:min(3, len(ms))] }
+func head(ms []table.Metric) []table.Metric { return ms[:min(3, len(ms))] }
 
 // TestResumeEqualsUninterrupted interrupts a run between checkpoints and
 // between measurements, resumes it in a new Train call, and checks that it
@@ -119,7 +115,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 func testResume(t *testing.T, src string) {
 	run, ds, opts := setup(t, src)
 	want, err := Train(context.Background(), run, ds, opts)
-	if err != nil || want.Run.Status != results.StatusDone {
+	if err != nil || want.Run.Status != table.StatusDone {
 		t.Fatalf("uninterrupted: %v %s %s", err, want.Run.Status, want.Run.Error)
 	}
 	checkMaps(t, want.Maps, run.Train.Steps)
@@ -232,7 +228,7 @@ func TestDiverged(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res.Run
-	if r.Status != results.StatusDiverged || r.DivergedStep < 1 || r.DivergedStep > 40 || !strings.Contains(r.Error, "NaN") {
+	if r.Status != table.StatusDiverged || r.DivergedStep < 1 || r.DivergedStep > 40 || !strings.Contains(r.Error, "NaN") {
 		t.Fatalf("status %s, diverged step %d, error %q; want diverged with a NaN loss", r.Status, r.DivergedStep, r.Error)
 	}
 	if r.Steps != r.DivergedStep {
@@ -254,7 +250,7 @@ func TestPanicRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Run.Status != results.StatusFailed || !strings.Contains(res.Run.Error, "panic: injected failure") {
+	if res.Run.Status != table.StatusFailed || !strings.Contains(res.Run.Error, "panic: injected failure") {
 		t.Fatalf("status %s, error %q; want failed with the panic's message", res.Run.Status, res.Run.Error)
 	}
 }
@@ -262,7 +258,7 @@ func TestPanicRecorded(t *testing.T) {
 // checkMaps checks the final attention map of probe sequence 0 of tiny
 // (1 layer, 2 heads, 16 tokens, causal, no slot): every visible (query, key)
 // pair once, at the last step.
-func checkMaps(t *testing.T, maps []results.Map, steps int) {
+func checkMaps(t *testing.T, maps []table.Map, steps int) {
 	t.Helper()
 	if want := 2 * 16 * 17 / 2; len(maps) != want {
 		t.Fatalf("maps: %d rows, want %d", len(maps), want)

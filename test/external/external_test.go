@@ -12,6 +12,7 @@ import (
 
 	"github.com/sinkrun/sinkrun/config"
 	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // The Node.js check needs `node` and the packages of package-lock.json
@@ -58,26 +59,26 @@ func TestExternalReaders(t *testing.T) {
 // expectations describes what WriteSynthetic wrote, for check.mjs.
 func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 	t.Helper()
-	counts := map[string]map[string]int{results.TableRuns: {}, results.TableMetrics: {}, results.TableHeads: {}, results.TableMaps: {}}
+	counts := map[string]map[string]int{table.TableRuns: {}, table.TableMetrics: {}, table.TableHeads: {}, table.TableMaps: {}}
 	var files, runs []map[string]any
 	slotRuns, mapSlotRuns := []string{}, []string{}
 	for _, r := range rs {
 		run := r.Run
 		seed, _ := results.Seed(run)
 		var sink any
-		if !math.IsNaN(run.FinalSink1) {
-			sink = run.FinalSink1
+		if v := run.Final("final_sink1").Value; !math.IsNaN(v) {
+			sink = v
 		}
 		var diverged any
 		if run.DivergedStep >= 0 {
 			diverged = run.DivergedStep
 		}
 		var slot any
-		if !math.IsNaN(run.FinalSinkSlot) {
-			slot = run.FinalSinkSlot
+		if v := run.Final("final_sink_slot").Value; !math.IsNaN(v) {
+			slot = v
 		}
 		for _, m := range r.Metrics {
-			if m.Metric == results.MetricSink && m.K == 0 {
+			if m.Metric == config.MetricSink && m.K == 0 {
 				slotRuns = append(slotRuns, run.ID)
 				break
 			}
@@ -91,17 +92,17 @@ func expectations(t *testing.T, dir string, rs []SynthRun) map[string]any {
 		runs = append(runs, map[string]any{
 			"run_id": run.ID, "experiment": run.Experiment, "status": run.Status, "seed": seed,
 			"grid_index": run.GridIndex, "diverged_step": diverged, "final_sink1": sink,
-			"final_sink1_is_proxy": run.Sink1Proxy, "final_sink_slot": slot,
+			"final_sink1_is_proxy": run.Final("final_sink1").Proxy, "final_sink_slot": slot,
 			"started_us": run.StartedAt.UnixMicro(), "config_hash": run.ConfigHash,
 		})
-		for table, n := range map[string]int{results.TableRuns: 1, results.TableMetrics: len(r.Metrics), results.TableHeads: len(r.Heads),
-			results.TableMaps: len(r.Maps)} {
-			if table == results.TableMaps && n == 0 {
+		for tbl, n := range map[string]int{table.TableRuns: 1, table.TableMetrics: len(r.Metrics), table.TableHeads: len(r.Heads),
+			table.TableMaps: len(r.Maps)} {
+			if tbl == table.TableMaps && n == 0 {
 				continue // no maps file
 			}
-			counts[table][run.Experiment] += n
+			counts[tbl][run.Experiment] += n
 			files = append(files, map[string]any{
-				"table": table, "experiment": run.Experiment, "path": results.Path(dir, table, run.Experiment, run.ID),
+				"table": tbl, "experiment": run.Experiment, "path": table.Path(dir, tbl, run.Experiment, run.ID),
 				"rows": n, "run_id": run.ID, "config_hash": run.ConfigHash, "version": run.ToolVersion,
 				"git_revision": run.GitRevision, "seed": seed,
 			})

@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/config"
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // SynthRun is one synthetic run with its metrics, heads and maps rows.
 type SynthRun struct {
-	Run     results.Run
-	Metrics []results.Metric
-	Heads   []results.Head
-	Maps    []results.Map
+	Run     table.Run
+	Metrics []table.Metric
+	Heads   []table.Head
+	Maps    []table.Map
 }
 
 // Synthetic returns a deterministic set of runs shaped like a real study,
@@ -99,21 +99,21 @@ func Synthetic() []SynthRun {
 	return out
 }
 
-// WriteSynthetic writes Synthetic() under dir with results.WriteWithMaps
+// WriteSynthetic writes Synthetic() under dir with table.WriteWithMaps
 // and returns the runs in grid order.
 func WriteSynthetic(dir string) ([]SynthRun, error) {
 	runs := Synthetic()
 	for _, r := range runs {
-		if err := results.WriteWithMaps(dir, r.Run, r.Metrics, r.Heads, r.Maps); err != nil {
+		if err := table.WriteWithMaps(dir, r.Run, r.Metrics, r.Heads, r.Maps); err != nil {
 			return nil, err
 		}
 	}
 	return runs, nil
 }
 
-// Runs returns the results.Run of each synthetic run.
-func Runs(rs []SynthRun) []results.Run {
-	out := make([]results.Run, len(rs))
+// Runs returns the table.Run of each synthetic run.
+func Runs(rs []SynthRun) []table.Run {
+	out := make([]table.Run, len(rs))
 	for i, r := range rs {
 		out[i] = r.Run
 	}
@@ -154,17 +154,17 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), h.Sum64()))
-	r := results.NewRun(cfg, "go", startedAt)
-	r.Status, r.Params, r.GitRevision = results.StatusDone, 1_081_344, "0123456789ab"
+	r := table.NewRun(cfg, "go", startedAt)
+	r.Status, r.Params, r.GitRevision = table.StatusDone, 1_081_344, "0123456789ab"
 	r.WallSeconds, r.MsPerStep = 61.5+float64(cfg.Seed), 150
 	if fail {
-		r.Status, r.Error = results.StatusFailed, "building the model: out of memory (synthetic)"
+		r.Status, r.Error = table.StatusFailed, "building the model: out of memory (synthetic)"
 		r.WallSeconds, r.MsPerStep = 0.2, math.NaN()
 		return SynthRun{Run: r}
 	}
 	s := SynthRun{}
 	add := func(step int, metric string, k int32, eps float64, layer int32, v float64, p bool) {
-		s.Metrics = append(s.Metrics, results.Metric{RunID: id, Step: int64(step), TokensSeen: int64(step * batch * ctx),
+		s.Metrics = append(s.Metrics, table.Metric{RunID: id, Step: int64(step), TokensSeen: int64(step * batch * ctx),
 			Metric: metric, K: k, Eps: eps, Layer: layer, Head: -1, Value: v, IsProxy: p})
 	}
 	uniform := 0.0
@@ -185,20 +185,18 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 		}
 	}
 	slot := cfg.Model.Bias.Slots() > 0
-	lastLoss := math.NaN()
 	for step := 1; step <= steps; step++ {
 		loss := 5.5*math.Exp(-float64(step)/120) + 1.6 + 0.05*rng.NormFloat64()
 		if divergeAt > 0 && step == divergeAt {
 			loss = math.NaN()
 		}
-		add(step, results.MetricTrainLoss, -1, math.NaN(), -1, loss, false)
-		add(step, results.MetricLR, -1, math.NaN(), -1, 1e-3*math.Min(1, float64(step)/100), false)
-		lastLoss = loss
+		add(step, config.MetricTrainLoss, -1, math.NaN(), -1, loss, false)
+		add(step, config.MetricLR, -1, math.NaN(), -1, 1e-3*math.Min(1, float64(step)/100), false)
 		if divergeAt > 0 && step == divergeAt {
-			r.Status, r.DivergedStep = results.StatusDiverged, int64(step)
+			r.Status, r.DivergedStep = table.StatusDiverged, int64(step)
 			r.Error = "training loss became NaN at step 300"
 			r.Steps, r.TokensSeen = int64(step), int64(step*batch*ctx)
-			r.FinalTrainLoss = loss
+			r.Finals = table.FinalsOf(s.Metrics)
 			return SynthRun{Run: r, Metrics: s.Metrics, Heads: s.Heads}
 		}
 		if step%every != 0 && step != 1 {
@@ -209,10 +207,9 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 			continue
 		}
 		measure(&s, &r, step, float64(step)/steps, id, target, uniform, proxy, slot, rng)
-		r.FinalValLoss = loss + 0.1
 	}
 	r.Steps, r.TokensSeen = steps, steps*batch*ctx
-	r.FinalTrainLoss = lastLoss
+	r.Finals = table.FinalsOf(s.Metrics)
 	if cfg.Experiment == "attention" {
 		s.Maps = finalMaps(id, target, slot)
 	}
@@ -223,14 +220,14 @@ func synth(cfg config.Run, varied []config.Setting, startedAt time.Time, strengt
 // queries of probe sequence 0 (a real run has a row for every query): each
 // head gives token 1 its target alpha, the slot (key -1) 0.2 when there is
 // one, and the other visible keys the rest in equal parts.
-func finalMaps(id string, target [][]float64, slot bool) []results.Map {
+func finalMaps(id string, target [][]float64, slot bool) []table.Map {
 	const mapQueries = 8
-	var rows []results.Map
+	var rows []table.Map
 	for l := range target {
 		for h, a := range target[l] {
 			for q := int32(0); q < mapQueries; q++ {
 				row := func(key int32, w float64) {
-					rows = append(rows, results.Map{RunID: id, Step: steps, Layer: int32(l), Head: int32(h), Query: q, Key: key, Weight: w})
+					rows = append(rows, table.Map{RunID: id, Step: steps, Layer: int32(l), Head: int32(h), Query: q, Key: key, Weight: w})
 				}
 				rest := 1.0
 				if slot {
@@ -255,17 +252,17 @@ func finalMaps(id string, target [][]float64, slot bool) []results.Map {
 // measure adds the rows of one measurement at progress p in [0, 1]. With a
 // slot, every head also puts weight on the slot column (k = 0): from 0.1
 // towards 0.25..0.7 as training goes on.
-func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target [][]float64, uniform float64, proxy, slot bool, rng *rand.Rand) {
+func measure(s *SynthRun, r *table.Run, step int, p float64, id string, target [][]float64, uniform float64, proxy, slot bool, rng *rand.Rand) {
 	tokens := int64(step * batch * ctx)
 	add := func(metric string, k int32, eps float64, layer int32, v float64, px bool) {
-		s.Metrics = append(s.Metrics, results.Metric{RunID: id, Step: int64(step), TokensSeen: tokens,
+		s.Metrics = append(s.Metrics, table.Metric{RunID: id, Step: int64(step), TokensSeen: tokens,
 			Metric: metric, K: k, Eps: eps, Layer: layer, Head: -1, Value: v, IsProxy: px})
 	}
 	ramp := 1 / (1 + math.Exp(-12*(p-0.5))) // sigmoid emergence
 	if step == 0 {
 		ramp = 0
 	}
-	add(results.MetricValLoss, -1, math.NaN(), -1, 5.5*math.Exp(-float64(step)/120)+1.7, false)
+	add(config.MetricValLoss, -1, math.NaN(), -1, 5.5*math.Exp(-float64(step)/120)+1.7, false)
 	var sum float64
 	sinkHeads, slotHeads := map[float64]int{}, map[float64]int{}
 	for l := range target {
@@ -276,9 +273,9 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 			// Share of probe sequences with alpha_1 > 0.3 in this head.
 			pct := 100 / (1 + math.Exp(-(a-0.3)*25))
 			s.Heads = append(s.Heads,
-				results.Head{RunID: id, Step: int64(step), TokensSeen: tokens, Layer: int32(l), Head: int32(h), K: 1,
+				table.Head{RunID: id, Step: int64(step), TokensSeen: tokens, Layer: int32(l), Head: int32(h), K: 1,
 					Alpha: a, SinkPercent: pct, IsProxy: proxy},
-				results.Head{RunID: id, Step: int64(step), TokensSeen: tokens, Layer: int32(l), Head: int32(h), K: 2,
+				table.Head{RunID: id, Step: int64(step), TokensSeen: tokens, Layer: int32(l), Head: int32(h), K: 2,
 					Alpha: uniform * 0.8, SinkPercent: 0, IsProxy: proxy})
 			for _, eps := range []float64{0.3, 0.5} {
 				if a > eps {
@@ -287,7 +284,7 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 			}
 			if slot {
 				sa := 0.1 + ramp*(0.15+0.45*rng.Float64())
-				s.Heads = append(s.Heads, results.Head{RunID: id, Step: int64(step), TokensSeen: tokens,
+				s.Heads = append(s.Heads, table.Head{RunID: id, Step: int64(step), TokensSeen: tokens,
 					Layer: int32(l), Head: int32(h), K: 0, Alpha: sa, SinkPercent: 100 / (1 + math.Exp(-(sa-0.3)*25)), IsProxy: proxy})
 				for _, eps := range []float64{0.3, 0.5} {
 					if sa > eps {
@@ -300,31 +297,21 @@ func measure(s *SynthRun, r *results.Run, step int, p float64, id string, target
 	n := float64(layers * heads)
 	for _, eps := range []float64{0.3, 0.5} {
 		v := 100 * float64(sinkHeads[eps]) / n
-		add(results.MetricSink, 1, eps, -1, v, proxy)
-		add(results.MetricSink, 2, eps, -1, 0, proxy)
-		if eps == 0.3 {
-			r.FinalSink1, r.Sink1Proxy = v, proxy
-		}
+		add(config.MetricSink, 1, eps, -1, v, proxy)
+		add(config.MetricSink, 2, eps, -1, 0, proxy)
 	}
 	if slot {
 		for _, eps := range []float64{0.3, 0.5} {
 			v := 100 * float64(slotHeads[eps]) / n
-			add(results.MetricSink, 0, eps, -1, v, proxy)
-			if eps == 0.3 {
-				r.FinalSinkSlot = v
-			}
+			add(config.MetricSink, 0, eps, -1, v, proxy)
 		}
 	}
 	mean := sum / n
-	add(results.MetricMeanAlpha, 1, math.NaN(), -1, mean, proxy)
-	r.FinalMeanAlpha1 = mean
-	maxMassive := 0.0
+	add(config.MetricMeanAlpha, 1, math.NaN(), -1, mean, proxy)
 	for l := 0; l < layers; l++ {
 		hidden := 1 + ramp*40*math.Sin(math.Pi*float64(l+1)/float64(layers+1))*(0.8+0.4*rng.Float64())
-		add(results.MetricMassiveHidden, -1, math.NaN(), int32(l), hidden, false)
-		add(results.MetricMassiveKey, -1, math.NaN(), int32(l), 1+ramp*2*rng.Float64(), false)
-		add(results.MetricMassiveValue, -1, math.NaN(), int32(l), 1/(1+ramp*3), false)
-		maxMassive = math.Max(maxMassive, hidden)
+		add(config.MetricMassiveHidden, -1, math.NaN(), int32(l), hidden, false)
+		add(config.MetricMassiveKey, -1, math.NaN(), int32(l), 1+ramp*2*rng.Float64(), false)
+		add(config.MetricMassiveValue, -1, math.NaN(), int32(l), 1/(1+ramp*3), false)
 	}
-	r.FinalMassive = maxMassive
 }

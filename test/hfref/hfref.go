@@ -68,7 +68,7 @@ type Summary struct {
 	Layers    int         `json:"layers"`
 	Heads     int         `json:"heads"`
 	Eps       float64     `json:"eps"`
-	Sink1Pct  float64     `json:"sink1_pct"` // SPEC §1 Sink_1, in %
+	Sink1Pct  float64     `json:"sink1_pct"` // Sink_1 in % (docs/metrics.md#sink)
 	Alpha1    [][]float64 `json:"alpha1"`    // [layer][head], mean over sequences
 	Massive   []float64   `json:"massive"`   // [layer+1]: first token's norm over the others' mean
 	DType     string      `json:"dtype"`

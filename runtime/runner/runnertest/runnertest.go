@@ -13,7 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // SameResults checks that two results directories hold the same runs, each
@@ -42,7 +43,7 @@ func first(s string, lines int) string {
 // fails on any truncated Parquet file; a run recorded twice is an error.
 func Read(t testing.TB, dir string) map[string]string {
 	t.Helper()
-	rs, err := results.ReadRuns(dir)
+	rs, err := table.ReadRuns(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,20 +54,24 @@ func Read(t testing.TB, dir string) map[string]string {
 		if _, dup := out[key]; dup {
 			t.Errorf("run %s recorded twice", key)
 		}
-		out[key] = fmt.Sprintf("%s %q diverged@%d steps %d tokens %d params %d val %x train %x sink1 %x alpha %x massive %x\n",
-			r.Status, r.Error, r.DivergedStep, r.Steps, r.TokensSeen, r.Params, math.Float64bits(r.FinalValLoss),
-			math.Float64bits(r.FinalTrainLoss), math.Float64bits(r.FinalSink1), math.Float64bits(r.FinalMeanAlpha1), math.Float64bits(r.FinalMassive))
+		out[key] = fmt.Sprintf("%s %q diverged@%d steps %d tokens %d params %d",
+			r.Status, r.Error, r.DivergedStep, r.Steps, r.TokensSeen, r.Params)
+		for _, f := range config.FinalColumns() {
+			v := r.Final(f.Name)
+			out[key] += fmt.Sprintf(" %s %x %v", f.Name, math.Float64bits(v.Value), v.Proxy)
+		}
+		out[key] += "\n"
 		exps[r.Experiment] = true
 	}
 	for exp := range exps {
-		ms, err := results.ReadMetrics(dir, exp)
+		ms, err := table.ReadMetrics(dir, exp)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range ms {
 			out[exp+"/"+m.RunID] += fmt.Sprintf("m %d %s %d %x %d %d %x %v\n", m.Step, m.Metric, m.K, math.Float64bits(m.Eps), m.Layer, m.Head, math.Float64bits(m.Value), m.IsProxy)
 		}
-		hs, err := results.ReadHeads(dir, exp)
+		hs, err := table.ReadHeads(dir, exp)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,19 +1,22 @@
-package results
+package table
 
 import (
 	"flag"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/sinkrun/sinkrun/config"
 )
 
 var updateDocs = flag.Bool("update", false, "rewrite the generated sections of docs/results.md")
 
 const (
-	resultsDoc   = "../docs/results.md"
-	regenerateIt = "go test ./results -run TestSchemaDocs -update  (or SINKRUN_UPDATE_DOCS=1)"
+	resultsDoc   = "../../docs/results.md"
+	regenerateIt = "go test ./results/table -run TestSchemaDocs -update  (or SINKRUN_UPDATE_DOCS=1)"
 )
 
 // TestSchemaDocs fails when a column reference of docs/results.md (between
@@ -97,32 +100,71 @@ func docTypes(t *testing.T, typ arrow.DataType) (duck, parquet string) {
 	return "", ""
 }
 
+// metricsMarkdown lists the metrics of the metrics table (the metric
+// catalogue): the coordinate columns each sets and its unit, linked to its
+// definition in docs/metrics.md.
 func metricsMarkdown() string {
 	var b strings.Builder
-	b.WriteString("| `metric` | set columns | value |\n| --- | --- | --- |\n")
-	for _, m := range metricDocs {
-		b.WriteString("| `" + strings.Join(m.names, "`, `") + "` | " + m.set + " | " + m.value + " |\n")
+	b.WriteString("| `metric` | set columns | unit | definition |\n| --- | --- | --- | --- |\n")
+	for _, m := range config.Metrics() {
+		if m.Table != config.MetricsTable {
+			continue
+		}
+		b.WriteString("| `" + m.Name + "` | " + strings.Join(quoted(m.Coords), ", ") + " | " + m.Unit +
+			" | [" + m.Title + "](metrics.md#" + m.Name + ") |\n")
 	}
 	return b.String()
 }
 
-// Every metric name and status is documented once.
-func TestVocabularyDocumented(t *testing.T) {
-	seen := map[string]bool{}
-	for _, m := range metricDocs {
-		for _, n := range m.names {
-			if seen[n] || n == "" || m.value == "" {
-				t.Errorf("metric %q: documented twice, unnamed or without a value", n)
+// TestCatalogueTables: every metric of the catalogue has its place in its
+// table: the metrics table has a column for each of its coordinates; the
+// heads table a column named after the metric and one per coordinate.
+func TestCatalogueTables(t *testing.T) {
+	tables := map[string]map[string]bool{config.MetricsTable: columnNames(metricsColumns), config.HeadsTable: columnNames(headsColumns)}
+	for _, name := range config.MetricTables() {
+		if tables[name] == nil {
+			t.Errorf("the catalogue stores metrics in table %q, which this package does not write", name)
+		}
+	}
+	for _, m := range config.Metrics() {
+		cols := tables[m.Table]
+		if m.Table == config.HeadsTable {
+			if !cols[m.Name] {
+				t.Errorf("%s: the heads table has no column %q", m.Name, m.Name)
 			}
-			seen[n] = true
+		}
+		for _, c := range m.Coords {
+			if !cols[c] {
+				t.Errorf("%s: the %s table has no column for its coordinate %q", m.Name, m.Table, c)
+			}
+		}
+		if m.Table == config.MetricsTable {
+			// Every coordinate goes to its column and comes back.
+			at := config.Point{}
+			for i, c := range m.Coords {
+				if co, _ := config.CoordNamed(c); co.Kind == config.CoordInt {
+					at[c] = i + 1
+				} else {
+					at[c] = 0.5 + float64(i)
+				}
+			}
+			v := config.MetricValue{Metric: m.Name, At: at, Value: 2.5, Proxy: m.Proxy}
+			got := MetricRow("r", 3, 30, v).StepValue()
+			if got.Step != 3 || !reflect.DeepEqual(got.MetricValue, v) {
+				t.Errorf("%s: MetricRow and back: %+v, want %+v", m.Name, got, v)
+			}
 		}
 	}
-	for _, n := range []string{MetricSink, MetricMeanAlpha, MetricMassiveHidden, MetricMassiveKey, MetricMassiveValue,
-		MetricValLoss, MetricTrainLoss, MetricLR} {
-		if !seen[n] {
-			t.Errorf("metric %q is not documented", n)
+	cols := columnNames(runsColumns)
+	for _, f := range config.FinalColumns() {
+		if !cols[f.Name] || (f.ProxyColumn != "" && !cols[f.ProxyColumn]) {
+			t.Errorf("the runs table lacks %s or its proxy column %q", f.Name, f.ProxyColumn)
 		}
 	}
+}
+
+// Every status is documented.
+func TestStatusDocumented(t *testing.T) {
 	if got, want := statusDoc(), "`done`, `diverged` (the loss became NaN or Inf: a result, not a crash) or `failed` (an error)"; got != want {
 		t.Errorf("statusDoc() = %q, want %q", got, want)
 	}

@@ -1,5 +1,6 @@
-// Package results writes and reads the Parquet tables of sinkrun runs and
-// prints summaries of them (SPEC §4).
+// Package table writes and reads the Parquet tables of sinkrun runs: what
+// one run produced, as rows. The trainer fills them, the runner writes them;
+// summaries, claims and plots (package results and results/plot) read them.
 //
 // Layout, under a results root dir:
 //
@@ -15,12 +16,13 @@
 //
 // Each table's columns are declared once, in schema.go: the list drives the
 // writer, the reader and the column reference of docs/results.md. The
-// statuses and metric names are defined here.
+// metrics' names, coordinates and final_* columns come from the metric
+// catalogue (config.Metrics).
 //
 // Read them with, e.g., DuckDB:
 //
 //	SELECT * FROM read_parquet('results/runs/*/*.parquet', hive_partitioning = true);
-package results
+package table
 
 import (
 	"errors"
@@ -45,20 +47,6 @@ const (
 	StatusFailed   Status = "failed"
 )
 
-// Metric names: the metric column of the metrics table. metricDocs
-// (schema.go) defines them and which of the columns k, eps, layer and head
-// each one sets.
-const (
-	MetricSink          = "sink"
-	MetricMeanAlpha     = "mean_alpha"
-	MetricMassiveHidden = "massive_hidden"
-	MetricMassiveKey    = "massive_key"
-	MetricMassiveValue  = "massive_value"
-	MetricValLoss       = "val_loss"
-	MetricTrainLoss     = "train_loss"
-	MetricLR            = "lr"
-)
-
 // Run is one row of the runs table: a run's identity, every resolved setting,
 // its outcome and its final metrics.
 type Run struct {
@@ -79,25 +67,14 @@ type Run struct {
 	DivergedStep      int64
 	Steps, TokensSeen int64
 	StartedAt         time.Time
-	// Timings and final metrics: NaN is written as NULL and read back as NaN.
+	// Timings: NaN is written as NULL and read back as NaN.
 	WallSeconds, MsPerStep float64
 	Params                 int64
 	Backend                string
-	FinalValLoss           float64
-	FinalTrainLoss         float64
-	// FinalSink1 is Sink_1^eps at the first eps, in %; Sink1Proxy says it was
-	// computed on row-normalised maps.
-	FinalSink1 float64
-	Sink1Proxy bool
-	// FinalSinkSlot is Sink* in %: the score of the slot column (learnable
-	// key bias, KV bias, sink token or sink logit) at the first eps, last
-	// measurement; metric "sink" with k = 0. NaN when the model has no slot.
-	// It is a proxy score exactly when FinalSink1 is (Sink1Proxy).
-	FinalSinkSlot   float64
-	FinalMeanAlpha1 float64
-	// FinalMassive is the max over layers of the hidden-state
-	// massive-activation ratio.
-	FinalMassive float64
+	// Finals are the final_* columns (config.FinalColumns): each a copy of
+	// one value of a metric at the run's last measurement (FinalsOf). A
+	// column a file lacks, NULL, or one not set reads as NaN (Final).
+	Finals map[string]config.FinalValue
 	// Written as footer key/values of every file; ConfigHash, ToolVersion and
 	// GitRevision are also columns of the runs table.
 	ConfigJSON, ConfigHash, ToolVersion, GitRevision string
@@ -114,9 +91,25 @@ func NewRun(run config.Run, backend string, startedAt time.Time) Run {
 		ID: run.ID(), Experiment: run.Experiment, Settings: config.Flatten(run), Varied: run.Varied,
 		GridIndex: int64(run.Index), DivergedStep: -1, StartedAt: startedAt.UTC(), Backend: backend,
 		ConfigJSON: run.JSON(), ConfigHash: run.Hash(), ToolVersion: config.Version,
-		WallSeconds: nan, MsPerStep: nan, FinalValLoss: nan, FinalTrainLoss: nan,
-		FinalSink1: nan, FinalSinkSlot: nan, FinalMeanAlpha1: nan, FinalMassive: nan,
+		WallSeconds: nan, MsPerStep: nan, Finals: config.Finals(nil),
 	}
+}
+
+// Final is the value of a final column (e.g. "final_sink1") and whether it
+// is a proxy score; NaN when the run has none.
+func (r Run) Final(column string) config.FinalValue {
+	if v, ok := r.Finals[column]; ok {
+		return v
+	}
+	return config.FinalValue{Value: math.NaN()}
+}
+
+// SetFinal sets a final column.
+func (r *Run) SetFinal(column string, v float64, proxy bool) {
+	if r.Finals == nil {
+		r.Finals = map[string]config.FinalValue{}
+	}
+	r.Finals[column] = config.FinalValue{Value: v, Proxy: proxy}
 }
 
 // Metric is one row of the long metrics table. K, Layer and Head = -1 and
@@ -124,7 +117,7 @@ func NewRun(run config.Run, backend string, startedAt time.Time) Run {
 type Metric struct {
 	RunID            string
 	Step, TokensSeen int64
-	Metric           string // one of the Metric* names
+	Metric           string // a catalogue metric (config.Metrics) of the metrics table
 	K                int32
 	Eps              float64
 	Layer, Head      int32

@@ -1,4 +1,4 @@
-package results
+package table
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,29 +34,30 @@ func testRun(id, exp string) Run {
 			{Name: "train_optimizer_betas", Value: "0.9,0.95"},
 			{Name: "seed", Value: int64(7)},
 		},
-		Varied:          []config.Setting{{Path: "model.attention", Value: "sigmoid"}},
-		GridIndex:       3,
-		Status:          "diverged",
-		Error:           "loss is NaN at step 120",
-		DivergedStep:    120,
-		Steps:           120,
-		TokensSeen:      120 * 32 * 64,
-		StartedAt:       time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC),
-		WallSeconds:     12.5,
-		MsPerStep:       math.NaN(),
-		Params:          812345,
-		Backend:         "xla:cpu",
-		FinalValLoss:    math.NaN(),
-		FinalTrainLoss:  3.25,
-		FinalSink1:      42.5,
-		Sink1Proxy:      true,
-		FinalSinkSlot:   87.5,
-		FinalMeanAlpha1: 0.61,
-		FinalMassive:    123.4,
-		ConfigJSON:      `{"experiment":"` + exp + `","seed":7}`,
-		ConfigHash:      "abc123",
-		ToolVersion:     "0.1.0",
-		GitRevision:     "deadbeef",
+		Varied:       []config.Setting{{Path: "model.attention", Value: "sigmoid"}},
+		GridIndex:    3,
+		Status:       "diverged",
+		Error:        "loss is NaN at step 120",
+		DivergedStep: 120,
+		Steps:        120,
+		TokensSeen:   120 * 32 * 64,
+		StartedAt:    time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC),
+		WallSeconds:  12.5,
+		MsPerStep:    math.NaN(),
+		Params:       812345,
+		Backend:      "xla:cpu",
+		Finals: map[string]config.FinalValue{
+			"final_val_loss":    {Value: math.NaN()},
+			"final_train_loss":  {Value: 3.25},
+			"final_sink1":       {Value: 42.5, Proxy: true},
+			"final_sink_slot":   {Value: 87.5, Proxy: true},
+			"final_mean_alpha1": {Value: 0.61},
+			"final_massive":     {Value: 123.4},
+		},
+		ConfigJSON:  `{"experiment":"` + exp + `","seed":7}`,
+		ConfigHash:  "abc123",
+		ToolVersion: "0.1.0",
+		GitRevision: "deadbeef",
 	}
 }
 
@@ -87,15 +89,14 @@ func equalRun(t *testing.T, got, want Run) {
 	}{
 		{"WallSeconds", got.WallSeconds, want.WallSeconds},
 		{"MsPerStep", got.MsPerStep, want.MsPerStep},
-		{"FinalValLoss", got.FinalValLoss, want.FinalValLoss},
-		{"FinalTrainLoss", got.FinalTrainLoss, want.FinalTrainLoss},
-		{"FinalSink1", got.FinalSink1, want.FinalSink1},
-		{"FinalSinkSlot", got.FinalSinkSlot, want.FinalSinkSlot},
-		{"FinalMeanAlpha1", got.FinalMeanAlpha1, want.FinalMeanAlpha1},
-		{"FinalMassive", got.FinalMassive, want.FinalMassive},
 	} {
 		if !sameFloat(f.got, f.want) {
 			t.Errorf("%s = %v, want %v", f.name, f.got, f.want)
+		}
+	}
+	for _, c := range config.FinalColumns() {
+		if g, w := got.Final(c.Name), want.Final(c.Name); !sameFloat(g.Value, w.Value) || g.Proxy != w.Proxy {
+			t.Errorf("%s = %+v, want %+v", c.Name, g, w)
 		}
 	}
 	if !got.StartedAt.Equal(want.StartedAt) || got.StartedAt.Location() != time.UTC {
@@ -103,8 +104,7 @@ func equalRun(t *testing.T, got, want Run) {
 	}
 	// Compare the rest with the floats and times blanked.
 	blank := func(r Run) Run {
-		r.WallSeconds, r.MsPerStep, r.FinalValLoss, r.FinalTrainLoss = 0, 0, 0, 0
-		r.FinalSink1, r.FinalMeanAlpha1, r.FinalMassive, r.FinalSinkSlot = 0, 0, 0, 0
+		r.WallSeconds, r.MsPerStep, r.Finals = 0, 0, nil
 		r.StartedAt = time.Time{}
 		return r
 	}
@@ -128,8 +128,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// A second run of another experiment, finished, without metrics.
 	r2 := testRun("fedcba9876543210", "plain")
-	r2.Status, r2.Error, r2.DivergedStep, r2.Sink1Proxy = "done", "", -1, false
-	r2.FinalSinkSlot, r2.GridIndex = math.NaN(), -1 // no slot, no grid index: NULLs
+	r2.Status, r2.Error, r2.DivergedStep = "done", "", -1
+	r2.Finals = map[string]config.FinalValue{"final_sink1": {Value: 42.5}}
+	r2.SetFinal("final_sink_slot", math.NaN(), false) // no slot: NULL
+	r2.GridIndex = -1                                 // no grid index: NULL
 	r2.Varied = nil
 	r2.StartedAt = r.StartedAt.Add(time.Hour)
 	if err := Write(dir, r2, nil, nil); err != nil {
@@ -295,6 +297,18 @@ func checkRunsSchema(t *testing.T, path string) {
 		"tokens_seen", "started_at", "wall_seconds", "ms_per_step", "params", "backend",
 		"final_val_loss", "final_train_loss", "final_sink1", "final_sink1_is_proxy", "final_sink_slot",
 		"final_mean_alpha1", "final_massive", "config_hash", "tool_version", "git_revision"}
+	// The columns of files written so far keep their order; final columns
+	// the catalogue adds later come after them, in catalogue order.
+	var later []string
+	for _, f := range config.FinalColumns() {
+		for _, c := range []string{f.Name, f.ProxyColumn} {
+			if c != "" && !slices.Contains(want, c) && !slices.Contains(later, c) {
+				later = append(later, c)
+			}
+		}
+	}
+	at := slices.Index(want, "config_hash")
+	want = slices.Concat(want[:at], later, want[at:])
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("runs columns\n got %v\nwant %v", names, want)
 	}
@@ -424,7 +438,8 @@ func TestReadOlderRuns(t *testing.T) {
 		t.Fatalf("%d runs, want 1", len(runs))
 	}
 	want := r
-	want.GridIndex, want.FinalSinkSlot = -1, math.NaN()
+	want.GridIndex = -1
+	want.SetFinal("final_sink_slot", math.NaN(), true)
 	equalRun(t, runs[0], want)
 }
 
@@ -489,8 +504,11 @@ func TestNewRun(t *testing.T) {
 	}
 	r.ConfigJSON = runs[0].ConfigJSON // from the footer
 	equalRun(t, runs[0], r)
-	for _, v := range []float64{r.WallSeconds, r.MsPerStep, r.FinalValLoss, r.FinalTrainLoss, r.FinalSink1,
-		r.FinalSinkSlot, r.FinalMeanAlpha1, r.FinalMassive} {
+	vs := []float64{r.WallSeconds, r.MsPerStep}
+	for _, c := range config.FinalColumns() {
+		vs = append(vs, r.Final(c.Name).Value)
+	}
+	for _, v := range vs {
 		if !math.IsNaN(v) {
 			t.Errorf("a measurement of a new run is %v, want NaN", v)
 		}

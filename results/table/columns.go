@@ -1,4 +1,4 @@
-package results
+package table
 
 import (
 	"fmt"
@@ -73,12 +73,18 @@ type valueArray[T any] interface {
 // through builders B and arrays A. isNull and null are the field's "not
 // applicable" test and value.
 func scalar[R, T any, B valueBuilder[T], A valueArray[T]](name string, typ arrow.DataType, field func(*R) *T, isNull func(T) bool, null T, doc string) column[R] {
+	return scalarFn[R, T, B, A](name, typ, func(r *R) T { return *field(r) }, func(r *R, v T) { *field(r) = v }, isNull, null, doc)
+}
+
+// scalarFn is scalar for a value that get reads from a row and set writes
+// to it (a value that is not a field of its own, e.g. in a map).
+func scalarFn[R, T any, B valueBuilder[T], A valueArray[T]](name string, typ arrow.DataType, get func(*R) T, set func(*R, T), isNull func(T) bool, null T, doc string) column[R] {
 	return column[R]{
 		name: name, typ: typ, doc: doc,
 		appender: func(b array.Builder, nullable bool) func(*R) error {
 			vb := b.(B)
 			return func(r *R) error {
-				if v := *field(r); !nullable || !isNull(v) {
+				if v := get(r); !nullable || !isNull(v) {
 					vb.Append(v)
 				} else {
 					vb.AppendNull()
@@ -88,7 +94,7 @@ func scalar[R, T any, B valueBuilder[T], A valueArray[T]](name string, typ arrow
 		},
 		reader: func(a arrow.Array) (func(int, *R) error, error) {
 			if a == nil {
-				return func(_ int, r *R) error { *field(r) = null; return nil }, nil
+				return func(_ int, r *R) error { set(r, null); return nil }, nil
 			}
 			va, ok := a.(A)
 			if !ok {
@@ -96,9 +102,9 @@ func scalar[R, T any, B valueBuilder[T], A valueArray[T]](name string, typ arrow
 			}
 			return func(i int, r *R) error {
 				if va.IsNull(i) {
-					*field(r) = null
+					set(r, null)
 				} else {
-					*field(r) = va.Value(i)
+					set(r, va.Value(i))
 				}
 				return nil
 			}, nil
@@ -122,6 +128,17 @@ func int32Col[R any](name string, field func(*R) *int32, doc string) column[R] {
 
 func float64Col[R any](name string, field func(*R) *float64, doc string) column[R] {
 	return scalar[R, float64, *array.Float64Builder, *array.Float64](name, arrow.PrimitiveTypes.Float64, field, math.IsNaN, math.NaN(), doc)
+}
+
+// float64Fn is a DOUBLE column of a value get reads and set writes.
+func float64Fn[R any](name, doc string, get func(*R) float64, set func(*R, float64)) column[R] {
+	return scalarFn[R, float64, *array.Float64Builder, *array.Float64](name, arrow.PrimitiveTypes.Float64, get, set, math.IsNaN, math.NaN(), doc)
+}
+
+// boolFn is a BOOLEAN column of a value get reads and set writes.
+func boolFn[R any](name, doc string, get func(*R) bool, set func(*R, bool)) column[R] {
+	never := func(bool) bool { return false }
+	return scalarFn[R, bool, *array.BooleanBuilder, *array.Boolean](name, arrow.FixedWidthTypes.Boolean, get, set, never, false, doc)
 }
 
 func boolCol[R any](name string, field func(*R) *bool, doc string) column[R] {
