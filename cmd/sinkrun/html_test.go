@@ -81,12 +81,12 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	}
 	want := map[string]any{}
 	for _, x := range exps {
-		e := map[string]any{"figures": figureCount(t, out, x.Name), "columns": []string{"Sink_1 %", "alpha_1", "val loss", "massive", "n"}}
+		e := map[string]any{"figures": figureCount(t, out, x.Name), "columns": []string{"sink_1 %", "alpha_1", "val_loss", "massive", "n"}}
 		switch x.Name {
 		case "alpha":
 			e["rows"], e["verdicts"], e["problems"] = 2, []string{"pass", "n/a"}, []string{"diverged", "diverged"}
 		case "beta":
-			e["rows"], e["columns"] = 1, []string{"Sink_1 %", "Sink_2 %", "alpha_1", "val loss", "train loss"}
+			e["rows"], e["columns"] = 1, []string{"sink_1 %", "sink_2 %", "alpha_1", "val_loss", "train_loss", "massive_key", "massive_value"}
 		}
 		want[x.Name] = e
 	}
