@@ -21,9 +21,13 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"marked section of FILE is replaced and the rest of FILE is kept:\n"+
 			"  <!-- begin sinkrun report: NAME -->\n  ...\n  <!-- end sinkrun report: NAME -->\n"+
 			"With --summary NAME it writes instead one section NAME: a table with a row per experiment (the agreement its\n"+
-			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.", stderr)
+			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.\n"+
+			"With --emergence it writes instead each experiment's section \"NAME emergence\": per grid cell, the tokens seen,\n"+
+			"Sink_1 and the strongest head's alpha_1 at 1/8, 1/4, 1/2 and the end of the run, the strongest head of each\n"+
+			"layer at the end and the validation loss (means over seeds).", stderr)
 	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
 	summary := fs.String("summary", "", "write one summary table over the experiments, as the section `NAME`, instead of a section each")
+	emergence := fs.Bool("emergence", false, "write each experiment's emergence section (`NAME emergence`) instead of its study section")
 	dir, exps, code := resultsAndExperiments("report", fs, args, stderr)
 	if code != exitOK {
 		return code
@@ -36,11 +40,18 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var reports []results.StudyReport
 	var err error
-	if *summary != "" {
+	if *summary != "" && *emergence {
+		fmt.Fprintln(stderr, "sinkrun report: --summary and --emergence write different sections: use one")
+		return exitUsage
+	}
+	switch {
+	case *emergence:
+		reports, err = results.EmergenceReport(dir, exps)
+	case *summary != "":
 		var s results.StudyReport
 		s, err = results.AgreementTable(*summary, dir, exps)
 		reports = []results.StudyReport{s}
-	} else {
+	default:
 		reports, err = results.Report(dir, exps)
 	}
 	if err != nil {
@@ -79,6 +90,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "%s: section %s written\n", *doc, *summary)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "%s: %d study sections written\n", *doc, len(reports))
+	what := "study"
+	if *emergence {
+		what = "emergence"
+	}
+	fmt.Fprintf(stderr, "%s: %d %s sections written\n", *doc, len(reports), what)
 	return exitOK
 }
