@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // emergenceFractions are the points of a run, as fractions of its steps, at
@@ -21,18 +22,18 @@ var emergenceFractions = []float64{0.125, 0.25, 0.5, 1}
 // strongest head of each layer at the last measurement, and the validation
 // loss. Values are means over the cell's finished runs (seeds). Like Report
 // it depends on the measurements only, so re-running reproduces it.
-func EmergenceReport(dir string, exps []*compiler.Experiment) ([]StudyReport, error) {
+func EmergenceReport(dir string, exps []*config.Experiment) ([]StudyReport, error) {
 	runs, err := runsByID(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []StudyReport
 	for _, x := range exps {
-		metrics, err := ReadMetrics(dir, x.Name)
+		metrics, err := table.ReadMetrics(dir, x.Name)
 		if err != nil {
 			return nil, err
 		}
-		heads, err := ReadHeads(dir, x.Name)
+		heads, err := table.ReadHeads(dir, x.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -53,7 +54,7 @@ type curves struct {
 	proxy     bool
 }
 
-func newCurves(metrics []Metric, heads []Head) curves {
+func newCurves(metrics []table.Metric, heads []table.Head) curves {
 	c := curves{sink1: map[string]map[int64]float64{}, val: map[string]map[int64]float64{},
 		tokens: map[string]map[int64]int64{}, strongest: map[string]map[int64]map[int32]float64{}}
 	put := func(m map[string]map[int64]float64, id string, step int64, v float64) {
@@ -65,7 +66,7 @@ func newCurves(metrics []Metric, heads []Head) curves {
 	firstEps := map[string]float64{} // the eps of a run's first Sink_1 row: measure.eps's first, as written
 	for _, m := range metrics {
 		switch {
-		case m.Metric == MetricSink && m.K == 1:
+		case m.Metric == config.MetricSink && m.K == 1:
 			e, ok := firstEps[m.RunID]
 			if !ok {
 				firstEps[m.RunID], e = m.Eps, m.Eps
@@ -74,7 +75,7 @@ func newCurves(metrics []Metric, heads []Head) curves {
 				put(c.sink1, m.RunID, m.Step, m.Value)
 				c.proxy = c.proxy || m.IsProxy
 			}
-		case m.Metric == MetricValLoss:
+		case m.Metric == config.MetricValLoss:
 			put(c.val, m.RunID, m.Step, m.Value)
 		default:
 			continue
@@ -126,7 +127,7 @@ func (c curves) strongestAt(id string, step int64) float64 {
 	return s
 }
 
-func writeEmergence(w *strings.Builder, x *compiler.Experiment, runs map[string]Run, c curves) {
+func writeEmergence(w *strings.Builder, x *config.Experiment, runs map[string]table.Run, c curves) {
 	header := shortNames(x.Axes)
 	if len(x.Axes) == 0 {
 		header = []string{"experiment"}
@@ -153,7 +154,7 @@ func writeEmergence(w *strings.Builder, x *compiler.Experiment, runs map[string]
 		var done []string
 		steps := 0
 		for _, r := range cl.runs {
-			if rr, ok := runs[r.ID()]; ok && rr.Status == StatusDone {
+			if rr, ok := runs[r.ID()]; ok && rr.Status == table.StatusDone {
 				done = append(done, r.ID())
 				steps = r.Train.Steps
 			}

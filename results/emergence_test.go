@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sinkrun/sinkrun/compiler"
+	"github.com/sinkrun/sinkrun/config"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // TestEmergenceReport writes runs whose Sink_1 is step/2 and whose heads'
@@ -28,23 +30,23 @@ func TestEmergenceReport(t *testing.T) {
 		if i == 3 { // layers 2, seed 2 did not finish
 			continue
 		}
-		run := NewRun(r, "go", time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC))
-		run.Status = StatusDone
-		var metrics []Metric
-		var heads []Head
+		run := table.NewRun(r, "go", time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC))
+		run.Status = table.StatusDone
+		var metrics []table.Metric
+		var heads []table.Head
 		for step := int64(0); step <= 80; step += 10 {
 			tok := step * 128
 			metrics = append(metrics,
-				Metric{RunID: run.ID, Step: step, TokensSeen: tok, Metric: MetricSink, K: 1, Eps: 0.3, Layer: -1, Head: -1, Value: float64(step)/2 + float64(r.Seed)},
-				Metric{RunID: run.ID, Step: step, TokensSeen: tok, Metric: MetricValLoss, K: -1, Eps: math.NaN(), Layer: -1, Head: -1, Value: 3 - float64(step)/40})
+				table.Metric{RunID: run.ID, Step: step, TokensSeen: tok, Metric: config.MetricSink, K: 1, Eps: 0.3, Layer: -1, Head: -1, Value: float64(step)/2 + float64(r.Seed)},
+				table.Metric{RunID: run.ID, Step: step, TokensSeen: tok, Metric: config.MetricValLoss, K: -1, Eps: math.NaN(), Layer: -1, Head: -1, Value: 3 - float64(step)/40})
 			for l := range int32(r.Model.Layers) {
 				for h := range int32(2) {
-					heads = append(heads, Head{RunID: run.ID, Step: step, TokensSeen: tok, Layer: l, Head: h, K: 1,
+					heads = append(heads, table.Head{RunID: run.ID, Step: step, TokensSeen: tok, Layer: l, Head: h, K: 1,
 						Alpha: 0.1 + float64(step)/1000 + 0.1*float64(l) + 0.01*float64(h)})
 				}
 			}
 		}
-		if err := Write(dir, run, metrics, heads); err != nil {
+		if err := table.Write(dir, run, metrics, heads); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -224,13 +224,13 @@ func ExperimentFigures(runs []table.Run, metrics []table.Metric, heads []table.H
 
 	// The strongest head's alpha_1 (the largest over layers and heads): a
 	// sink that grows in one head shows here long before it moves the mean.
-	headsAt := map[string]map[int64]*results.Head{} // run, step: the strongest head
+	headsAt := map[string]map[int64]*table.Head{} // run, step: the strongest head
 	for i, h := range heads {
 		if h.K != 1 {
 			continue
 		}
 		if headsAt[h.RunID] == nil {
-			headsAt[h.RunID] = map[int64]*results.Head{}
+			headsAt[h.RunID] = map[int64]*table.Head{}
 		}
 		if top := headsAt[h.RunID][h.Step]; top == nil || h.Alpha > top.Alpha {
 			headsAt[h.RunID][h.Step] = &heads[i]

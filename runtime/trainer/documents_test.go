@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sinkrun/sinkrun/results"
+	"github.com/sinkrun/sinkrun/results/table"
 )
 
 // TestDocumentAttentionRun trains a run on packed short documents with
@@ -42,7 +42,7 @@ func TestDocumentAttentionRun(t *testing.T) {
 	for _, attend := range []string{"within", "across"} {
 		run, ds, opts := setup(t, src(attend))
 		res, err := Train(context.Background(), run, ds, opts)
-		if err != nil || res.Run.Status != results.StatusDone {
+		if err != nil || res.Run.Status != table.StatusDone {
 			t.Fatalf("%s: %v %s %s", attend, err, res.Run.Status, res.Run.Error)
 		}
 		got[attend] = res
@@ -75,7 +75,7 @@ func TestDocumentAttentionRun(t *testing.T) {
 	if len(got["within"].Maps) >= len(got["across"].Maps) {
 		t.Errorf("within has %d map rows, across %d: want fewer", len(got["within"].Maps), len(got["across"].Maps))
 	}
-	if got["within"].Run.FinalValLoss == got["across"].Run.FinalValLoss {
+	if got["within"].Run.Final("final_val_loss").Value == got["across"].Run.Final("final_val_loss").Value {
 		t.Error("the document mask changes nothing in training")
 	}
 }
