@@ -9,7 +9,7 @@ REV      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.gitRevision=$(REV)
 BIN      := bin/sinkrun
 
-.PHONY: build build-xla quickstart test check vet fmt-check clean external-deps torch-deps browser-deps fuzz race slurm-test pretrained-example
+.PHONY: build build-xla quickstart natural-corpus test check vet fmt-check clean external-deps torch-deps browser-deps fuzz race slurm-test pretrained-example
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sinkrun
@@ -22,6 +22,11 @@ build-xla:
 # The README's first command: the quickstart study on built-in data.
 quickstart: build
 	./$(BIN) run experiments/quickstart.sink
+
+# The English prose corpus of experiments/natural/ (the King James Bible from
+# Debian's bible-kjv-text, one file per chapter): apt-get as root.
+natural-corpus:
+	experiments/natural/install-corpus.sh
 
 # The README's second command, and exactly what CI runs. The external-reader
 # test (DuckDB and hyparquet reading our Parquet) must run, not skip.

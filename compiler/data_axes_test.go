@@ -75,3 +75,44 @@ experiment text {
 		t.Errorf("jsonl with the default eot: vocab %d, %+v, field %q", text.Model.Vocab, text.Data.Separator, text.Data.Corpus.Field)
 	}
 }
+
+// TestDocumentAttention: data.document_attention within turns on the model's
+// document mask at the eot separator's id; across (the default) leaves the
+// run as it was, id included.
+func TestDocumentAttention(t *testing.T) {
+	exps := compileOne(t, `
+experiment packed {
+  data {
+    separator eot(token: 300)
+    first_token fixed(token: 300)
+  }
+  vary data.document_attention [across, within]
+}
+experiment plain {
+  data {
+    separator eot(token: 300)
+    first_token fixed(token: 300)
+  }
+}
+`)
+	runs := find(t, exps, "packed").Runs
+	across, within := runs[0], runs[1]
+	if across.Model.DocumentMask || !within.Model.DocumentMask || within.Model.DocumentToken != 300 {
+		t.Errorf("document mask: across %v, within %v (token %d), want false, true (300)", across.Model.DocumentMask, within.Model.DocumentMask, within.Model.DocumentToken)
+	}
+	plain := find(t, exps, "plain").Runs[0]
+	plain.Experiment, plain.Varied = across.Experiment, across.Varied
+	if plain.ID() != across.ID() || strings.Contains(plain.JSON(), "document") {
+		t.Errorf("across changes the run: %s against %s", across.JSON(), plain.JSON())
+	}
+	if !strings.Contains(within.JSON(), `"document_attention":"within"`) || !strings.Contains(within.JSON(), `"document_mask":true`) {
+		t.Errorf("within is not in the run's JSON: %s", within.JSON())
+	}
+	cols := map[string]any{}
+	for _, c := range config.Flatten(within) {
+		cols[c.Name] = c.Value
+	}
+	if cols["data_document_attention"] != "within" {
+		t.Errorf("column data_document_attention = %#v, want within", cols["data_document_attention"])
+	}
+}

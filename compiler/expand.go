@@ -205,6 +205,10 @@ func (c *compiler) check(r *config.Run, origins map[string]origin, es *expState)
 		// BOS-like id: the model's vocabulary grows to hold it.
 		m.Vocab = d.VocabSize()
 	}
+	if d.DocumentAttention.Within() && d.Separator.Kind == "eot" {
+		// The graph masks attention at the separator: it needs the id.
+		m.DocumentMask, m.DocumentToken = true, d.Separator.Token
+	}
 	if m.Position.Kind == "learnable" && m.Position.Length == 0 {
 		m.Position.Length = d.Context + m.Position.Offset
 		if m.Bias.Kind == "sink_token" {

@@ -72,6 +72,13 @@ type Model struct {
 	// safetensors headers and file sizes (not the weights), which the
 	// compiler fills in: a checkpoint replaced on disk gives new run ids.
 	CheckpointSHA256 string `json:"checkpoint_sha256,omitempty" sink:"-"`
+	// DocumentMask and DocumentToken come from data.document_attention
+	// within and the eot separator's id (the compiler fills them in): each
+	// query then sees only the keys of its own document, a document starting
+	// at each DocumentToken (which belongs to the document it starts) or at
+	// the sequence's start. Off (false) by default and left out of the JSON.
+	DocumentMask  bool `json:"document_mask,omitempty" sink:"-"`
+	DocumentToken int  `json:"document_token,omitempty" sink:"-"`
 }
 
 // FromCheckpoint reports whether the model is a pretrained checkpoint's.
@@ -218,7 +225,22 @@ type Data struct {
 	FixedToken   FixedToken   `json:"fixed_token,omitzero" sink:"fixed_token" doc:"a token placed at one position of every training, validation and probe sequence (paper: a fixed token at position 2 moves the sink to Sink_2)"`
 	RandomTokens RandomTokens `json:"random_tokens,omitzero" sink:"random_tokens" doc:"positions whose tokens are replaced by uniformly random ones in training and validation sequences and natural probes"`
 	UniqueTokens int          `json:"unique_tokens,omitempty" sink:"unique_tokens" min:"0" doc:"unique-token budget (data amount): train only on the first N tokens of the training split, drawing windows from them again and again; 0 means the whole split"`
+	// DocumentAttention within masks attention at document boundaries
+	// inside a window (packed documents); the compiler copies it into
+	// Model.DocumentMask, which the graph uses.
+	DocumentAttention DocumentAttention `json:"document_attention,omitzero" sink:"document_attention" enum:"across|within" doc:"which keys a query sees when a window holds several documents (packed, with separator eot). across: every earlier key of the window (causal, as if the documents were one text); within: only the keys of its own document, which starts at the eot separator before it (the separator is the document's first token, as a BOS) or at the window's start; requires separator eot"`
 }
+
+// DocumentAttention says whether attention crosses document boundaries
+// within a window (Data.DocumentAttention).
+type DocumentAttention string
+
+// IsZero reports whether attention crosses documents (the default), which
+// the run's JSON leaves out.
+func (a DocumentAttention) IsZero() bool { return a == "" || a == "across" }
+
+// Within reports whether each query sees only the keys of its own document.
+func (a DocumentAttention) Within() bool { return a == "within" }
 
 // Corpus is the source of text.
 type Corpus struct {
@@ -365,14 +387,15 @@ func Default() Run {
 			Mask:        Mask{Kind: "causal"},
 		},
 		Data: Data{
-			Corpus:       Corpus{Kind: "builtin", Triggers: 3, Successors: 3, TriggerRate: 0.1, Vocab: 64, Field: "text"},
-			Tokenizer:    Tokenizer{Kind: "bytes"},
-			Context:      64,
-			FirstToken:   FirstToken{Kind: "none"},
-			Holdout:      0.05,
-			Separator:    Separator{Kind: "newline", Token: 256},
-			FixedToken:   FixedToken{Kind: "none", Position: 2},
-			RandomTokens: RandomTokens{Kind: "none", From: 1, To: 2},
+			Corpus:            Corpus{Kind: "builtin", Triggers: 3, Successors: 3, TriggerRate: 0.1, Vocab: 64, Field: "text"},
+			Tokenizer:         Tokenizer{Kind: "bytes"},
+			Context:           64,
+			FirstToken:        FirstToken{Kind: "none"},
+			Holdout:           0.05,
+			Separator:         Separator{Kind: "newline", Token: 256},
+			FixedToken:        FixedToken{Kind: "none", Position: 2},
+			RandomTokens:      RandomTokens{Kind: "none", From: 1, To: 2},
+			DocumentAttention: "across",
 		},
 		Train: Train{
 			Steps: 1000, Batch: 32,

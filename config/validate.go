@@ -270,6 +270,11 @@ func dataRules(r Run) Violations {
 			add([]string{"data.fixed_token.position", "data.fixed_token", "data.random_tokens"}, "data.fixed_token: position %d lies inside data.random_tokens' span (positions %d to %d)", ft.Position, rt.From, rt.To-1)
 		}
 	}
+	if d.DocumentAttention.Within() && d.Separator.Kind != "eot" {
+		add([]string{"data.document_attention", "data.separator"}, "data.document_attention: within needs separator eot(token: N), the token that starts each document; the separator is %s", d.Separator.Kind)
+	} else if m.DocumentMask != d.DocumentAttention.Within() || m.DocumentMask && m.DocumentToken != d.Separator.Token {
+		add([]string{"data.document_attention", "data.separator"}, "data.document_attention: the model's document mask (%v, token %d) does not match the data's (%s, separator token %d)", m.DocumentMask, m.DocumentToken, d.DocumentAttention, d.Separator.Token)
+	}
 	if u := d.UniqueTokens; u > 0 {
 		need := d.Context + 1
 		if d.FirstToken.Places() {

@@ -85,6 +85,15 @@ func TestExpectStudy(t *testing.T) {
 		!strings.Contains(summary, "| expect_study | **partly disagrees**: 3 of 4 claims hold | 4/4 |\n| all 1 | 3 of 4 claims hold | 4/4 |\n") {
 		t.Errorf("report --summary: exit %d\n%s", code, summary)
 	}
+	// --emergence: each experiment's emergence section, from real runs.
+	emergence, code := sinkrun("report", "--emergence", out, study)
+	if code != 0 || !strings.HasPrefix(emergence, "<!-- begin sinkrun report: expect_study emergence -->\n| attention | tokens | Sink_1 % at 1/8 · 1/4 · 1/2 · end |") ||
+		!strings.Contains(emergence, "| softmax | ") || !strings.Contains(emergence, " | 2/2 |\n") {
+		t.Errorf("report --emergence: exit %d\n%s", code, emergence)
+	}
+	if _, code = sinkrun("report", "--emergence", "--summary", "a", out, study); code != exitUsage {
+		t.Errorf("report --emergence --summary: exit %d, want %d", code, exitUsage)
+	}
 	if _, code = sinkrun("report", "--summary", "a --> b", out, study); code != exitUsage {
 		t.Errorf("report --summary with \"-->\" in its name: exit %d, want %d", code, exitUsage)
 	}

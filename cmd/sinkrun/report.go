@@ -26,19 +26,23 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"A section is kept, and named, when the new one reports fewer finished runs than the page (a results directory\n"+
 			"without the study's runs would blank its table); --force replaces it anyway.\n"+
 			"With --summary NAME it writes instead one section NAME: a table with a row per experiment (the agreement its\n"+
-			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.", stderr)
+			"claims add up to, its runs finished) and a row of totals, for a page that sums a catalogue up.\n"+
+			"With --emergence it writes instead each experiment's section \"NAME emergence\": per grid cell, the tokens seen,\n"+
+			"Sink_1 and the strongest head's alpha_1 at 1/8, 1/4, 1/2 and the end of the run, the strongest head of each\n"+
+			"layer at the end and the validation loss (means over seeds).", stderr)
 	doc := fs.String("doc", "", "rewrite the marked sections of this Markdown file (e.g. docs/results.md)")
 	htmlPage := fs.String("html", "", "write instead one self-contained HTML page to `FILE`: each experiment's grid and settings, its claims\nwith their verdicts, a table of every measured metric per grid cell, its figures, and its failed and diverged runs")
 	force := fs.Bool("force", false, "with --doc: replace sections even where the new one reports fewer finished runs than the page")
 	summary := fs.String("summary", "", "write one summary table over the experiments, as the section `NAME`, instead of a section each")
+	emergence := fs.Bool("emergence", false, "write each experiment's emergence section (`NAME emergence`) instead of its study section")
 	only := experimentFlag(fs, "(its section only)")
 	dir, exps, code := resultsAndExperiments("report", fs, only, args, stderr)
 	if code != exitOK {
 		return code
 	}
 	if *htmlPage != "" {
-		if *doc != "" || *summary != "" {
-			fmt.Fprintln(stderr, "sinkrun report: --html writes a page of its own: not with --doc or --summary")
+		if *doc != "" || *summary != "" || *emergence {
+			fmt.Fprintln(stderr, "sinkrun report: --html writes a page of its own: not with --doc, --summary or --emergence")
 			return exitUsage
 		}
 		if err := htmlreport.WriteFile(*htmlPage, dir, exps, htmlreport.Options{}); err != nil {
@@ -56,11 +60,18 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var reports []results.StudyReport
 	var err error
-	if *summary != "" {
+	if *summary != "" && *emergence {
+		fmt.Fprintln(stderr, "sinkrun report: --summary and --emergence write different sections: use one")
+		return exitUsage
+	}
+	switch {
+	case *emergence:
+		reports, err = results.EmergenceReport(dir, exps)
+	case *summary != "":
 		var s results.StudyReport
 		s, err = results.AgreementTable(*summary, dir, exps)
 		reports = []results.StudyReport{s}
-	} else {
+	default:
 		reports, err = results.Report(dir, exps)
 	}
 	if err != nil {

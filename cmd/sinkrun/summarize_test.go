@@ -80,7 +80,7 @@ func TestResultsCommands(t *testing.T) {
 		if code := cmdPlot(context.Background(), []string{dir, "--format", "png", "--experiment", "attention"}, &stdout, &stderr); code != exitOK {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
-		for _, f := range []string{"emergence_sink1.png", "emergence_alpha1.png", "val_loss.png", "massive.png", "heads/alpha1_attention=softmax_seed1.png",
+		for _, f := range []string{"emergence_sink1.png", "emergence_alpha1.png", "emergence_strongest.png", "val_loss.png", "massive.png", "heads/alpha1_attention=softmax_seed1.png",
 			"maps/attention_attention=softmax_seed1_L1H0.png"} {
 			p := filepath.Join(dir, "plots", "attention", f)
 			if st, err := os.Stat(p); err != nil || st.Size() == 0 {
@@ -90,8 +90,8 @@ func TestResultsCommands(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "plots", "positional")); err == nil {
 			t.Error("--experiment attention also drew positional")
 		}
-		// 4 line figures, Sink* and Sink_2, 3 heat maps (runs with heads), 2 attention maps (runs with maps).
-		if !strings.Contains(stdout.String(), "11 figures (png) in "+filepath.Join(dir, "plots")) {
+		// 5 line figures, Sink* and Sink_2, 3 heat maps (runs with heads), 2 attention maps (runs with maps).
+		if !strings.Contains(stdout.String(), "12 figures (png) in "+filepath.Join(dir, "plots")) {
 			t.Errorf("stdout %q", stdout.String())
 		}
 		for _, tc := range []struct {

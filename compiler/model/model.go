@@ -80,6 +80,11 @@ type ProbeOutput struct {
 	// that can see token k: with window, shifted_window and prefix masks these
 	// are not simply the queries t >= k.
 	Visible [][]bool
+	// Documents is each token's document index, [N][T] (Model.Documents),
+	// with a document mask (model.DocumentMask); nil without one. A token
+	// column is visible to a query only when Visible says so and both
+	// tokens have the same index.
+	Documents []int32
 	// Hidden per layer: [N][T] L2 norm of the residual stream after the block
 	// (before the final norm).
 	Hidden [][]float32
@@ -403,7 +408,7 @@ func (m *Model) Probe(tokens []int32, n, T int) (out *ProbeOutput, err error) {
 	if len(outs) != 4*L {
 		return nil, fmt.Errorf("model.Probe: got %d outputs, want %d", len(outs), 4*L)
 	}
-	out = &ProbeOutput{N: n, T: T, Layers: L, Heads: m.cfg.Heads, Slots: m.Slots()}
+	out = &ProbeOutput{N: n, T: T, Layers: L, Heads: m.cfg.Heads, Slots: m.Slots(), Documents: m.Documents(tokens, n, T)}
 	for l := 0; l < L; l++ {
 		out.Visible = append(out.Visible, m.probeVisible(l, T))
 	}

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
@@ -197,6 +199,69 @@ func (m *Model) newMasks(g *Graph, lay *seqLayout) []attnMask {
 		}
 	}
 	return masks
+}
+
+// documentMasks narrows each layer's mask to the query's own document
+// (model.DocumentMask): a document starts at every DocumentToken in tokens
+// [B,T] (the token belongs to the document it starts) and at the sequence's
+// start, so token s is visible to query t only if no DocumentToken lies in
+// s+1..t. Slots (the key-bias column, the sink token) stay visible to every
+// query. The masks become [B,1,rows,cols].
+func (m *Model) documentMasks(tokens *Node, lay *seqLayout, masks []attnMask) []attnMask {
+	g := tokens.Graph()
+	B := tokens.Shape().Dim(0)
+	// doc[b,t]: the number of document starts at or before t; two tokens
+	// share a document when their counts are equal (float32: exact here).
+	starts := ConvertDType(Equal(tokens, Scalar(g, tokens.DType(), m.cfg.DocumentToken)), dtypes.Float32)
+	doc := CumSum(starts, 1) // [B,T]
+	if lay.off == 1 {
+		// The sink token (position 0) is a document of its own (-1): its
+		// query sees only itself.
+		doc = Concatenate([]*Node{BroadcastToDims(Scalar(g, dtypes.Float32, -1), B, 1), doc}, 1)
+	}
+	rows, cols := BroadcastToDims(InsertAxes(doc, 1, -1), B, 1, lay.seq, lay.seq), BroadcastToDims(InsertAxes(doc, 1, 1), B, 1, lay.seq, lay.seq)
+	same := Equal(rows, cols) // [B,1,seq,seq]
+	always := Ones(g, shapes.Make(dtypes.Bool, B, 1, lay.seq, 1))
+	if lay.off == 1 {
+		// Every query sees the sink token's column.
+		same = Concatenate([]*Node{always, SliceAxis(same, 3, AxisRange(1, lay.seq))}, 3)
+	}
+	if lay.keySlot {
+		same = Concatenate([]*Node{always, same}, 3) // the key-bias column
+	}
+	out := make([]attnMask, len(masks))
+	narrowed := map[*Node]attnMask{}
+	for l, mk := range masks {
+		if n, ok := narrowed[mk.allowed]; ok {
+			out[l] = n
+			continue
+		}
+		allowed := LogicalAnd(BroadcastToShape(mk.allowed, same.Shape()), same)
+		n := attnMask{allowed: allowed, neg: Where(allowed, ScalarZero(g, dtypes.Float32), Scalar(g, dtypes.Float32, negBig))}
+		narrowed[mk.allowed], out[l] = n, n
+	}
+	return out
+}
+
+// Documents is the document index of each token of sequences [n][T]
+// (row-major) under model.DocumentMask, as the graph computes it: the number
+// of DocumentTokens at or before the token. Two tokens of a sequence see each
+// other only when their indices are equal. Nil without a document mask.
+func (m *Model) Documents(tokens []int32, n, T int) []int32 {
+	if !m.cfg.DocumentMask {
+		return nil
+	}
+	out := make([]int32, n*T)
+	for i := range n {
+		d := int32(0)
+		for t := range T {
+			if tokens[i*T+t] == int32(m.cfg.DocumentToken) {
+				d++
+			}
+			out[i*T+t] = d
+		}
+	}
+	return out
 }
 
 // visible reports whether token k is visible to query token q (0-based) in a

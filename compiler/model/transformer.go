@@ -91,6 +91,9 @@ func (m *Model) forward(scope *gmodel.Scope, tokens, keep *Node, rec *probeRecor
 	}
 	x = m.addPositions(g, x, lay.seq)
 	lay.masks = m.newMasks(g, lay)
+	if m.cfg.DocumentMask {
+		lay.masks = m.documentMasks(tokens, lay, lay.masks)
+	}
 	switch m.cfg.Position.Kind {
 	case "rope":
 		lay.rope = newRopeTables(g, lay.seq, m.headDim, m.cfg)

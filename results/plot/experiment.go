@@ -31,16 +31,17 @@ type Options struct {
 
 // Figure files written per experiment, under <out>/<experiment>/:
 const (
-	FileSink1    = "emergence_sink1"     // Sink_1 % vs training tokens, one line per variant
-	FileAlpha1   = "emergence_alpha1"    // mean alpha_1 vs training tokens, with the uniform-attention level
-	FileValLoss  = "val_loss"            // validation loss vs training tokens
-	FileMassive  = "massive"             // massive-activation ratios per layer at the last measurement
-	FileSinkK    = "emergence_sink"      // emergence_sink<k>: Sink_k % vs training tokens, for each measured k > 1
-	FileSinkSlot = "emergence_sink_slot" // Sink* % (the slot's score) vs training tokens, for models with a slot
-	DirHeads     = "heads"               // heads/alpha1_<variant>_seed<N>: layer x head alpha_1 per run
-	DirMaps      = "maps"                // maps/attention_<variant>_seed<N>_L<layer>H<head>: probe sequence 0's attention map per run
-	proxyNote    = "* proxy score on row-normalised attention maps"
-	seedBandNote = "lines: mean over seeds; bands: ± 1 sd"
+	FileSink1     = "emergence_sink1"     // Sink_1 % vs training tokens, one line per variant
+	FileAlpha1    = "emergence_alpha1"    // mean alpha_1 vs training tokens, with the uniform-attention level
+	FileStrongest = "emergence_strongest" // the strongest head's alpha_1 vs training tokens
+	FileValLoss   = "val_loss"            // validation loss vs training tokens
+	FileMassive   = "massive"             // massive-activation ratios per layer at the last measurement
+	FileSinkK     = "emergence_sink"      // emergence_sink<k>: Sink_k % vs training tokens, for each measured k > 1
+	FileSinkSlot  = "emergence_sink_slot" // Sink* % (the slot's score) vs training tokens, for models with a slot
+	DirHeads      = "heads"               // heads/alpha1_<variant>_seed<N>: layer x head alpha_1 per run
+	DirMaps       = "maps"                // maps/attention_<variant>_seed<N>_L<layer>H<head>: probe sequence 0's attention map per run
+	proxyNote     = "* proxy score on row-normalised attention maps"
+	seedBandNote  = "lines: mean over seeds; bands: ± 1 sd"
 )
 
 // ExperimentDir is the directory of one experiment's figures under out.
@@ -261,6 +262,64 @@ func ExperimentFigures(runs []table.Run, metrics []table.Metric, heads []table.H
 	f, err = lineFigure(pa, notes(anyProxy, anyBand))
 	if err := add(FileAlpha1, f, err); err != nil {
 		return nil, err
+	}
+
+	// The strongest head's alpha_1 (the largest over layers and heads): a
+	// sink that grows in one head shows here long before it moves the mean.
+	headsAt := map[string]map[int64]*table.Head{} // run, step: the strongest head
+	for i, h := range heads {
+		if h.K != 1 {
+			continue
+		}
+		if headsAt[h.RunID] == nil {
+			headsAt[h.RunID] = map[int64]*table.Head{}
+		}
+		if top := headsAt[h.RunID][h.Step]; top == nil || h.Alpha > top.Alpha {
+			headsAt[h.RunID][h.Step] = &heads[i]
+		}
+	}
+	var strong []Series
+	anyProxy, anyBand = false, false
+	for _, v := range variants {
+		byStep := map[int64][]float64{}
+		tokensAt := map[int64]int64{}
+		for _, r := range v.Runs {
+			for step, h := range headsAt[r.ID] {
+				if finite(h.Alpha) {
+					byStep[step] = append(byStep[step], h.Alpha)
+				}
+				tokensAt[step] = h.TokensSeen
+				anyProxy = anyProxy || h.IsProxy
+			}
+		}
+		steps := make([]int64, 0, len(byStep))
+		for st := range byStep {
+			steps = append(steps, st)
+		}
+		sort.Slice(steps, func(i, j int) bool { return steps[i] < steps[j] })
+		xs, vals := make([]float64, len(steps)), make([][]float64, len(steps))
+		for i, st := range steps {
+			xs[i], vals[i] = float64(tokensAt[st]), byStep[st]
+		}
+		s := meanSeries(v.Label, xs, vals)
+		anyBand = anyBand || s.Lo != nil
+		if len(xs) > 0 {
+			strong = append(strong, s)
+		}
+	}
+	if len(strong) > 0 {
+		ps := Panel{
+			Title:  "experiment " + exp + ": the strongest head's α₁ during training",
+			XLabel: "training tokens", YLabel: "largest α₁ over layers and heads", Series: strong, XAxis: AxisTokens,
+			HLines: []HLine{{Y: eps, Label: fmt.Sprintf("eps = %g", eps)}},
+		}
+		if !sameEps {
+			ps.HLines = nil
+		}
+		f, err = lineFigure(ps, notes(anyProxy, anyBand))
+		if err := add(FileStrongest, f, err); err != nil {
+			return nil, err
+		}
 	}
 
 	// Validation loss.

@@ -160,9 +160,9 @@ func TestAllFromResultsDir(t *testing.T) {
 		t.Error("heat map of a failed run")
 	}
 	// 8 + 3 runs with heads, 2 with maps (attention, not the diverged run),
-	// 4 line figures per experiment, Sink_2 of both and attention's Sink*,
+	// 5 line figures per experiment, Sink_2 of both and attention's Sink*,
 	// 2 formats each.
-	if want := (11 + 2 + 2*4 + 3) * 2; len(files) != want {
+	if want := (11 + 2 + 2*5 + 3) * 2; len(files) != want {
 		t.Errorf("%d files, want %d", len(files), want)
 	}
 
@@ -170,7 +170,7 @@ func TestAllFromResultsDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(only) != 3+2+4+2 {
+	if len(only) != 3+2+5+2 {
 		t.Errorf("attention only, PNG only: %d files: %v", len(only), only)
 	}
 	if _, err := plot.All(dir, out, plot.Options{Experiments: []string{"nosuch"}}); err == nil {
@@ -200,7 +200,7 @@ func TestExperimentFiguresData(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	// The synthetic runs measure Sink_2 and have a slot: each its own figure.
-	want := []string{plot.FileSink1, plot.FileSinkSlot, plot.FileSinkK + "2", plot.FileAlpha1, plot.FileValLoss, plot.FileMassive,
+	want := []string{plot.FileSink1, plot.FileSinkSlot, plot.FileSinkK + "2", plot.FileAlpha1, plot.FileStrongest, plot.FileValLoss, plot.FileMassive,
 		"heads/alpha1_attention=softmax_seed1", "heads/alpha1_attention=softmax_seed2", "heads/alpha1_attention=sigmoid_seed1"}
 	if !slices.Equal(names, want) {
 		t.Errorf("figures %v, want %v", names, want)

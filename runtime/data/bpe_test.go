@@ -15,7 +15,7 @@ import (
 // the tokenizer package's fixtures.
 func optTokenizer(t *testing.T) (string, *tokenizer.Tokenizer) {
 	t.Helper()
-	path, err := filepath.Abs("../tokenizer/testdata/opt")
+	path, err := filepath.Abs("../../formats/tokenizer/testdata/opt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,6 +153,12 @@ type Probe struct {
 	// a column. nil means causal. Window and prefix masks need it so that
 	// alpha averages over "the queries that can see" the token.
 	Visible [][]bool
+	// Documents, when not nil, is each token's document index, [N][T]
+	// row-major, under a document mask (data.document_attention within): a
+	// token column is visible to a query only if Visible says so and both
+	// tokens have the same index, so alpha_k averages over the queries of
+	// token k's document. nil: one document.
+	Documents []int32
 	// Attention[l] is layer l's attention weights, [N][Heads][T][T].
 	Attention [][]float32
 	// Hidden[l] is the L2 norm of layer l's output hidden state, [N][T].
@@ -293,16 +299,21 @@ func Analyze(p Probe, o Options) (Report, error) {
 	S := p.Slots + T
 	alpha := make([]float64, L*H*K*N)
 	for l, w := range p.Attention {
-		var vis []bool
+		var layerVis []bool
 		if len(p.Visible) > 0 {
-			vis = p.Visible[l]
-		}
-		if proxy {
-			w = normalizeRows(w, N, H, T, p.Slots, vis, o.Proxy)
+			layerVis = p.Visible[l]
 		}
 		for n := range N {
+			vis := layerVis
+			if p.Documents != nil {
+				vis = documentVisible(layerVis, p.Documents[n*T:(n+1)*T], T, p.Slots)
+			}
+			seq := w[n*H*T*S : (n+1)*H*T*S]
+			if proxy {
+				seq = normalizeRows(seq, 1, H, T, p.Slots, vis, o.Proxy)
+			}
 			for h := range H {
-				m := w[(n*H+h)*T*S : (n*H+h+1)*T*S]
+				m := seq[h*T*S : (h+1)*T*S]
 				for ki, k := range ks {
 					c := p.Slots + k - 1 // token k's column
 					if k == 0 {
@@ -370,6 +381,21 @@ func Analyze(p Probe, o Options) (Report, error) {
 	return r, nil
 }
 
+// documentVisible is the visibility of one sequence's columns to its
+// queries ([T][slots+T]) under a document mask: vis (nil: causal) narrowed
+// to the token columns of the query's own document (docs [T]); slot columns
+// stay visible.
+func documentVisible(vis []bool, docs []int32, T, slots int) []bool {
+	S := slots + T
+	out := make([]bool, T*S)
+	for i := range T {
+		for j := range S {
+			out[i*S+j] = visible(vis, S, slots, i, j) && (j < slots || docs[j-slots] == docs[i])
+		}
+	}
+	return out
+}
+
 // meanFirstRatio averages, over the rows of norms[l] (rows × T), the ratio
 // row[0] / mean(row[1:]). It is NaN when norms is empty.
 func meanFirstRatio(norms [][]float32, l, rows, T int) float64 {
@@ -422,6 +448,9 @@ func validate(p Probe) error {
 				return fmt.Errorf("measure: visibility mask %d has %d values, want T*(slots+T) = %d", l, len(v), p.T*(p.Slots+p.T))
 			}
 		}
+	}
+	if p.Documents != nil && len(p.Documents) != p.N*p.T {
+		return fmt.Errorf("measure: %d document indices, want N*T = %d", len(p.Documents), p.N*p.T)
 	}
 	if err := check("attention", p.Attention, nht*(p.Slots+p.T), "N*heads*T*(slots+T)", false); err != nil {
 		return err

@@ -504,3 +504,53 @@ func TestProxyForFollowsTheOp(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentsNarrowAlpha: with document indices, alpha_1 averages over the
+// queries of token 1's document only (the others cannot see it), and the
+// proxy normalises each row over its own document's keys.
+func TestDocumentsNarrowAlpha(t *testing.T) {
+	attn := []float32{ // one sequence, one head: rows are queries
+		1, 0, 0, 0,
+		0.5, 0.5, 0, 0,
+		0, 0, 1, 0,
+		0, 0, 0.4, 0.6,
+	}
+	p := Probe{N: 1, T: 4, Layers: 1, Heads: 1, Attention: [][]float32{attn}}
+	for _, tc := range []struct {
+		docs      []int32
+		wantAlpha float64
+		wantSink  float64
+	}{
+		{nil, (1 + 0.5) / 4, 0},
+		{[]int32{0, 0, 1, 1}, (1 + 0.5) / 2, 100},
+	} {
+		p.Documents = tc.docs
+		r, err := Analyze(p, Options{Eps: []float64{0.5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(r.MeanAlpha1-tc.wantAlpha) > 1e-9 || r.Sink[0].Percent != tc.wantSink {
+			t.Errorf("documents %v: alpha_1 %g, Sink_1 %g; want %g, %g", tc.docs, r.MeanAlpha1, r.Sink[0].Percent, tc.wantAlpha, tc.wantSink)
+		}
+	}
+	// The proxy (sigmoid Z=1): row 3's weights on another document's keys
+	// would count toward its sum without the documents.
+	raw := []float32{
+		0.8, 0, 0, 0,
+		0.8, 0.8, 0, 0,
+		0.9, 0.9, 0.5, 0,
+		0.9, 0.9, 0.5, 0.5,
+	}
+	p = Probe{N: 1, T: 4, Layers: 1, Heads: 1, Attention: [][]float32{raw}, Documents: []int32{0, 0, 1, 1}}
+	r, err := Analyze(p, Options{Eps: []float64{0.3}, Proxy: ProxySum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (1 + 0.5) / 2.0; math.Abs(r.MeanAlpha1-want) > 1e-6 {
+		t.Errorf("proxy alpha_1 with documents = %g, want %g", r.MeanAlpha1, want)
+	}
+	p.Documents = []int32{0, 1}
+	if _, err := Analyze(p, Options{}); err == nil {
+		t.Error("2 document indices for 4 tokens: no error")
+	}
+}

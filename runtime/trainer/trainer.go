@@ -276,7 +276,7 @@ func (t *training) measure(step int, tokens int64, probe []int32, val [][]int32)
 	// measure.sink plus the fixed token's position and the position after a
 	// random span; the proxy normalisation of the attention op.
 	rep, err := measure.Analyze(measure.Probe{
-		N: out.N, T: out.T, Layers: out.Layers, Heads: out.Heads, Slots: out.Slots, Visible: out.Visible,
+		N: out.N, T: out.T, Layers: out.Layers, Heads: out.Heads, Slots: out.Slots, Visible: out.Visible, Documents: out.Documents,
 		Attention: out.Attention, Hidden: out.Hidden, Keys: out.Keys, Values: out.Values,
 	}, measure.OptionsFor(run))
 	if err != nil {
@@ -323,6 +323,9 @@ func probeMaps(id string, step int, out *model.ProbeOutput) []table.Map {
 				for c := 0; c < cols; c++ {
 					if vis != nil && !vis[q*cols+c] {
 						continue
+					}
+					if out.Documents != nil && c >= S && out.Documents[c-S] != out.Documents[q] {
+						continue // another document's key (sequence 0's indices)
 					}
 					i := base + q*cols + c
 					if i >= len(att) {
