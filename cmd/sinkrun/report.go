@@ -34,7 +34,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	htmlPage := fs.String("html", "", "write instead one self-contained HTML page to `FILE`: each experiment's grid and settings, its claims\nwith their verdicts, a table of every measured metric per grid cell, its figures, and its failed and diverged runs")
 	force := fs.Bool("force", false, "with --doc: replace sections even where the new one reports fewer finished runs than the page")
 	summary := fs.String("summary", "", "write one summary table over the experiments, as the section `NAME`, instead of a section each")
-	emergence := fs.Bool("emergence", false, "write each experiment's emergence section (`NAME emergence`) instead of its study section")
+	emergence := fs.Bool("emergence", false, "write each experiment's emergence section (\"NAME emergence\") instead of its study section")
 	only := experimentFlag(fs, "(its section only)")
 	dir, exps, code := resultsAndExperiments("report", fs, only, args, stderr)
 	if code != exitOK {
